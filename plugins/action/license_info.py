@@ -1,0 +1,30 @@
+# Copyright (c) 2026 winact.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of winact.kms.license_info: read-only licensing report."""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.winact.kms.plugins.plugin_utils import _licensing as lic
+from ansible_collections.winact.kms.plugins.plugin_utils._action import TaskContext, WinactAction
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
+
+
+class ActionModule(WinactAction):
+    module_name = "license_info"
+
+    def execute(self, wmi: WmiClient, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
+        os_info = lic.read_os(wmi)
+        service = lic.read_service(wmi)
+        products = lic.read_products(wmi, params.get("activation_id"))
+        primary = lic.primary_product(products)
+        now = os_info.get("LocalDateTime")
+        report = {
+            "os": lic.describe_os(os_info, primary),
+            "products": [lic.describe_product(p, now) for p in products],
+            "windows_product": lic.describe_product(primary, now) if primary else None,
+            "kms_client": lic.describe_kms_client(service, primary),
+            "kms_host": lic.describe_kms_host(service),
+        }
+        return {"changed": False, **report, "ansible_facts": {"winact_kms": report}}

@@ -1,0 +1,249 @@
+#!/usr/bin/python
+# Copyright (c) 2026 winact.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# This file only documents the module; the code is the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: license_info
+short_description: Report a Windows host's licensing and KMS state
+version_added: 0.1.0
+description:
+  - Reads the operating system identity, the Windows product(s) with an installed key, the KMS client
+    settings and, on a KMS host, the host's state, through WMI over the task's WinRM or PSRP connection.
+  - Nothing is uploaded to the host and no localized text is parsed; this is the WMI API that
+    C(slmgr.vbs /dli) and VAMT use remotely.
+  - Only products of the Windows application (ApplicationID C(55c92734-d682-4d71-983e-d6ec3f16059f)) are
+    reported, so Office or other SPP-licensed products never mix in.
+  - Product keys are never returned in full; only the last five characters SPP itself keeps
+    (C(PartialProductKey)).
+  - Also returns the same data as the C(winact_kms) fact, for roles and reports.
+  - Runs as an action plugin on the controller; C(gather_facts) is not needed and can be disabled.
+options:
+  activation_id:
+    description:
+      - Report this product (its SoftwareLicensingProduct C(ID), the Activation ID) instead of the Windows
+        products that have a key installed.
+    type: str
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Reports state and never changes it, so there is nothing to diff.
+  platform:
+    platforms: windows
+    description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
+notes:
+  - Needs an account in the target's local Administrators group (unfiltered token), like any WMI
+    licensing query over WinRM.
+seealso:
+  - name: slmgr.vbs options for obtaining volume activation information
+    description: The command-line tool whose C(/dli) and C(/dlv) output this module returns as data.
+    link: https://learn.microsoft.com/windows-server/get-started/activation-slmgr-vbs-options
+author:
+  - winact.kms contributors
+"""
+
+EXAMPLES = r"""
+- name: Read licensing state
+  winact.kms.license_info:
+  register: lic
+
+- name: Show the activation status
+  ansible.builtin.debug:
+    msg: "{{ inventory_hostname }}: {{ lic.windows_product.license_status_name }}"
+
+- name: Fail when Windows is not activated
+  ansible.builtin.assert:
+    that: ansible_facts.winact_kms.windows_product.license_status == 1
+    fail_msg: "Windows is not activated on {{ inventory_hostname }}"
+
+- name: Report one product by Activation ID
+  winact.kms.license_info:
+    activation_id: ef6cfc9f-8c5d-44ac-9aad-de6a2ea0ae03
+"""
+
+RETURN = r"""
+os:
+  description: Operating system identity, from C(Win32_OperatingSystem) and the Windows product.
+  returned: always
+  type: dict
+  contains:
+    caption:
+      description: Localized OS name; for display only, never used to pick keys.
+      type: str
+      sample: Microsoft Windows Server 2022 Datacenter
+    version:
+      description: OS version.
+      type: str
+      sample: 10.0.20348
+    build_number:
+      description: OS build number.
+      type: int
+      sample: 20348
+    operating_system_sku:
+      description: The C(PRODUCT_*) value of the installed edition.
+      type: int
+      sample: 8
+    product_type:
+      description: 1 workstation, 2 domain controller, 3 server.
+      type: int
+      sample: 3
+    edition_id:
+      description: The edition (EditionID), read from the Windows product's C(LicenseFamily).
+      type: str
+      sample: ServerDatacenter
+    architecture:
+      description: OS architecture.
+      type: str
+      sample: 64-bit
+    computer_name:
+      description: The host's computer name.
+      type: str
+      sample: KMS01
+products:
+  description: Windows products with an installed key (or the product asked for with O(activation_id)).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Activation ID (C(SoftwareLicensingProduct.ID)).
+      type: str
+    name:
+      description: Product name.
+      type: str
+      sample: Windows(R), ServerDatacenter edition
+    description:
+      description: Product description; its channel marker tells GVLK, MAK and KMS host keys apart.
+      type: str
+      sample: Windows(R) Operating System, VOLUME_KMSCLIENT channel
+    license_family:
+      description: License family (equals the EditionID).
+      type: str
+    license_status:
+      description: C(LicenseStatus) code.
+      type: int
+      sample: 1
+    license_status_name:
+      description: >-
+        Name of the status: Unlicensed, Licensed, OOBGrace, OOTGrace, NonGenuineGrace, Notification,
+        ExtendedGrace.
+      type: str
+      sample: Licensed
+    license_status_reason:
+      description: C(LicenseStatusReason) HRESULT in hex.
+      type: str
+      sample: "0x00000000"
+    product_key_channel:
+      description: Channel of the installed key.
+      type: str
+      sample: Volume:GVLK
+    partial_product_key:
+      description: Last five characters of the installed key.
+      type: str
+      sample: 4DJ9M
+    is_kms_host_key:
+      description: Whether the installed key is a KMS host key (CSVLK).
+      type: bool
+    grace_period_remaining_minutes:
+      description: Minutes until the activation (or grace period) expires; 0 when permanent.
+      type: int
+      sample: 259200
+    grace_period_expires:
+      description: When the activation or grace period expires (UTC, ISO 8601), computed from the host's clock.
+      type: str
+      sample: "2027-05-21T06:00:00+00:00"
+    kms_machine:
+      description: KMS host name registered for this product only (per-product setting).
+      type: str
+    kms_port:
+      description: KMS port registered for this product only.
+      type: int
+    kms_lookup_domain:
+      description: DNS lookup domain registered for this product only.
+      type: str
+windows_product:
+  description: The Windows product C(slmgr.vbs) reports (a key installed, not an add-on); null when none.
+  returned: always
+  type: dict
+kms_client:
+  description: KMS client settings and what the client discovered.
+  returned: always
+  type: dict
+  contains:
+    client_machine_id:
+      description: Client machine ID (CMID) the KMS host counts.
+      type: str
+    registered_name:
+      description: KMS host set with C(/skms); null when the client uses DNS auto-discovery.
+      type: str
+    registered_port:
+      description: KMS port (1688 when none is set).
+      type: int
+    lookup_domain:
+      description: Domain searched for C(_vlmcs._tcp) records (C(/skms-domain)).
+      type: str
+    host_caching:
+      description: Whether the client keeps using the KMS host it last activated against.
+      type: bool
+    discovered_name:
+      description: KMS host the client last used.
+      type: str
+    discovered_port:
+      description: Port of the KMS host the client last used.
+      type: int
+    discovered_ip:
+      description: IP address of the KMS host the client last used.
+      type: str
+    activation_interval:
+      description: Minutes between activation attempts while unactivated.
+      type: int
+      sample: 120
+    renewal_interval:
+      description: Minutes between renewal attempts once activated.
+      type: int
+      sample: 10080
+kms_host:
+  description: KMS host state; null when the host is not a KMS host.
+  returned: always
+  type: dict
+  contains:
+    enabled:
+      description: Always true when present.
+      type: bool
+    current_count:
+      description: Clients counted in the last 30 days (null when the host has not counted any).
+      type: int
+    required_count:
+      description: Count this host reports as required to activate.
+      type: int
+    thresholds:
+      description: Counts a KMS host needs before activating client OSes (25) and server OSes (5).
+      type: dict
+    listening_port:
+      description: TCP port the KMS host listens on.
+      type: int
+      sample: 1688
+    dns_publishing:
+      description: Whether the host publishes its C(_vlmcs._tcp) SRV record.
+      type: bool
+    low_priority:
+      description: Whether the KMS service runs at low priority.
+      type: bool
+    requests:
+      description: Cumulative request counters (total, failed, unlicensed, licensed, grace states, notification).
+      type: dict
+ansible_facts:
+  description: The same data under C(winact_kms), for later tasks and reports.
+  returned: always
+  type: dict
+  contains:
+    winact_kms:
+      description: The keys C(os), C(products), C(windows_product), C(kms_client), C(kms_host).
+      type: dict
+"""

@@ -1,0 +1,1 @@
+"""The emulated Windows fleet: WinRM listener, WMI provider dispatch and SPP semantics."""

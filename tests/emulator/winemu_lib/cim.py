@@ -1,0 +1,154 @@
+"""The contract between the emulator's WinRM/WS-Man layer and its WMI classes.
+
+The protocol layer (``server.py``, ``soap.py``) knows XML and HTTP; the classes
+(``machine.py`` and friends) know Windows. They meet here:
+
+* a :class:`Provider` answers for one emulated machine: class definitions,
+  instances, method invocations;
+* Python values cross the boundary typed as the CIM type in the class or method
+  definition says: ``str``, ``int``, ``bool``, ``datetime`` (timezone-aware),
+  ``list`` of those for ``<type>[]``, and ``None`` for NULL (``xsi:nil``);
+* failures cross it as :class:`CimError` subclasses, which the protocol layer
+  renders with the fault shapes of the real recordings in
+  ``../shared/reference/wsman-samples/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import typing as t
+
+CimValue = t.Union[str, int, bool, datetime.datetime, None, list]
+
+# CIM types used by the emulated classes. A trailing "[]" marks an array.
+CIM_TYPES = frozenset(
+    {
+        "string",
+        "boolean",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "sint32",
+        "sint64",
+        "datetime",
+    }
+)
+
+
+def is_array(cim_type: str) -> bool:
+    return cim_type.endswith("[]")
+
+
+def base_type(cim_type: str) -> str:
+    return cim_type[:-2] if is_array(cim_type) else cim_type
+
+
+@dataclasses.dataclass(frozen=True)
+class MethodDef:
+    """A WMI method: typed ``[in]`` and ``[out]`` parameters, in MOF order.
+
+    ``outputs`` always ends with ``ReturnValue`` (``uint32``), as every method of
+    StdRegProv, SoftwareLicensingService/Product and Win32_Service returns one.
+    ``static`` methods (StdRegProv) take no selectors; instance methods need the
+    full key ``SelectorSet``.
+    """
+
+    name: str
+    inputs: t.Mapping[str, str]
+    outputs: t.Mapping[str, str]
+    static: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassDef:
+    """A WMI class as the emulator serves it."""
+
+    name: str
+    namespaces: tuple[str, ...]  # e.g. ("root/cimv2",) or ("root/default", "root/cimv2")
+    properties: t.Mapping[str, str]  # name -> CIM type, in schema order
+    keys: tuple[str, ...]  # key property names; empty for a class with only static methods
+    methods: t.Mapping[str, MethodDef]
+
+
+@dataclasses.dataclass(frozen=True)
+class CallContext:
+    """Who is calling: the authenticated account of the WinRM request."""
+
+    user: str
+    is_admin: bool
+
+
+class CimError(Exception):
+    """Base class: the protocol layer turns each subclass into a SOAP fault."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ClassNotFound(CimError):
+    """Unknown class or namespace (WBEM_E_INVALID_CLASS 0x80041010 / invalid namespace)."""
+
+
+class InstanceNotFound(CimError):
+    """Well-formed selectors that match no instance (WBEM_E_NOT_FOUND 0x80041002)."""
+
+
+class InvalidSelectors(CimError):
+    """Selectors missing, extra or not the class keys (w:InvalidSelectors, 2150858843)."""
+
+
+class MethodNotFound(CimError):
+    """No such method on the class (WBEM_E_METHOD_NOT_IMPLEMENTED / invalid method)."""
+
+
+class InvalidParameter(CimError):
+    """A missing, unknown or badly typed ``[in]`` parameter (WBEM_E_INVALID_PARAMETER 0x80041008)."""
+
+
+class AccessDenied(CimError):
+    """The caller lacks the right (E_ACCESSDENIED 0x80070005)."""
+
+
+class ProviderError(CimError):
+    """A method failed inside its provider with an HRESULT, e.g. an SPP error 0xC004F050.
+
+    slmgr.vbs sees these as a WMI call error whose number is the HRESULT
+    (spp-facts.md §3.4); over WS-Man they arrive as a SOAP fault.
+    """
+
+    def __init__(self, hresult: int, message: str) -> None:
+        super().__init__(message)
+        self.hresult = hresult & 0xFFFFFFFF
+
+
+class Provider(t.Protocol):
+    """What one emulated machine offers to the WS-Man layer."""
+
+    def class_def(self, namespace: str, class_name: str) -> ClassDef:
+        """Return the class definition; raise :class:`ClassNotFound`.
+
+        ``namespace`` uses forward slashes and is lower-case (``root/cimv2``);
+        ``class_name`` matching is case-insensitive, the returned ``ClassDef.name``
+        has the canonical spelling.
+        """
+
+    def instances(self, namespace: str, class_name: str, ctx: CallContext) -> list[dict[str, CimValue]]:
+        """Every instance of the class, each a full ``{property: value}`` dict."""
+
+    def invoke(
+        self,
+        namespace: str,
+        class_name: str,
+        method: str,
+        selectors: t.Mapping[str, str],
+        params: t.Mapping[str, CimValue],
+        ctx: CallContext,
+    ) -> dict[str, CimValue]:
+        """Run a method and return its ``[out]`` parameters including ``ReturnValue``.
+
+        ``selectors`` is empty for static methods. ``params`` holds the ``[in]``
+        parameters present in the request, already converted to their CIM types.
+        """
