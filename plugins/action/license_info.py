@@ -20,11 +20,19 @@ class ActionModule(WinactAction):
         products = lic.read_products(wmi, params.get("activation_id"))
         primary = lic.primary_product(products)
         now = os_info.get("LocalDateTime")
-        report = {
+        kms_host = lic.describe_kms_host(service)
+        report: dict[str, t.Any] = {
             "os": lic.describe_os(os_info, primary),
             "products": [lic.describe_product(p, now) for p in products],
             "windows_product": lic.describe_product(primary, now) if primary else None,
             "kms_client": lic.describe_kms_client(service, primary),
-            "kms_host": lic.describe_kms_host(service),
+            "kms_host": kms_host,
         }
+        warning = lic.kms_count_warning(kms_host)
+        if warning:
+            ctx.warnings.append(warning)
+        if params.get("events"):
+            limit = params.get("event_count")
+            limit = 10 if limit is None else limit
+            report["events"] = lic.read_kms_events(wmi, kms_host=kms_host is not None, limit=limit)
         return {"changed": False, **report, "ansible_facts": {"winact_kms": report}}

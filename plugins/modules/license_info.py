@@ -21,12 +21,30 @@ description:
     (C(PartialProductKey)).
   - Also returns the same data as the C(winact_kms) fact, for roles and reports.
   - Runs as an action plugin on the controller; C(gather_facts) is not needed and can be disabled.
+  - On a KMS host whose current count is below the activation thresholds (5 for Windows Server, 25 for Windows
+    client editions) it warns and says what that means for the clients.
+  - With O(events=true) it also returns the latest KMS events, decoded.
 options:
   activation_id:
     description:
       - Report this product (its SoftwareLicensingProduct C(ID), the Activation ID) instead of the Windows
         products that have a key installed.
     type: str
+  events:
+    description:
+      - Also read the latest KMS events through C(Win32_NTLogEvent) and return them decoded (HRESULT explained,
+        status flags named, every field of the event's Info block by name) as RV(events).
+      - Client events come from the Application log (12288 request sent, 12289 response processed); on a KMS
+        host, 12290 (request processed) from the Key Management Service log as well.
+      - Reading an event log over WMI scans it on the host; on hosts with very large Application logs this
+        takes a few seconds.
+    type: bool
+    default: false
+  event_count:
+    description:
+      - How many events of each log to return, newest first, with O(events=true).
+    type: int
+    default: 10
 attributes:
   check_mode:
     support: full
@@ -61,6 +79,16 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: ansible_facts.winact_kms.windows_product.license_status == 1
     fail_msg: "Windows is not activated on {{ inventory_hostname }}"
+
+- name: Show why the last activation attempts failed
+  winact.kms.license_info:
+    events: true
+    event_count: 3
+  register: lic_events
+
+- name: Print the latest KMS request results
+  ansible.builtin.debug:
+    msg: "{{ lic_events.events.client | map(attribute='error') | select | map(attribute='symbol') | list }}"
 
 - name: Report one product by Activation ID
   winact.kms.license_info:
@@ -219,6 +247,12 @@ kms_host:
     current_count:
       description: Clients counted in the last 30 days (null when the host has not counted any).
       type: int
+    activates_server_os:
+      description: Whether the count reaches the 5 that Windows Server clients need.
+      type: bool
+    activates_client_os:
+      description: Whether the count reaches the 25 that Windows client editions need.
+      type: bool
     required_count:
       description: Count this host reports as required to activate.
       type: int
@@ -238,12 +272,96 @@ kms_host:
     requests:
       description: Cumulative request counters (total, failed, unlicensed, licensed, grace states, notification).
       type: dict
+events:
+  description: The latest KMS events, newest first, decoded.
+  returned: when O(events=true)
+  type: dict
+  contains:
+    client:
+      description: Events 12288 and 12289 from the Application log.
+      type: list
+      elements: dict
+      contains:
+        event_id:
+          description: 12288 (request sent), 12289 (response processed) or 12290 (request processed, on a host).
+          type: int
+        summary:
+          description: What the event records.
+          type: str
+        record_number:
+          description: The record number in its log.
+          type: int
+        time_generated:
+          description: When the event was logged (ISO 8601, with the host's UTC offset).
+          type: str
+        info:
+          description: The raw fields of the event's Info block.
+          type: list
+          elements: str
+        hresult:
+          description: The result of the request, in hex.
+          type: str
+          sample: "0xC004F06C"
+        success:
+          description: Whether the HRESULT is 0.
+          type: bool
+        error:
+          description: The HRESULT explained (hresult, symbol, message, cause, fix); null on success.
+          type: dict
+        status_flags:
+          description: Status flags in hex (12288, 12289).
+          type: str
+        status_flag_names:
+          description: Names of the status flags set, e.g. C(SL_VL_BINDING_ERROR_NOT_ENOUGH_COUNT).
+          type: list
+          elements: str
+        kms_server:
+          description: KMS host and port the request went to (12288).
+          type: str
+          sample: kms01.corp.example.com:1688
+        client_machine_id:
+          description: The client's CMID (12288, 12290).
+          type: str
+        client_time:
+          description: The client's time as the event states it (12288, 12289, 12290).
+          type: str
+        license_status:
+          description: The client's license status code (12288, 12290), and C(license_status_name) its name.
+          type: int
+        time_to_expiration_minutes:
+          description: Minutes until the client's current state expires (12288, 12290).
+          type: int
+        activation_id:
+          description: The product's Activation ID (12288, 12290).
+          type: str
+        n_policy:
+          description: The minimum count the client needs, 25 or 5 (12288).
+          type: int
+        activated:
+          description: Whether the response activated the client (12289).
+          type: bool
+        kms_current_count:
+          description: The KMS host's count reported in the response (12289).
+          type: int
+        activation_interval:
+          description: Activation retry interval from the response, minutes (12289).
+          type: int
+        renewal_interval:
+          description: Renewal interval from the response, minutes (12289).
+          type: int
+    host:
+      description: >-
+        Events 12290 from the Key Management Service log on a KMS host (empty elsewhere), with C(minimum_count),
+        C(client_name), C(client_machine_id), C(client_time), C(license_status), C(time_to_expiration_minutes) and
+        C(activation_id).
+      type: list
+      elements: dict
 ansible_facts:
   description: The same data under C(winact_kms), for later tasks and reports.
   returned: always
   type: dict
   contains:
     winact_kms:
-      description: The keys C(os), C(products), C(windows_product), C(kms_client), C(kms_host).
+      description: The keys C(os), C(products), C(windows_product), C(kms_client), C(kms_host) (and C(events)).
       type: dict
 """

@@ -1,0 +1,169 @@
+# winact.kms: build, test and lint.
+#
+#   make test    everything CI runs, from a fresh checkout (creates .venv itself)
+#   make demo    an emulated Windows fleet and the collection's playbooks run against it
+#
+# Other targets: venv unit emulator integration sanity lint ruff mypy meta-check docs-check changelog-lint
+# bench format runtime-meta collection-link clean. `make help` lists them.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.SUFFIXES:
+
+VENV ?= $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+BUILD := $(CURDIR)/build
+COLLECTIONS := $(BUILD)/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/winact/kms
+SANITY_ROOT := $(BUILD)/sanity/ansible_collections/winact/kms
+# Upper bound for one ansible-test sanity run; the first run on a machine also builds its per-test venvs.
+SANITY_TIMEOUT ?= 1200
+PYTEST_ARGS ?=
+
+# Evaluated when a recipe runs, i.e. after `venv` made the interpreter exist.
+PY_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+MODULES = $(sort $(basename $(notdir $(filter-out %/__init__.py,$(wildcard plugins/modules/*.py)))))
+
+# What the tests see: the venv's tools first and this checkout as the winact.kms collection.
+TEST_ENV := PATH="$(VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(COLLECTIONS)"
+
+# pytest exits 5 when a directory holds no test yet: say so instead of failing; any other status stands.
+# $(1) = test directory, $(2) = extra pytest arguments.
+define run_pytest
+	@if [ ! -d $(1) ]; then echo "== $(1): directory absent, nothing to run"; exit 0; fi; \
+	echo "== pytest $(1)"; \
+	rc=0; $(TEST_ENV) $(PY) -m pytest $(1) $(2) $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "== $(1): no tests collected"; rc=0; fi; \
+	exit $$rc
+endef
+
+TEST_TARGETS := meta-check ruff mypy unit emulator integration docs-check lint sanity
+
+.PHONY: help test venv collection-link unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
+	format mypy meta-check runtime-meta docs-check changelog-lint demo bench clean $(TEST_TARGETS)
+
+help:
+	@echo "make test     run every check CI runs: $(TEST_TARGETS)"
+	@echo "make demo     start an emulated fleet and run the playbooks against it"
+	@echo "make bench    run tests/benchmarks (pytest-benchmark)"
+	@echo "make format   apply ruff's formatting and safe fixes"
+	@echo "make runtime-meta  rewrite meta/runtime.yml action_groups.kms from plugins/modules"
+	@echo "make clean    remove build/ and tool caches (keeps .venv)"
+
+# Runs every suite even when one fails (-k), so one run reports all failures; fails if any failed.
+test:
+	@$(MAKE) --no-print-directory -k $(TEST_TARGETS)
+
+venv:
+	@bash tools/venv.sh "$(VENV)"
+
+collection-link:
+	@if [ "$$(readlink -f "$(COLLECTION_LINK)" 2>/dev/null)" != "$$(readlink -f "$(CURDIR)")" ]; then \
+		mkdir -p "$(dir $(COLLECTION_LINK))" && ln -sfn ../../../.. "$(COLLECTION_LINK)"; \
+	fi
+
+unit: venv collection-link
+	$(call run_pytest,tests/unit)
+
+emulator: venv collection-link
+	$(call run_pytest,tests/emulator)
+
+integration: venv collection-link
+	$(call run_pytest,tests/integration)
+
+bench: venv collection-link
+	$(call run_pytest,tests/benchmarks,--benchmark-only)
+
+demo: venv collection-link
+	VENV="$(VENV)" $(TEST_ENV) bash scripts/demo.sh
+
+ruff: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Plugins are checked through the collection link so that their ansible_collections.* imports resolve.
+MYPY_DIRS = $(foreach d,tests/unit tests/integration tests/emulator tests/benchmarks tests/sanity_extra tools,\
+	$(if $(shell find $(d) -name '*.py' -print -quit 2>/dev/null),$(d)))
+mypy: venv collection-link
+	$(VENV)/bin/mypy $(if $(wildcard plugins/*/*.py),build/collections/ansible_collections/winact/kms/plugins) \
+		$(MYPY_DIRS) conftest.py
+
+# Collection metadata: the action group matches the modules, plugin headers, changelog fragments.
+meta-check: venv changelog-lint
+	@rc=0; \
+	$(PY) tests/sanity_extra/action_groups.py || rc=1; \
+	$(PY) tests/sanity_extra/plugin_headers.py || rc=1; \
+	exit $$rc
+
+changelog-lint: venv
+	$(VENV)/bin/antsibull-changelog lint
+	$(VENV)/bin/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+
+runtime-meta: venv
+	$(PY) tests/sanity_extra/action_groups.py --write
+
+# Renders each module's documentation the way users read it; any error or warning fails.
+docs-check: venv collection-link
+	@if [ -z "$(MODULES)" ]; then echo "== docs-check: no modules in plugins/modules"; exit 0; fi; \
+	failed=0; \
+	for module in $(MODULES); do \
+		if out=$$($(TEST_ENV) ANSIBLE_NOCOLOR=1 $(VENV)/bin/ansible-doc -t module "winact.kms.$$module" 2>&1 >/dev/null) \
+			&& [ -z "$$out" ]; then \
+			echo "== ansible-doc winact.kms.$$module: ok"; \
+		else \
+			echo "== ansible-doc winact.kms.$$module: FAILED"; echo "$$out"; failed=1; \
+		fi; \
+	done; \
+	exit $$failed
+
+# ansible-lint on what users run; skipped while roles/ and playbooks/ hold nothing.
+lint: venv collection-link
+	@paths="$$(for d in roles playbooks; do [ -n "$$(find $$d -name '*.yml' -print -quit 2>/dev/null)" ] && echo $$d; done || true)"; \
+	if [ -z "$$paths" ]; then echo "== ansible-lint: no roles or playbooks yet"; exit 0; fi; \
+	echo "== ansible-lint --profile production --offline $$paths"; \
+	$(TEST_ENV) $(VENV)/bin/ansible-lint --profile production --offline $$([ -t 1 ] || echo --nocolor) $$paths
+
+# ansible-test needs the tree at .../ansible_collections/winact/kms: sanity runs on a copy of the checkout
+# (what is on disk, committed or not) without the venv, build output, VCS data and caches.
+sanity-copy:
+	@rm -rf "$(BUILD)/sanity"
+	@mkdir -p "$(SANITY_ROOT)"
+	@tar -C "$(CURDIR)" -cf - --exclude=./.venv --exclude=./build --exclude=./.git --exclude=./tests/output \
+		--exclude=.mypy_cache --exclude=.ruff_cache --exclude=.pytest_cache --exclude=__pycache__ \
+		--exclude=.benchmarks --exclude=./.ansible --exclude='*.tar.gz' . | tar -C "$(SANITY_ROOT)" -xf -
+	@# A repository of its own, or ansible-test would take the file list from the checkout's (where build/ is
+	@# ignored). Untracked files count, ignored ones do not: the same set a commit of the checkout would hold.
+	@git -C "$(SANITY_ROOT)" init -q
+
+get-pip-standin: venv
+	@$(PY) tools/ansible_test_get_pip.py >/dev/null
+
+# The shellcheck sanity test is skipped with a warning when the program is missing: install it (Debian).
+sanity-deps:
+	@if ! command -v shellcheck >/dev/null; then \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			echo "== installing shellcheck (Debian package) for the shellcheck sanity test"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get install -y -q shellcheck >/dev/null 2>&1 \
+				|| { apt-get update -q >/dev/null && apt-get install -y -q shellcheck >/dev/null; }; \
+		else \
+			echo "== shellcheck not installed and apt-get unavailable: its sanity test will be skipped"; \
+		fi; \
+	fi
+
+sanity: venv sanity-copy get-pip-standin sanity-deps
+	@echo "== ansible-test sanity --python $(PY_VERSION) (in $(SANITY_ROOT))"
+	@start=$$(date +%s); rc=0; \
+	cd "$(SANITY_ROOT)" && timeout --kill-after=30 $(SANITY_TIMEOUT) env -u ANSIBLE_COLLECTIONS_PATH PATH="$(VENV)/bin:$$PATH" \
+		$(VENV)/bin/ansible-test sanity --requirements --python $(PY_VERSION) --color no --truncate 0 || rc=$$?; \
+	echo "== ansible-test sanity: exit $$rc after $$(( $$(date +%s) - start ))s"; \
+	if [ $$rc -eq 124 ]; then echo "== ansible-test sanity: stopped after $(SANITY_TIMEOUT)s"; fi; \
+	exit $$rc
+
+clean:
+	rm -rf "$(BUILD)" .mypy_cache .ruff_cache .pytest_cache tests/output

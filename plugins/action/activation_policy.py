@@ -1,0 +1,13 @@
+# Copyright (c) 2026 winact.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of winact.kms.activation_policy: the policy scope of the settings table."""
+
+from __future__ import annotations
+
+from ansible_collections.winact.kms.plugins.plugin_utils._settings import Scope
+from ansible_collections.winact.kms.plugins.plugin_utils._settings_action import SettingsAction
+
+
+class ActionModule(SettingsAction):
+    module_name = "activation_policy"
+    scope = Scope.POLICY

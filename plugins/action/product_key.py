@@ -1,0 +1,367 @@
+# Copyright (c) 2026 winact.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of winact.kms.product_key: install (slmgr /ipk) or uninstall (/upk) a product key.
+
+Idempotence compares SPP's PartialProductKey with the key's last five characters;
+after a change the KeyManagementServiceVersion registry value is kept the way
+slmgr.vbs keeps it (spp-facts §3.7). The key is a secret: it is validated before
+any I/O, sent only inside InstallProductKey, and only its last five characters
+appear anywhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+
+from ansible_collections.winact.kms.plugins.plugin_utils import _catalog as catalog
+from ansible_collections.winact.kms.plugins.plugin_utils import _licensing as lic
+from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure, TaskContext, WinactAction
+from ansible_collections.winact.kms.plugins.plugin_utils._registry import (
+    ACCESS_DENIED,
+    Registry,
+    RegistryError,
+    RegType,
+)
+from ansible_collections.winact.kms.plugins.plugin_utils._service import ServiceError, restart_service
+from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
+from ansible_collections.winact.kms.plugins.plugin_utils._validate import activation_id as valid_activation_id
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
+from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManError, WSManFault, WSManUnreachable
+
+SERVICE_CLASS = "SoftwareLicensingService"
+PRODUCT_CLASS = "SoftwareLicensingProduct"
+SPP_SERVICE = "sppsvc"
+CATALOG_KEY = "gvlk"
+
+# slmgr.vbs SLKeyPath / SLKeyPath32 (spp-facts §3.7).
+SL_KEY_PATH = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform"
+SL_KEY_PATH_32 = r"SOFTWARE\Wow6432Node\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform"
+KMS_VERSION_VALUE = "KeyManagementServiceVersion"
+
+# Assumption: ClearProductKeyFromRegistry (/cpky) clears the key encoded in DigitalProductId: tools that decode
+# it afterwards show an all-zero key (BBBBB-BBBBB-BBBBB-BBBBB-BBBBB). The encoded key is the 15 bytes at offset
+# 52 of the value (community knowledge, not in spp-facts); an absent value counts as cleared as well.
+CURRENT_VERSION_KEY = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion"
+DIGITAL_PRODUCT_ID = "DigitalProductId"
+ENCODED_KEY = slice(52, 67)
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    state: str
+    key: str | None  # normalised explicit key; None means the catalog's GVLK (or state absent)
+    activation_id: str | None
+    clear_registry: bool
+    restart: str
+
+
+def build_request(params: t.Mapping[str, t.Any]) -> Request:
+    """Validate the options before any I/O; errors never contain the key (at most its last five characters)."""
+    state = params.get("state") or "present"
+    raw_key = params.get("key")
+    key: str | None = None
+    if state == "present" and raw_key is not None and str(raw_key).strip().lower() != CATALOG_KEY:
+        try:
+            key = catalog.validate_key_format(raw_key)
+        except ValueError as exc:
+            raise ValidationError("key", str(exc)) from None
+    activation_id = params.get("activation_id")
+    if activation_id is not None:
+        activation_id = valid_activation_id("activation_id", activation_id)
+    return Request(
+        state=state,
+        key=key,
+        activation_id=activation_id,
+        clear_registry=bool(params.get("clear_registry")),
+        restart=params.get("restart_service") or "auto",
+    )
+
+
+def partial(key: str | None) -> str | None:
+    return key[-5:].upper() if key else None
+
+
+def shown(partial_key: str | None) -> str | None:
+    """A partial key as people recognise it: XXXXX-XXXXX-XXXXX-XXXXX-T83GX."""
+    return catalog.mask_key("XXXXX-" + partial_key) if partial_key else None
+
+
+def key_bytes_cleared(data: t.Any) -> bool:
+    """Whether a DigitalProductId value no longer holds a key (absent, too short, or zeroed key bytes)."""
+    if not isinstance(data, list) or len(data) < ENCODED_KEY.stop:
+        return True
+    return not any(data[ENCODED_KEY])
+
+
+def wants_restart(choice: str, changed: bool, kms_host_change: bool) -> bool:
+    if choice == "never" or not changed:
+        return False
+    return choice == "always" or kms_host_change
+
+
+def product_summary(product: t.Mapping[str, t.Any] | None) -> dict[str, t.Any] | None:
+    if not product:
+        return None
+    status = product.get("LicenseStatus")
+    return {
+        "id": product.get("ID"),
+        "name": product.get("Name"),
+        "description": product.get("Description"),
+        "product_key_channel": product.get("ProductKeyChannel"),
+        "partial_product_key": product.get("PartialProductKey"),
+        "license_status": status,
+        "license_status_name": lic.LICENSE_STATUS.get(status, "Unknown") if isinstance(status, int) else None,
+    }
+
+
+class ActionModule(WinactAction):
+    module_name = "product_key"
+    _request: Request | None = None
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        # `key: gvlk` means the same as leaving key out. Dropping it keeps the word out of the no_log values,
+        # which would otherwise mask every 'gvlk' in the result.
+        key = self._task.args.get("key")
+        if isinstance(key, str) and key.strip().lower() == CATALOG_KEY:
+            self._task.args = {name: value for name, value in self._task.args.items() if name != "key"}
+        return super().run(tmp, task_vars)
+
+    def secrets(self, params: dict[str, t.Any]) -> list[str]:
+        # The normalised form (upper case, plain dashes) may differ from what the task passed.
+        request = self._request
+        return [request.key] if request and request.key else []
+
+    def _run_module(self, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
+        try:
+            self._request = build_request(params)
+        except ValidationError as exc:
+            return {"failed": True, "changed": False, "msg": str(exc), "option": exc.option}
+        return super()._run_module(params, ctx)
+
+    def execute(self, wmi: WmiClient, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
+        request = self._request or build_request(params)
+        try:
+            return ProductKey(wmi, request, ctx).run()
+        except WSManUnreachable:
+            raise
+        except WSManFault as exc:
+            raise lic.explained_failure(exc, "Reading the licensing state") from exc
+
+
+class ProductKey:
+    """Read -> plan -> apply for one task."""
+
+    def __init__(self, wmi: WmiClient, request: Request, ctx: TaskContext) -> None:
+        self.wmi = wmi
+        self.request = request
+        self.ctx = ctx
+        self.registry = Registry(wmi)
+
+    # -- read ----------------------------------------------------------------------------------
+    def target_product(self) -> dict[str, t.Any] | None:
+        if self.request.activation_id:
+            product = lic.read_product(self.wmi, self.request.activation_id)
+            if product is None:
+                raise ModuleFailure(
+                    f"No product with Activation ID {self.request.activation_id} on this host "
+                    "(SoftwareLicensingProduct.ID); winact.kms.license_info lists the installed products"
+                )
+            return product
+        return lic.primary_product(lic.read_products(self.wmi))
+
+    def catalog_entry(self, product: t.Mapping[str, t.Any] | None) -> catalog.CatalogEntry:
+        os_info = lic.read_os(self.wmi)
+        family = (product or {}).get("LicenseFamily") if not self.request.activation_id else None
+        try:
+            return catalog.detect_edition(os_info, family or None)
+        except catalog.CatalogError as exc:
+            raise ModuleFailure(str(exc), os=lic.describe_os(os_info, product)) from exc
+
+    def registry_holds_key(self) -> bool:
+        out = self.wmi.invoke(
+            "StdRegProv",
+            "GetBinaryValue",
+            {"hDefKey": self.registry.hive, "sSubKeyName": CURRENT_VERSION_KEY, "sValueName": DIGITAL_PRODUCT_ID},
+            namespace="root/default",
+        )
+        if out.get("ReturnValue") != 0:
+            return False
+        return not key_bytes_cleared(out.get("uValue"))
+
+    # -- plan and apply ------------------------------------------------------------------------
+    def run(self) -> dict[str, t.Any]:
+        request = self.request
+        product = self.target_product()
+        before = partial((product or {}).get("PartialProductKey"))
+        kms_host_before = bool(product) and lic.is_kms_host_product(product or {})
+        result: dict[str, t.Any] = {"previous_partial_product_key": before}
+
+        key: str | None = None
+        if request.state == "present":
+            key = request.key
+            if key is None:
+                entry = self.catalog_entry(product)
+                key = entry.gvlk
+                result["edition"] = {
+                    "edition": entry.edition,
+                    "product_family": entry.product_family,
+                    "edition_id": entry.edition_id,
+                }
+            result["key_source"] = "explicit" if request.key else "catalog"
+        after = partial(key)
+        install = key is not None and before != after
+        uninstall = request.state == "absent" and before is not None
+        clear = request.clear_registry and self.registry_holds_key()
+        changed = install or uninstall or clear
+
+        result["partial_product_key"] = after
+        if request.clear_registry:
+            result["registry_cleared"] = clear
+        if self.ctx.diff_mode:
+            result["diff"] = self.diff(before, after, clear)
+
+        # Whether a KMS host key is installed afterwards. In check mode a key that is not a GVLK is only
+        # known once SPP has taken it, so it counts as unknown (None).
+        kms_host_after: bool | None = kms_host_before
+        if install:
+            kms_host_after = False if catalog.is_gvlk(key or "") else None
+        elif uninstall:
+            kms_host_after = False
+        if changed and not self.ctx.check_mode:
+            if install:
+                assert key is not None
+                self.install(key)
+            if uninstall:
+                assert product is not None
+                self.uninstall(product)
+            if install or uninstall:
+                kms_host_after = self.sync_kms_version()
+            if clear:
+                self.clear_registry()
+            if install or request.activation_id:
+                product = self.target_product()
+            elif uninstall:
+                product = None
+            if install:
+                self.verify_installed(product, after)
+
+        restart_required = (install or uninstall) and (kms_host_before or bool(kms_host_after))
+        restarted = False
+        if wants_restart(request.restart, changed, restart_required) and not self.ctx.check_mode:
+            restarted = self.restart()
+        elif restart_required and changed and not self.ctx.check_mode:
+            self.ctx.warnings.append(
+                "A KMS host key was installed or removed: restart sppsvc (or the machine) for the change to take "
+                "effect (restart_service: never was given)"
+            )
+        result.update(
+            changed=changed,
+            product=product_summary(product),
+            kms_host_key=kms_host_after,
+            restart_required=restart_required,
+            restarted=restarted,
+        )
+        return result
+
+    def diff(self, before: str | None, after: str | None, clear: bool) -> dict[str, t.Any]:
+        old: dict[str, t.Any] = {"product_key": shown(before)}
+        new: dict[str, t.Any] = {"product_key": shown(after)}
+        if self.request.clear_registry:
+            old["key_in_registry"] = clear or None
+            new["key_in_registry"] = False if clear else None
+            old = {k: v for k, v in old.items() if v is not None or k == "product_key"}
+            new = {k: v for k, v in new.items() if v is not None or k == "product_key"}
+        return {"before": old, "after": new}
+
+    def service_version(self) -> str:
+        service = lic.read_service(self.wmi, ("Version",))
+        version = service.get("Version")
+        if not version:
+            raise ModuleFailure("SoftwareLicensingService reported no Version; cannot address it")
+        return str(version)
+
+    def install(self, key: str) -> None:
+        version = self.service_version()
+        doing = f"Installing the product key {catalog.mask_key(key)} (InstallProductKey)"
+        try:
+            self.wmi.invoke(SERVICE_CLASS, "InstallProductKey", {"ProductKey": key}, selectors={"Version": version})
+        except WSManUnreachable:
+            raise
+        except WSManError as exc:
+            raise lic.explained_failure(exc, doing) from exc
+        self.ctx.applied.append(f"InstallProductKey {catalog.mask_key(key)}")
+        self.refresh(version)
+
+    def uninstall(self, product: t.Mapping[str, t.Any]) -> None:
+        product_id = str(product.get("ID"))
+        doing = f"Uninstalling the product key of {product_id} (UninstallProductKey)"
+        try:
+            self.wmi.invoke(PRODUCT_CLASS, "UninstallProductKey", selectors={"ID": product_id})
+        except WSManUnreachable:
+            raise
+        except WSManError as exc:
+            raise lic.explained_failure(exc, doing) from exc
+        self.ctx.applied.append(f"UninstallProductKey {product_id}")
+        self.refresh(self.service_version())
+
+    def refresh(self, version: str) -> None:
+        try:
+            self.wmi.invoke(SERVICE_CLASS, "RefreshLicenseStatus", selectors={"Version": version})
+        except WSManUnreachable:
+            raise
+        except WSManError as exc:
+            raise lic.explained_failure(exc, "Refreshing the license status (RefreshLicenseStatus)") from exc
+
+    def clear_registry(self) -> None:
+        version = self.service_version()
+        try:
+            self.wmi.invoke(SERVICE_CLASS, "ClearProductKeyFromRegistry", selectors={"Version": version})
+        except WSManUnreachable:
+            raise
+        except WSManError as exc:
+            raise lic.explained_failure(exc, "Clearing the product key from the registry") from exc
+        self.ctx.applied.append("ClearProductKeyFromRegistry")
+
+    def sync_kms_version(self) -> bool:
+        """slmgr's KeyManagementServiceVersion handling after /ipk and /upk; returns whether a CSVLK is installed.
+
+        Set (to SoftwareLicensingService.Version) under SLKeyPath, and under SLKeyPath32 only when that key
+        exists, if any product with a key is a KMS host; otherwise delete it at both paths, tolerating
+        not-found and access denied as slmgr does (spp-facts §3.7).
+        """
+        kms_host = any(lic.is_kms_host_product(p) for p in lic.read_keyed_products(self.wmi))
+        if kms_host:
+            version = self.service_version()
+            self.registry.set(SL_KEY_PATH, KMS_VERSION_VALUE, RegType.SZ, version)
+            if self.registry.enum_values(SL_KEY_PATH_32) is not None:
+                self.registry.set(SL_KEY_PATH_32, KMS_VERSION_VALUE, RegType.SZ, version)
+            self.ctx.applied.append(f"{KMS_VERSION_VALUE}={version}")
+            return True
+        for path in (SL_KEY_PATH, SL_KEY_PATH_32):
+            try:
+                if self.registry.delete(path, KMS_VERSION_VALUE):
+                    self.ctx.applied.append(f"delete {KMS_VERSION_VALUE}")
+            except RegistryError as exc:
+                if exc.code != ACCESS_DENIED:
+                    raise
+        return False
+
+    def verify_installed(self, product: t.Mapping[str, t.Any] | None, expected: str | None) -> None:
+        found = partial((product or {}).get("PartialProductKey"))
+        if found == expected:
+            return
+        where = f"product {self.request.activation_id}" if self.request.activation_id else "the Windows product"
+        raise ModuleFailure(
+            f"InstallProductKey succeeded, but {where} reports the key ending in {found or '(none)'}, "
+            f"not {expected}: the key belongs to another product",
+            product=product_summary(product),
+        )
+
+    def restart(self) -> bool:
+        try:
+            restart_service(self.wmi, SPP_SERVICE)
+        except ServiceError as exc:
+            raise ModuleFailure(f"Restarting {SPP_SERVICE} failed: {exc.message}", error=exc.to_dict()) from exc
+        self.ctx.applied.append(f"restart {SPP_SERVICE}")
+        return True

@@ -1,0 +1,146 @@
+#!/usr/bin/python
+# Copyright (c) 2026 winact.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# This file only documents the module; the code is the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: activation_policy
+short_description: Set Windows activation policy registry values (help URL, notifications, rearm, user rights)
+version_added: 0.1.0
+description:
+  - Manages the volume activation policy values under
+    C(HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SoftwareProtectionPlatform) that have no WMI method,
+    through WMI's registry provider (C(StdRegProv)) over the task's WinRM or PSRP connection.
+  - Options left out are not touched; a second run with the same options changes nothing.
+  - A switch turned off removes its registry value, which is what Windows does by default.
+  - O(user_operations), O(notifications_disabled) and O(manual_activation) take effect after the Software
+    Protection service (sppsvc) restarts; O(restart_service) decides whether the task restarts it.
+  - Runs as an action plugin on the controller; nothing is copied to the host.
+options:
+  alternate_url:
+    description:
+      - URL of the organisation's own activation help, shown as a link in activation dialogs
+        (C(Activation\\AlternateURL), REG_SZ). Only C(http://) and C(https://) URLs.
+      - An empty value removes it.
+    type: str
+  user_operations:
+    description:
+      - Let standard users install product keys, activate and rearm without elevation (C(UserOperations), REG_DWORD 1).
+    type: bool
+  notifications_disabled:
+    description:
+      - Hide activation notifications and balloons (C(Activation\\NotificationDisabled), REG_DWORD 1).
+        Microsoft does not recommend it.
+    type: bool
+  manual_activation:
+    description:
+      - Turn off automatic online activation (C(Activation\\Manual), REG_DWORD 1). Applies to MAK activation and
+        KMS hosts, not to KMS clients.
+    type: bool
+  skip_rearm:
+    description:
+      - Make a rearm (C(sysprep /generalize), C(slmgr /rearm)) leave the licensing state and the rearm count alone
+        (C(SkipRearm), REG_DWORD 1). Useful on reference images that are generalized several times.
+    type: bool
+  restart_service:
+    description:
+      - When to restart the Software Protection service (sppsvc) after a change.
+      - V(auto) restarts only when a changed setting needs it (O(user_operations), O(notifications_disabled),
+        O(manual_activation)).
+      - V(always) restarts after any change. V(never) does not restart; RV(restart_required) tells whether
+        one is still needed. Nothing is restarted when nothing changed.
+    type: str
+    choices: [auto, always, never]
+    default: auto
+attributes:
+  check_mode:
+    support: full
+    description: Reads the current values only and reports what would change; nothing is written.
+  diff_mode:
+    support: full
+    description: Shows the value before and after of exactly the settings that change.
+  platform:
+    platforms: windows
+    description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
+notes:
+  - Needs an account in the target's local Administrators group.
+seealso:
+  - module: winact.kms.kms_client
+  - module: winact.kms.kms_host
+  - name: Registry settings for volume activation
+    description: The registry values this module manages.
+    link: https://learn.microsoft.com/previous-versions/windows/it-pro/windows-server-2012-r2-and-2012/dn502532(v=ws.11)
+author:
+  - winact.kms contributors
+"""
+
+EXAMPLES = r"""
+- name: Send users with activation problems to the help desk page
+  winact.kms.activation_policy:
+    alternate_url: https://help.contoso.com/activation
+
+- name: Prepare a reference image that is generalized more than once
+  winact.kms.activation_policy:
+    skip_rearm: true
+
+- name: Let standard users activate, and restart sppsvc so it takes effect
+  winact.kms.activation_policy:
+    user_operations: true
+    restart_service: auto
+
+- name: Remove the help URL and restore notifications
+  winact.kms.activation_policy:
+    alternate_url: ""
+    notifications_disabled: false
+"""
+
+RETURN = r"""
+changes:
+  description: Names of the settings that changed (in check mode, that would change).
+  returned: always
+  type: list
+  elements: str
+  sample: [alternate_url]
+settings:
+  description: The policy values in force after the task (in check mode, the current ones).
+  returned: always
+  type: dict
+  contains:
+    alternate_url:
+      description: The help URL; null when not set.
+      type: str
+      sample: https://help.contoso.com/activation
+    notifications_disabled:
+      description: Whether activation notifications are hidden.
+      type: bool
+    manual_activation:
+      description: Whether automatic online activation is off.
+      type: bool
+    user_operations:
+      description: Whether standard users may install keys, activate and rearm.
+      type: bool
+    skip_rearm:
+      description: Whether a rearm leaves the licensing state alone.
+      type: bool
+restart_required:
+  description: Whether the changes made (or planned, in check mode) need an sppsvc restart to take effect.
+  returned: always
+  type: bool
+restarted:
+  description: Whether sppsvc was restarted by this task.
+  returned: always
+  type: bool
+diff:
+  description: Before and after values of exactly the settings that differ.
+  returned: when diff mode is on
+  type: dict
+  sample: {"before": {"skip_rearm": false}, "after": {"skip_rearm": true}}
+applied:
+  description: Settings already applied when the task failed part-way; a rerun converges.
+  returned: on failure after a change
+  type: list
+  elements: str
+"""

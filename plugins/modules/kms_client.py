@@ -1,0 +1,208 @@
+#!/usr/bin/python
+# Copyright (c) 2026 winact.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# This file only documents the module; the code is the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: kms_client
+short_description: Point Windows KMS clients at a KMS host, or back to DNS auto-discovery
+version_added: 0.1.0
+description:
+  - Manages the KMS client settings that C(slmgr.vbs /skms), C(/ckms), C(/skms-domain), C(/ckms-domain),
+    C(/skhc) and C(/ckhc) change, through the same WMI methods of C(SoftwareLicensingService)
+    (or C(SoftwareLicensingProduct) with O(activation_id)), over the task's WinRM or PSRP connection.
+  - Options left out are not touched; a second run with the same options changes nothing.
+  - On a machine that is not a KMS host the activation and renewal intervals are the registry values
+    C(VLActivationInterval) and C(VLRenewalInterval) (REG_DWORD) under
+    C(HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SoftwareProtectionPlatform), because the WMI methods
+    that set them are refused there.
+  - Changing the KMS host name, port, lookup domain or host caching takes effect at the next activation
+    attempt without a restart. Interval changes need an sppsvc restart, see O(restart_service).
+  - Runs as an action plugin on the controller; nothing is copied to the host.
+options:
+  server:
+    description:
+      - The KMS host to activate against (C(slmgr /skms)), as a fully qualified domain name, a NetBIOS
+        name, an IPv4 address or an IPv6 address.
+      - An IPv6 address may be given as V(fd00::1) or V([fd00::1]); it is stored in brackets, as slmgr stores it.
+      - Give the port in O(port), not in this value. No scheme, path or zone index.
+    type: str
+  port:
+    description:
+      - TCP port of the KMS host, 1-65535.
+      - When O(server) is given without O(port), a custom port is cleared so the default 1688 applies,
+        as C(slmgr /skms host) does.
+    type: int
+  state:
+    description:
+      - V(present) applies the options given.
+      - V(absent) clears the KMS host name, port and lookup domain (C(slmgr /ckms), C(/ckms-domain)), so the
+        client finds a KMS host through DNS auto-discovery again. O(server) and O(port) cannot be combined with it.
+    type: str
+    choices: [present, absent]
+    default: present
+  lookup_domain:
+    description:
+      - DNS domain searched for C(_vlmcs._tcp) SRV records instead of the client's own domain (C(slmgr /skms-domain)).
+      - An empty value clears it (C(slmgr /ckms-domain)); O(state=absent) clears it too.
+      - A KMS host name set with O(server) takes precedence over the lookup domain.
+    type: str
+  host_caching:
+    description:
+      - Keep using the KMS host last activated against and query DNS only when it fails (C(slmgr /skhc));
+        V(false) disables caching (C(slmgr /ckhc)).
+    type: bool
+  activation_interval:
+    description:
+      - Minutes between activation attempts of a client that is not activated yet, 15-43200 (C(slmgr /sai)).
+      - A client starts with this value and then uses the interval its KMS host sends.
+    type: int
+  renewal_interval:
+    description:
+      - Minutes between renewal attempts of an activated client, 15-43200 (C(slmgr /sri)).
+    type: int
+  activation_id:
+    description:
+      - Scope O(server), O(port) and O(lookup_domain) to one product (its Activation ID, as in
+        C(slmgr /skms host ActID)) instead of the global settings. The other options stay global.
+    type: str
+  restart_service:
+    description:
+      - When to restart the Software Protection service (sppsvc) after a change.
+      - V(auto) restarts only when a changed setting needs it to take effect (the intervals).
+      - V(always) restarts after any change. V(never) does not restart; RV(restart_required) tells whether
+        one is still needed. Nothing is restarted when nothing changed.
+    type: str
+    choices: [auto, always, never]
+    default: auto
+attributes:
+  check_mode:
+    support: full
+    description: Reads the current settings only and reports what would change; nothing is written.
+  diff_mode:
+    support: full
+    description: Shows the value before and after of exactly the settings that change.
+  platform:
+    platforms: windows
+    description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
+notes:
+  - Needs an account in the target's local Administrators group, like C(slmgr.vbs) remotely.
+  - "Settings read and written: C(SoftwareLicensingService) properties C(KeyManagementServiceMachine),
+    C(KeyManagementServicePort), C(KeyManagementServiceLookupDomain), C(KeyManagementServiceHostCaching);
+    registry C(KeyManagementServiceName) and C(KeyManagementServicePort) (REG_SZ) hold the first two."
+seealso:
+  - module: winact.kms.kms_host
+  - module: winact.kms.license_info
+  - name: slmgr.vbs options for volume activation
+    description: The command-line options whose effect this module declares.
+    link: https://learn.microsoft.com/windows-server/get-started/activation-slmgr-vbs-options
+author:
+  - winact.kms contributors
+"""
+
+EXAMPLES = r"""
+- name: Point clients at the KMS host
+  winact.kms.kms_client:
+    server: kms01.corp.example.com
+
+- name: Use a KMS host on a custom port
+  winact.kms.kms_client:
+    server: kms01.corp.example.com
+    port: 1700
+
+- name: Use an IPv6 KMS host (stored as [fd00:ec2::250], as slmgr does)
+  winact.kms.kms_client:
+    server: fd00:ec2::250
+    port: 1688
+
+- name: Go back to DNS auto-discovery (slmgr /ckms and /ckms-domain)
+  winact.kms.kms_client:
+    state: absent
+
+- name: Use DNS auto-discovery and query DNS at every activation (no host caching)
+  winact.kms.kms_client:
+    state: absent
+    host_caching: false
+
+- name: Look up KMS hosts in another DNS domain
+  winact.kms.kms_client:
+    lookup_domain: east.contoso.com
+
+- name: Retry activation every hour and renew every 3 days
+  winact.kms.kms_client:
+    activation_interval: 60
+    renewal_interval: 4320
+    restart_service: auto
+
+- name: Point one product (by Activation ID) at its own KMS host
+  winact.kms.kms_client:
+    server: kms-office.corp.example.com
+    activation_id: ef6cfc9f-8c5d-44ac-9aad-de6a2ea0ae03
+
+- name: Report what would change, with a diff
+  winact.kms.kms_client:
+    server: kms01.corp.example.com
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+changes:
+  description: Names of the settings that changed (in check mode, that would change).
+  returned: always
+  type: list
+  elements: str
+  sample: [server, port]
+settings:
+  description: The client settings in force after the task (in check mode, the current ones).
+  returned: always
+  type: dict
+  contains:
+    server:
+      description: KMS host name or address; null when none is set (DNS auto-discovery).
+      type: str
+      sample: kms01.corp.example.com
+    port:
+      description: KMS host port (1688 when no custom port is set).
+      type: int
+      sample: 1688
+    lookup_domain:
+      description: DNS domain searched for KMS SRV records; null when not set.
+      type: str
+    host_caching:
+      description: Whether KMS host caching is enabled.
+      type: bool
+    activation_interval:
+      description: Activation interval in minutes; null when not configured (Windows uses 120).
+      type: int
+      sample: 120
+    renewal_interval:
+      description: Renewal interval in minutes; null when not configured (Windows uses 10080).
+      type: int
+      sample: 10080
+activation_id:
+  description: The product the name, port and lookup domain were scoped to.
+  returned: when O(activation_id) is given
+  type: str
+restart_required:
+  description: Whether the changes made (or planned, in check mode) need an sppsvc restart to take effect.
+  returned: always
+  type: bool
+restarted:
+  description: Whether sppsvc was restarted by this task.
+  returned: always
+  type: bool
+diff:
+  description: Before and after values of exactly the settings that differ.
+  returned: when diff mode is on
+  type: dict
+  sample: {"before": {"server": null}, "after": {"server": "kms01.corp.example.com"}}
+applied:
+  description: Settings already applied when the task failed part-way; a rerun converges.
+  returned: on failure after a change
+  type: list
+  elements: str
+"""

@@ -1,0 +1,212 @@
+#!/usr/bin/python
+# Copyright (c) 2026 winact.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# This file only documents the module; the code is the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: product_key
+short_description: Install the right Windows product key (GVLK, MAK or KMS host key), or remove it
+version_added: 0.1.0
+description:
+  - Installs a product key with C(SoftwareLicensingService.InstallProductKey) followed by
+    C(RefreshLicenseStatus), as C(slmgr.vbs /ipk) does, through WMI over the task's WinRM or PSRP connection.
+  - By default it installs the KMS client setup key (GVLK) Microsoft publishes for the installed edition.
+    The edition is detected from C(Win32_OperatingSystem.OperatingSystemSKU), C(BuildNumber) and
+    C(ProductType), cross-checked with the Windows product's C(LicenseFamily); the localized C(Caption) and the
+    registry C(ProductName) (which still says "Windows 10" on Windows 11) are never used.
+  - Idempotent, the way SPP itself allows it: the installed key's C(PartialProductKey) (its last five
+    characters) is compared with the last five characters of the key to install.
+  - With O(state=absent) the product key is uninstalled (C(UninstallProductKey), C(slmgr.vbs /upk)).
+  - After installing or uninstalling, the C(KeyManagementServiceVersion) registry value is set when a KMS
+    host key (CSVLK) is installed and deleted otherwise, exactly as C(slmgr.vbs) does.
+  - Product keys are never shown in full. Results, diffs, errors and verbose output carry only the last five
+    characters (C(XXXXX-XXXXX-XXXXX-XXXXX-T83GX)).
+options:
+  key:
+    description:
+      - The product key to install, 5 groups of 5 characters (C(XXXXX-XXXXX-XXXXX-XXXXX-XXXXX)): a MAK, a KMS
+        host key (CSVLK), a retail key or a GVLK. Its format is checked before anything is sent to the host.
+      - C(gvlk) installs the KMS client setup key of Microsoft's table for the detected edition and build.
+        This is the default when O(state=present) and O(key) is omitted.
+      - An edition without a published GVLK (Home, evaluation editions, an unknown build) fails, naming the
+        detected SKU, build and license family; pass the key explicitly in that case.
+      - Ignored with O(state=absent).
+    type: str
+    no_log: true
+  state:
+    description:
+      - V(present) installs the key; V(absent) uninstalls the installed product key.
+    type: str
+    choices: [present, absent]
+    default: present
+  clear_registry:
+    description:
+      - Also remove the product key from the registry with C(ClearProductKeyFromRegistry) (C(slmgr.vbs /cpky)),
+        so malicious code cannot read it there. SPP keeps working with the installed key.
+      - The key counts as cleared when the key bytes of the C(DigitalProductId) registry value are zero or
+        the value is absent.
+    type: bool
+    default: false
+  activation_id:
+    description:
+      - Target this product (its C(SoftwareLicensingProduct.ID), the Activation ID) instead of the Windows
+        product C(slmgr.vbs) picks (a key installed, not an add-on), e.g. an Office product.
+      - With O(state=present) the installed key must land on this product; with O(state=absent) this product's
+        key is uninstalled.
+    type: str
+  restart_service:
+    description:
+      - When to restart the Software Protection service (sppsvc) after a change.
+      - V(auto) restarts it when a KMS host key (CSVLK) was installed or removed, as Microsoft instructs after
+        installing a KMS host key; V(always) after any change; V(never) leaves it to you (see RV(restart_required)).
+    type: str
+    choices: [auto, always, never]
+    default: auto
+attributes:
+  check_mode:
+    support: full
+    description: Reads the host and reports the planned change; nothing is written.
+  diff_mode:
+    support: full
+    description: Shows the installed and the planned key, each as its last five characters only.
+  platform:
+    platforms: windows
+    description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
+notes:
+  - Needs an account in the target's local Administrators group (unfiltered token). A standard user gets
+    C(0x80070005) (access denied) unless C(UserOperations) allows it (winact.kms.activation_policy).
+  - A key that SPP refuses fails with its HRESULT explained, e.g. C(0xC004F050) (invalid key) or C(0xC004F069)
+    (the key belongs to another edition).
+  - Two keys with the same last five characters cannot be told apart; SPP keeps no more of an installed key.
+seealso:
+  - module: winact.kms.activate
+  - module: winact.kms.license_info
+  - plugin: winact.kms.gvlk
+    plugin_type: filter
+  - name: KMS client activation and product keys
+    description: Microsoft's table of GVLKs the catalog is built from.
+    link: https://learn.microsoft.com/windows-server/get-started/kms-client-activation-keys
+author:
+  - winact.kms contributors
+"""
+
+EXAMPLES = r"""
+- name: Install the KMS client setup key (GVLK) of the installed edition
+  winact.kms.product_key:
+
+- name: Install a MAK (kept in a vault; only its last five characters are ever shown)
+  winact.kms.product_key:
+    key: "{{ vault_windows_mak }}"
+    clear_registry: true
+
+- name: Make a server a KMS host (sppsvc restarts so the KMS host key takes effect)
+  winact.kms.product_key:
+    key: "{{ vault_kms_host_key }}"
+    restart_service: auto
+
+- name: Remove the installed product key
+  winact.kms.product_key:
+    state: absent
+"""
+
+RETURN = r"""
+key_source:
+  description: Where the key came from, V(catalog) (the GVLK for the detected edition) or V(explicit).
+  returned: when O(state=present)
+  type: str
+  sample: catalog
+edition:
+  description: The catalog row of the detected edition when the GVLK was chosen from the catalog.
+  returned: when the key comes from the catalog
+  type: dict
+  contains:
+    edition:
+      description: Microsoft's label of the edition.
+      type: str
+      sample: Windows Server 2022 Datacenter
+    product_family:
+      description: Product family.
+      type: str
+      sample: Windows Server 2022
+    edition_id:
+      description: EditionID (equals the product's C(LicenseFamily)).
+      type: str
+      sample: ServerDatacenter
+previous_partial_product_key:
+  description: Last five characters of the key installed before the task; null when none was.
+  returned: always
+  type: str
+  sample: 4DJ9M
+partial_product_key:
+  description: Last five characters of the key installed now (planned, in check mode).
+  returned: always
+  type: str
+  sample: 7XXBV
+product:
+  description: The targeted product as SPP reports it after the change (before it, in check mode).
+  returned: when a product is found
+  type: dict
+  contains:
+    id:
+      description: Activation ID.
+      type: str
+    name:
+      description: Product name.
+      type: str
+    description:
+      description: Product description with its channel marker.
+      type: str
+      sample: Windows(R) Operating System, VOLUME_KMSCLIENT channel
+    product_key_channel:
+      description: Channel of the installed key.
+      type: str
+      sample: Volume:GVLK
+    license_status:
+      description: C(LicenseStatus) code.
+      type: int
+    license_status_name:
+      description: Name of the license status.
+      type: str
+      sample: OOBGrace
+kms_host_key:
+  description: Whether a KMS host key (CSVLK) is installed on the host after the change.
+  returned: always
+  type: bool
+registry_cleared:
+  description: Whether C(ClearProductKeyFromRegistry) ran (or would run, in check mode).
+  returned: when O(clear_registry=true)
+  type: bool
+restart_required:
+  description: Whether sppsvc should restart for the change to take effect (a KMS host key was installed or removed).
+  returned: always
+  type: bool
+restarted:
+  description: Whether sppsvc was restarted.
+  returned: always
+  type: bool
+error:
+  description: The SPP error explained, on failure.
+  returned: on failure
+  type: dict
+  contains:
+    hresult:
+      description: HRESULT in hex.
+      type: str
+      sample: "0xC004F069"
+    symbol:
+      description: Symbolic name from slerror.h.
+      type: str
+      sample: SL_E_MISMATCHED_PRODUCT_SKU
+    message:
+      description: Microsoft's message.
+      type: str
+    cause:
+      description: The likely cause.
+      type: str
+    fix:
+      description: What to do.
+      type: str
+"""

@@ -1,0 +1,143 @@
+#!/usr/bin/python
+# Copyright (c) 2026 winact.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# This file only documents the module; the code is the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: time_source
+short_description: Point the Windows Time service at NTP peers and resync
+version_added: 0.1.0
+description:
+  - Sets the NTP peers of the Windows Time service (W32Time) in
+    C(HKLM\SYSTEM\CurrentControlSet\Services\W32Time\Parameters) (C(NtpServer), REG_SZ, space-separated
+    peers with optional C(,0x..) flags) and C(Type=NTP), then restarts W32Time, which resynchronises the clock.
+  - This is the automated form of C(w32tm /config /manualpeerlist:"..." /syncfromflags:manual /update) followed by
+    C(w32tm /resync), the step Microsoft's and the cloud vendors' activation guides prescribe when the clock is
+    off. A KMS host refuses clients whose clock differs from its own by more than 4 hours (C(0xC004F06C)).
+  - Idempotent: peers are compared case-insensitively (host names) and by flag value, in order.
+  - Works through WMI (C(StdRegProv), C(Win32_Service)) over the task's WinRM or PSRP connection.
+options:
+  servers:
+    description:
+      - The NTP peers, in order of preference. Each is a host name or IP address, optionally with its own flags
+        (C(time.example.com,0x9)).
+      - The list must not be empty; a peer must not contain spaces (the peers are stored space-separated).
+    type: list
+    elements: str
+    required: true
+  flags:
+    description:
+      - Flags appended to each peer given without its own, as C(,0x<flags>). V(0) appends none.
+      - Bits C(0x1) SpecialInterval (poll at the SpecialPollInterval), C(0x2) UseAsFallbackOnly, C(0x4)
+        SymmetricActive mode, C(0x8) Client mode. The default C(0x8) is the mode Windows itself uses for
+        C(time.windows.com,0x8).
+    type: int
+    default: 8
+  type:
+    description:
+      - The synchronisation type. V(NTP) uses only the peers; V(AllSync) uses the peers and the domain hierarchy.
+    type: str
+    choices: [NTP, AllSync]
+    default: NTP
+  restart_service:
+    description:
+      - V(auto) restarts W32Time (which resyncs) when a value changed; V(always) restarts it on every run, to
+        force a resync (the task then reports a change every time); V(never) leaves the service alone (the new
+        peers are used from its next start).
+    type: str
+    choices: [auto, always, never]
+    default: auto
+attributes:
+  check_mode:
+    support: full
+    description: Reads the current values and reports the planned change; nothing is written or restarted.
+  diff_mode:
+    support: full
+    description: Shows C(NtpServer) and C(Type) before and after.
+  platform:
+    platforms: windows
+    description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
+notes:
+  - Needs an account in the target's local Administrators group.
+  - Domain members normally take their time from the domain hierarchy (C(Type=NT5DS)); set peers only where
+    that is not the case (workgroup machines, cloud VMs, the forest root PDC emulator).
+  - Fails before writing anything when W32Time is disabled and a restart is wanted, because the peers would
+    never be used; enable the service first or pass O(restart_service=never).
+seealso:
+  - module: winact.kms.activate
+  - name: Windows Time service tools and settings
+    description: The W32Time registry values and w32tm options.
+    link: https://learn.microsoft.com/windows-server/networking/windows-time-service/windows-time-service-tools-and-settings
+author:
+  - winact.kms contributors
+"""
+
+EXAMPLES = r"""
+- name: Sync from the corporate NTP servers
+  winact.kms.time_source:
+    servers:
+      - ntp1.corp.example.com
+      - ntp2.corp.example.com
+
+- name: Sync from a public pool with SpecialInterval + Client flags for one peer
+  winact.kms.time_source:
+    servers:
+      - time.windows.com,0x9
+      - 0.pool.ntp.org
+    flags: 0x8
+
+- name: Resync now (e.g. after the clock drifted and activation failed with 0xC004F06C)
+  winact.kms.time_source:
+    servers: [time.windows.com]
+    restart_service: always
+"""
+
+RETURN = r"""
+ntp_server:
+  description: The C(NtpServer) value in force after the task (planned, in check mode).
+  returned: always
+  type: str
+  sample: ntp1.corp.example.com,0x8 ntp2.corp.example.com,0x8
+previous_ntp_server:
+  description: The C(NtpServer) value before the task; null when it was not set.
+  returned: always
+  type: str
+  sample: time.windows.com,0x8
+type:
+  description: The C(Type) value in force after the task.
+  returned: always
+  type: str
+  sample: NTP
+previous_type:
+  description: The C(Type) value before the task.
+  returned: always
+  type: str
+  sample: NT5DS
+changes:
+  description: Names of the values that changed (C(NtpServer), C(Type)).
+  returned: always
+  type: list
+  elements: str
+restarted:
+  description: Whether W32Time was restarted (or started, when it was stopped).
+  returned: always
+  type: bool
+service:
+  description: The W32Time service as C(Win32_Service) reports it after the task.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Service name.
+      type: str
+      sample: W32Time
+    state:
+      description: Running, Stopped, ...
+      type: str
+    start_mode:
+      description: Auto, Manual or Disabled.
+      type: str
+"""

@@ -1,0 +1,879 @@
+# Copyright (c) 2026 winact.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every SPP setting the collection manages, described once, and read / plan / diff / apply written once.
+
+``kms_client``, ``kms_host`` and ``activation_policy`` are views of :data:`TABLE`:
+a view is the scope (client, host or policy) plus how module options become the
+desired values. For each setting the table says where Windows keeps it (registry
+key, value and type, spp-facts.md §3.7), which WMI property reports it and which
+SoftwareLicensingService/Product method sets and clears it (preferred: sppsvc
+validates and applies), which of the two interfaces a scope uses, how values are
+validated and normalised, and whether sppsvc must restart for a change (§3.9).
+
+Reading costs one WQL query of SoftwareLicensingService (only the properties the
+view needs) and one StdRegProv call per registry-backed setting; a product-scoped
+request adds one SoftwareLicensingProduct query (for the per-SKU registry key).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import typing as t
+
+from ansible_collections.winact.kms.plugins.plugin_utils import _validate as v
+from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure, TaskContext
+from ansible_collections.winact.kms.plugins.plugin_utils._errors import explain
+from ansible_collections.winact.kms.plugins.plugin_utils._registry import Registry, RegistryTypeMismatch, RegType
+from ansible_collections.winact.kms.plugins.plugin_utils._service import ServiceError, restart_service
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
+from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManError, WSManUnreachable
+
+SPP_KEY = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform"
+SERVICE_CLASS = "SoftwareLicensingService"
+PRODUCT_CLASS = "SoftwareLicensingProduct"
+SPP_SERVICE_NAME = "sppsvc"
+DEFAULT_KMS_PORT = 1688  # client port and host listening port when none is set (spp-facts.md §5)
+RESTART_CHOICES = ("auto", "always", "never")
+
+
+class Scope(enum.StrEnum):
+    """Which module (and which kind of machine) a setting is managed for."""
+
+    CLIENT = "client"
+    HOST = "host"
+    POLICY = "policy"
+
+
+class Via(enum.StrEnum):
+    """The interface a scope uses to read and write a setting."""
+
+    WMI = "wmi"
+    REGISTRY = "registry"
+
+
+class _Clear:
+    """Marker: the desired value is the one the WMI Clear* method restores."""
+
+    def __repr__(self) -> str:
+        return "CLEAR"
+
+
+CLEAR = _Clear()
+
+
+# --------------------------------------------------------------------------------------------
+# Codecs: validation/normalisation of module values and conversion to and from each interface.
+# --------------------------------------------------------------------------------------------
+class Codec:
+    """Identity conversions; subclasses override what differs."""
+
+    def normalise(self, option: str, value: t.Any) -> t.Any:
+        return value
+
+    def from_wmi(self, raw: t.Any) -> t.Any:
+        return raw
+
+    def to_wmi(self, value: t.Any) -> t.Any:
+        """The method argument, or :data:`CLEAR` to call the Clear* method instead."""
+        return value
+
+    def from_registry(self, raw: t.Any) -> t.Any:
+        return raw
+
+    def to_registry(self, value: t.Any) -> t.Any:
+        """The registry data, or None to delete the value (Windows then uses its default)."""
+        return value
+
+    def same(self, left: t.Any, right: t.Any) -> bool:
+        return bool(left == right)
+
+    def show(self, value: t.Any) -> t.Any:
+        """The value as results and diffs show it."""
+        return value
+
+
+class PortCodec(Codec):
+    """A TCP port; 0 / no value means the default 1688, and setting 1688 clears the custom port."""
+
+    def normalise(self, option: str, value: t.Any) -> int:
+        return v.port(option, value)
+
+    def from_wmi(self, raw: t.Any) -> int:
+        # KeyManagementService(Listening)Port is 0 when never set; slmgr shows 1688 then (§3.2, §3.5).
+        return int(raw) if raw else DEFAULT_KMS_PORT
+
+    def to_wmi(self, value: t.Any) -> t.Any:
+        return CLEAR if value == DEFAULT_KMS_PORT else value
+
+    def from_registry(self, raw: t.Any) -> int:
+        text = str(raw).strip() if raw is not None else ""
+        return int(text) if text.isdigit() and int(text) else DEFAULT_KMS_PORT
+
+    def to_registry(self, value: t.Any) -> t.Any:
+        return None if value == DEFAULT_KMS_PORT else str(value)  # REG_SZ (§3.7)
+
+
+class IntervalCodec(Codec):
+    """Minutes, 15-43200. A registry value that is absent reads as None (Windows default applies)."""
+
+    def normalise(self, option: str, value: t.Any) -> int:
+        return v.interval(option, value)
+
+    def from_wmi(self, raw: t.Any) -> int | None:
+        return int(raw) if raw is not None else None
+
+    def from_registry(self, raw: t.Any) -> int | None:
+        return int(raw) if raw is not None else None
+
+
+class BoolCodec(Codec):
+    """A switch. ``method_inverted``: the WMI method takes the opposite (``Disable...(True)`` turns it off).
+
+    ``registry_inverted``: the registry value is the opposite (``DisableDnsPublishing``). A registry
+    switch that is off is removed rather than written as 0, which is Windows' own default.
+    """
+
+    def __init__(self, *, method_inverted: bool = False, registry_inverted: bool = False) -> None:
+        self.method_inverted = method_inverted
+        self.registry_inverted = registry_inverted
+
+    def normalise(self, option: str, value: t.Any) -> bool:
+        if not isinstance(value, bool):
+            raise v.ValidationError(option, f"{value!r} is not a boolean; expected true or false")
+        return value
+
+    def from_wmi(self, raw: t.Any) -> bool:
+        return bool(raw)
+
+    def to_wmi(self, value: t.Any) -> bool:
+        return (not value) if self.method_inverted else bool(value)
+
+    def from_registry(self, raw: t.Any) -> bool:
+        flag = bool(raw)  # absent (None) or 0 is off
+        return (not flag) if self.registry_inverted else flag
+
+    def to_registry(self, value: t.Any) -> int | None:
+        flag = (not value) if self.registry_inverted else bool(value)
+        return 1 if flag else None
+
+
+class ServerCodec(Codec):
+    """The KMS host a client uses; None means none set (DNS auto-discovery)."""
+
+    def normalise(self, option: str, value: t.Any) -> str:
+        return v.kms_server(option, value)
+
+    def from_wmi(self, raw: t.Any) -> str | None:
+        return str(raw) if raw else None
+
+    def to_wmi(self, value: t.Any) -> t.Any:
+        return CLEAR if value is None else value
+
+    from_registry = from_wmi
+
+    def to_registry(self, value: t.Any) -> t.Any:
+        return value
+
+    def same(self, left: t.Any, right: t.Any) -> bool:
+        return v.same_server(left, right)
+
+
+class DomainCodec(Codec):
+    """A DNS domain; an empty value asks to clear it (None)."""
+
+    def normalise(self, option: str, value: t.Any) -> str | None:
+        if value == "":
+            return None
+        return v.dns_domain(option, value)
+
+    def from_wmi(self, raw: t.Any) -> str | None:
+        return str(raw) if raw else None
+
+    def to_wmi(self, value: t.Any) -> t.Any:
+        return CLEAR if value is None else value
+
+    from_registry = from_wmi
+
+    def same(self, left: t.Any, right: t.Any) -> bool:
+        if left is None or right is None:
+            return left is right
+        return bool(str(left).rstrip(".").lower() == str(right).rstrip(".").lower())
+
+
+class PublishEntry(t.NamedTuple):
+    domain: str
+    priority: int | str  # str only for an entry read from the registry that does not parse
+    weight: int | str
+
+
+class PublishListCodec(Codec):
+    """DnsDomainPublishList: REG_MULTI_SZ entries ``domain, priority, weight`` (§3.7); [] removes it."""
+
+    def normalise(self, option: str, value: t.Any) -> tuple[PublishEntry, ...]:
+        if not isinstance(value, (list, tuple)):
+            raise v.ValidationError(option, "expected a list of {domain, priority, weight} entries")
+        entries: list[PublishEntry] = []
+        seen: set[str] = set()
+        for index, item in enumerate(value):
+            where = f"{option}[{index}]"
+            if not isinstance(item, t.Mapping):
+                raise v.ValidationError(where, f"{item!r} is not a mapping; expected {{domain, priority, weight}}")
+            domain = v.dns_domain(f"{where}.domain", item.get("domain"))
+            priority = v.srv_field(f"{where}.priority", item.get("priority") or 0)
+            weight = v.srv_field(f"{where}.weight", item.get("weight") or 0)
+            key = domain.rstrip(".").lower()
+            if key in seen:
+                raise v.ValidationError(f"{where}.domain", f"{domain!r} is listed twice; give each domain once")
+            seen.add(key)
+            entries.append(PublishEntry(domain, priority, weight))
+        return tuple(entries)
+
+    @staticmethod
+    def _number(text: str) -> int | str:
+        return int(text) if text.isdigit() else text
+
+    def from_registry(self, raw: t.Any) -> tuple[PublishEntry, ...]:
+        entries = []
+        for line in raw or []:
+            fields = [field.strip() for field in str(line).split(",")]
+            if not fields[0]:
+                continue
+            priority = self._number(fields[1]) if len(fields) > 1 and fields[1] else 0
+            weight = self._number(fields[2]) if len(fields) > 2 and fields[2] else 0
+            entries.append(PublishEntry(fields[0], priority, weight))
+        return tuple(entries)
+
+    def to_registry(self, value: t.Any) -> list[str] | None:
+        if not value:
+            return None
+        return [f"{entry.domain}, {entry.priority}, {entry.weight}" for entry in value]
+
+    def same(self, left: t.Any, right: t.Any) -> bool:
+        def key(entries: t.Any) -> list[tuple[str, t.Any, t.Any]]:
+            return [(e.domain.rstrip(".").lower(), e.priority, e.weight) for e in entries or ()]
+
+        return key(left) == key(right)
+
+    def show(self, value: t.Any) -> list[dict[str, t.Any]]:
+        return [entry._asdict() for entry in value or ()]
+
+
+class UrlCodec(Codec):
+    """An http(s) URL; an empty value removes it."""
+
+    def normalise(self, option: str, value: t.Any) -> str | None:
+        if value == "":
+            return None
+        return v.http_url(option, value)
+
+    def from_registry(self, raw: t.Any) -> str | None:
+        return str(raw) if raw else None
+
+
+# --------------------------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class RegistryValue:
+    """Where Windows keeps a setting under HKLM\\...\\SoftwareProtectionPlatform."""
+
+    name: str
+    reg_type: RegType
+    subkey: str = ""  # below the SPP key, e.g. "Activation"
+    # Per-product scope keeps the value under <AppID>\<SKU-ID> (S-REGSET for the name; the port and
+    # lookup domain by analogy, spp-facts.md §3.7). Read there, written through SoftwareLicensingProduct.
+    per_product: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{SPP_KEY}\\{self.subkey}" if self.subkey else SPP_KEY
+
+    @property
+    def path(self) -> str:
+        return f"HKLM\\{self.key}\\{self.name}"
+
+
+@dataclasses.dataclass(frozen=True)
+class WmiBinding:
+    """The property that reports a setting and the methods that set / clear it."""
+
+    property: str
+    set_method: str
+    set_param: str
+    clear_method: str | None = None
+    per_product: bool = False  # SoftwareLicensingProduct has the same property and methods (per-SKU)
+    kms_host_only: bool = False  # the method is refused unless the machine is a KMS host
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    option: str
+    summary: str
+    codec: Codec
+    paths: t.Mapping[Scope, Via]  # which interface each scope uses; absent scope = not managed there
+    registry: RegistryValue | None
+    wmi: WmiBinding | None
+    restart: bool  # sppsvc must restart before a change takes effect
+    restart_source: str
+    slmgr: str = ""
+
+    def via(self, scope: Scope) -> Via:
+        return self.paths[scope]
+
+    def needs_kms_host(self, scope: Scope) -> bool:
+        return self.paths.get(scope) is Via.WMI and self.wmi is not None and self.wmi.kms_host_only
+
+
+_CLIENT = {Scope.CLIENT: Via.WMI}
+_HOST = {Scope.HOST: Via.WMI}
+_POLICY = {Scope.POLICY: Via.REGISTRY}
+
+TABLE: tuple[Setting, ...] = (
+    # ---- KMS client (apply order: name before port, as slmgr /skms does) ----
+    Setting(
+        option="server",
+        summary="KMS host the client activates against; unset means DNS auto-discovery",
+        codec=ServerCodec(),
+        paths=_CLIENT,
+        registry=RegistryValue("KeyManagementServiceName", RegType.SZ, per_product=True),
+        wmi=WmiBinding(
+            "KeyManagementServiceMachine",
+            "SetKeyManagementServiceMachine",
+            "MachineName",
+            "ClearKeyManagementServiceMachine",
+            per_product=True,
+        ),
+        restart=False,
+        restart_source="slmgr gives no restart warning after /skms or /ckms (§3.9)",
+        slmgr="/skms <name>, /ckms",
+    ),
+    Setting(
+        option="port",
+        summary="TCP port of the KMS host; 1688 when not set",
+        codec=PortCodec(),
+        paths=_CLIENT,
+        registry=RegistryValue("KeyManagementServicePort", RegType.SZ, per_product=True),
+        wmi=WmiBinding(
+            "KeyManagementServicePort",
+            "SetKeyManagementServicePort",
+            "PortNumber",
+            "ClearKeyManagementServicePort",
+            per_product=True,
+        ),
+        restart=False,
+        restart_source="slmgr gives no restart warning after /skms (§3.9)",
+        slmgr="/skms <name>:<port>",
+    ),
+    Setting(
+        option="lookup_domain",
+        summary="DNS domain searched for _vlmcs._tcp SRV records instead of the primary DNS suffix",
+        codec=DomainCodec(),
+        paths=_CLIENT,
+        # Assumption: value name not documented by Microsoft (spp-facts.md open items); only WMI is used.
+        registry=RegistryValue("KeyManagementServiceLookupDomain", RegType.SZ, per_product=True),
+        wmi=WmiBinding(
+            "KeyManagementServiceLookupDomain",
+            "SetKeyManagementServiceLookupDomain",
+            "LookupDomain",
+            "ClearKeyManagementServiceLookupDomain",
+            per_product=True,
+        ),
+        restart=False,
+        # Assumption: like /skms, which it complements; slmgr prints no restart warning for it.
+        restart_source="no restart warning from slmgr /skms-domain (assumed like /skms, §3.9)",
+        slmgr="/skms-domain, /ckms-domain",
+    ),
+    Setting(
+        option="host_caching",
+        summary="Keep using the KMS host last activated against instead of querying DNS each time",
+        codec=BoolCodec(method_inverted=True),
+        paths=_CLIENT,
+        registry=None,  # not documented (spp-facts.md open items): WMI only
+        wmi=WmiBinding("KeyManagementServiceHostCaching", "DisableKeyManagementServiceHostCaching", "DisableCaching"),
+        restart=False,
+        restart_source="slmgr gives no restart warning after /skhc or /ckhc (§3.9)",
+        slmgr="/skhc, /ckhc",
+    ),
+    # ---- KMS host (publishing list before publishing itself, so enabling publishes the right list) ----
+    Setting(
+        option="listening_port",
+        summary="TCP port the KMS host listens on; 1688 when not set",
+        codec=PortCodec(),
+        paths=_HOST,
+        registry=RegistryValue("KeyManagementServiceListeningPort", RegType.SZ),
+        wmi=WmiBinding(
+            "KeyManagementServiceListeningPort",
+            "SetKeyManagementServiceListeningPort",
+            "PortNumber",
+            "ClearKeyManagementServiceListeningPort",
+            kms_host_only=True,
+        ),
+        restart=True,
+        restart_source="slmgr warns 'a KMS reboot is needed' after /sprt (§3.9)",
+        slmgr="/sprt",
+    ),
+    Setting(
+        option="dns_publish_domains",
+        summary="Extra DNS domains the KMS host publishes its _vlmcs._tcp SRV record in, with priority and weight",
+        codec=PublishListCodec(),
+        paths={Scope.HOST: Via.REGISTRY},
+        registry=RegistryValue("DnsDomainPublishList", RegType.MULTI_SZ),
+        wmi=None,
+        restart=True,
+        restart_source="restart the Software Licensing service after editing DnsDomainPublishList (S-DNSDOC, §3.9)",
+    ),
+    Setting(
+        option="dns_publishing",
+        summary="The KMS host publishes its SRV record in DNS",
+        codec=BoolCodec(method_inverted=True, registry_inverted=True),
+        paths=_HOST,
+        registry=RegistryValue("DisableDnsPublishing", RegType.DWORD),
+        wmi=WmiBinding(
+            "KeyManagementServiceDnsPublishing",
+            "DisableKeyManagementServiceDnsPublishing",
+            "DisablePublishing",
+            kms_host_only=True,
+        ),
+        restart=True,
+        restart_source="slmgr warns 'a KMS reboot is needed' after /sdns and /cdns (§3.9)",
+        slmgr="/sdns, /cdns",
+    ),
+    Setting(
+        option="low_priority",
+        summary="The KMS host runs at low priority to limit contention on a shared server",
+        codec=BoolCodec(),
+        paths=_HOST,
+        registry=RegistryValue("EnableKmsLowPriority", RegType.DWORD),
+        wmi=WmiBinding(
+            "KeyManagementServiceLowPriority",
+            "EnableKeyManagementServiceLowPriority",
+            "EnableLowPriority",
+            kms_host_only=True,
+        ),
+        restart=True,
+        restart_source="slmgr warns 'a KMS reboot is needed' after /spri and /cpri (§3.9)",
+        slmgr="/spri, /cpri",
+    ),
+    # ---- both: a KMS host sets them through WMI (and sends them to its clients); on a client
+    # SetVL*Interval is refused and the registry values are the interface (issue 3, §3.7) ----
+    Setting(
+        option="activation_interval",
+        summary="Minutes between activation attempts of an unactivated client",
+        codec=IntervalCodec(),
+        paths={Scope.CLIENT: Via.REGISTRY, Scope.HOST: Via.WMI},
+        registry=RegistryValue("VLActivationInterval", RegType.DWORD),
+        wmi=WmiBinding("VLActivationInterval", "SetVLActivationInterval", "ActivationInterval", kms_host_only=True),
+        restart=True,
+        # Assumption for the client registry path: sppsvc reads the value when it starts, as for /sai.
+        restart_source="slmgr warns 'a KMS reboot is needed' after /sai (§3.9)",
+        slmgr="/sai",
+    ),
+    Setting(
+        option="renewal_interval",
+        summary="Minutes between renewal attempts of an activated client",
+        codec=IntervalCodec(),
+        paths={Scope.CLIENT: Via.REGISTRY, Scope.HOST: Via.WMI},
+        registry=RegistryValue("VLRenewalInterval", RegType.DWORD),
+        wmi=WmiBinding("VLRenewalInterval", "SetVLRenewalInterval", "RenewalInterval", kms_host_only=True),
+        restart=True,
+        restart_source="slmgr warns 'a KMS reboot is needed' after /sri (§3.9)",
+        slmgr="/sri",
+    ),
+    # ---- activation policy: registry only ----
+    Setting(
+        option="alternate_url",
+        summary="Link shown in activation dialogs to the organisation's own help page",
+        codec=UrlCodec(),
+        paths=_POLICY,
+        registry=RegistryValue("AlternateURL", RegType.SZ, subkey="Activation"),
+        wmi=None,
+        restart=False,
+        # Assumption: read by the activation UI when it shows a dialog, not by sppsvc at start.
+        restart_source="read by the activation dialogs when they open (assumed)",
+    ),
+    Setting(
+        option="notifications_disabled",
+        summary="Hide activation notifications and balloons",
+        codec=BoolCodec(),
+        paths=_POLICY,
+        registry=RegistryValue("NotificationDisabled", RegType.DWORD, subkey="Activation"),
+        wmi=None,
+        restart=True,
+        restart_source="Appendix A registry options need a Software Protection Service restart (S-OPTCFG, §3.9)",
+    ),
+    Setting(
+        option="manual_activation",
+        summary="Turn off automatic online activation (MAK and KMS hosts)",
+        codec=BoolCodec(),
+        paths=_POLICY,
+        registry=RegistryValue("Manual", RegType.DWORD, subkey="Activation"),
+        wmi=None,
+        restart=True,
+        # Assumption: sppsvc schedules automatic activation, so it reads this when it starts.
+        restart_source="read by sppsvc when it schedules automatic activation (assumed, like S-OPTCFG options)",
+    ),
+    Setting(
+        option="user_operations",
+        summary="Let standard users install keys, activate and rearm without elevation",
+        codec=BoolCodec(),
+        paths=_POLICY,
+        registry=RegistryValue("UserOperations", RegType.DWORD),
+        wmi=None,
+        restart=True,
+        restart_source="UserOperations needs an SPP service restart (S-OPTCFG, §3.9)",
+    ),
+    Setting(
+        option="skip_rearm",
+        summary="Make a rearm (sysprep /generalize, slmgr /rearm) leave the licensing state alone",
+        codec=BoolCodec(),
+        paths=_POLICY,
+        registry=RegistryValue("SkipRearm", RegType.DWORD),
+        wmi=None,
+        restart=False,
+        # Assumption: consulted when a rearm runs (S-SLMGRDOC), not when sppsvc starts.
+        restart_source="read when a rearm runs (assumed from S-SLMGRDOC)",
+    ),
+)
+
+SETTINGS: dict[str, Setting] = {setting.option: setting for setting in TABLE}
+
+
+def view(scope: Scope) -> tuple[Setting, ...]:
+    """The settings one scope manages, in apply order."""
+    return tuple(setting for setting in TABLE if scope in setting.paths)
+
+
+# --------------------------------------------------------------------------------------------
+# Requests: module parameters -> desired values (validation, before any I/O)
+# --------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Request:
+    scope: Scope
+    desired: dict[str, t.Any]  # option -> normalised value, only for options given
+    activation_id: str | None = None  # per-product scope for the settings whose WMI binding allows it
+    restart: str = "auto"
+    notes: list[str] = dataclasses.field(default_factory=list)  # warnings known before reading
+
+
+def _given(params: t.Mapping[str, t.Any], option: str) -> bool:
+    return params.get(option) is not None
+
+
+def _restart_choice(params: t.Mapping[str, t.Any]) -> str:
+    choice = params.get("restart_service") or "auto"
+    if choice not in RESTART_CHOICES:
+        raise v.ValidationError("restart_service", f"{choice!r} is not one of {', '.join(RESTART_CHOICES)}")
+    return str(choice)
+
+
+def build_request(scope: Scope, params: t.Mapping[str, t.Any]) -> Request:
+    """Validate and normalise the options a task gives; options left out are not in ``desired``."""
+    if scope is Scope.CLIENT:
+        return _client_request(params)
+    desired = {s.option: s.codec.normalise(s.option, params[s.option]) for s in view(scope) if _given(params, s.option)}
+    return Request(scope, desired, restart=_restart_choice(params))
+
+
+def _client_request(params: t.Mapping[str, t.Any]) -> Request:
+    state = params.get("state") or "present"
+    if state not in ("present", "absent"):
+        raise v.ValidationError("state", f"{state!r} is not one of present, absent")
+    activation_id = (
+        v.activation_id("activation_id", params["activation_id"]) if _given(params, "activation_id") else None
+    )
+    desired: dict[str, t.Any] = {}
+    if state == "absent":
+        conflicting = [o for o in ("server", "port") if _given(params, o)]
+        if params.get("lookup_domain"):
+            conflicting.append("lookup_domain")
+        if conflicting:
+            raise v.ValidationError(
+                conflicting[0],
+                "cannot be used with state=absent, which clears the KMS host name, port and lookup domain "
+                "so the client goes back to DNS auto-discovery",
+            )
+        desired.update(server=None, port=DEFAULT_KMS_PORT, lookup_domain=None)
+    else:
+        if _given(params, "server"):
+            desired["server"] = SETTINGS["server"].codec.normalise("server", params["server"])
+            # Like `slmgr /skms host`: a port not given is cleared back to the default (§3.8).
+            desired["port"] = DEFAULT_KMS_PORT
+        if _given(params, "port"):
+            desired["port"] = SETTINGS["port"].codec.normalise("port", params["port"])
+        if _given(params, "lookup_domain"):
+            desired["lookup_domain"] = SETTINGS["lookup_domain"].codec.normalise(
+                "lookup_domain", params["lookup_domain"]
+            )
+    for option in ("host_caching", "activation_interval", "renewal_interval"):
+        if _given(params, option):
+            desired[option] = SETTINGS[option].codec.normalise(option, params[option])
+    return Request(Scope.CLIENT, desired, activation_id=activation_id, restart=_restart_choice(params))
+
+
+# --------------------------------------------------------------------------------------------
+# Read
+# --------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Snapshot:
+    """Current values of a view, plus what applying needs (service key, product, KMS host role)."""
+
+    values: dict[str, t.Any]
+    service_version: str | None = None
+    is_kms_host: bool | None = None
+    product_id: str | None = None
+    product_key: str | None = None  # the product's per-SKU registry key
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _on_product(setting: Setting, request: Request) -> bool:
+    return request.activation_id is not None and setting.wmi is not None and setting.wmi.per_product
+
+
+def read(wmi: WmiClient, request: Request) -> Snapshot:
+    """Read every setting of the request's view in as few round trips as the interfaces allow."""
+    settings = view(request.scope)
+    by_wmi = [s for s in settings if s.via(request.scope) is Via.WMI]
+    service_props = [s.wmi.property for s in by_wmi if s.wmi and not _on_product(s, request)]
+    product_settings = [s for s in by_wmi if _on_product(s, request)]
+    snapshot = Snapshot(values={})
+
+    service_row: dict[str, t.Any] = {}
+    if by_wmi:
+        select = ", ".join(dict.fromkeys(["Version", "IsKeyManagementServiceMachine", *service_props]))
+        rows = wmi.query(f"SELECT {select} FROM {SERVICE_CLASS}")
+        if not rows:
+            raise ModuleFailure(
+                f"WMI returned no {SERVICE_CLASS} instance; is the Software Protection service (sppsvc) installed?"
+            )
+        service_row = rows[0]
+        snapshot.service_version = service_row.get("Version")
+        snapshot.is_kms_host = bool(service_row.get("IsKeyManagementServiceMachine"))
+
+    if product_settings and request.activation_id:
+        # The product's own KeyManagementService* properties report the effective registration (per-SKU,
+        # else the global one), so they cannot tell "not set for this product"; the per-SKU registry
+        # values that SoftwareLicensingProduct.Set*/Clear* write can (S-REGSET, spp-facts.md §3.7).
+        rows = wmi.query(f"SELECT ID, ApplicationID FROM {PRODUCT_CLASS} WHERE ID = {_quote(request.activation_id)}")
+        if not rows:
+            raise ModuleFailure(
+                f"activation_id: no product with Activation ID {request.activation_id} on this machine",
+                activation_id=request.activation_id,
+            )
+        snapshot.product_id = str(rows[0].get("ID") or request.activation_id)
+        snapshot.product_key = f"{SPP_KEY}\\{rows[0].get('ApplicationID')}\\{snapshot.product_id}"
+
+    registry = Registry(wmi)
+    for setting in settings:
+        if setting.via(request.scope) is Via.WMI and not _on_product(setting, request):
+            assert setting.wmi is not None
+            snapshot.values[setting.option] = setting.codec.from_wmi(service_row.get(setting.wmi.property))
+            continue
+        assert setting.registry is not None
+        key = snapshot.product_key if _on_product(setting, request) else setting.registry.key
+        assert key is not None
+        try:
+            raw = registry.get(key, setting.registry.name, setting.registry.reg_type)
+        except RegistryTypeMismatch as exc:
+            # Reported as not set; a task that manages it rewrites it with the right type.
+            snapshot.warnings.append(f"{setting.option}: {exc.msg}")
+            raw = None
+        snapshot.values[setting.option] = setting.codec.from_registry(raw)
+    return snapshot
+
+
+# --------------------------------------------------------------------------------------------
+# Plan and diff
+# --------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Change:
+    setting: Setting
+    before: t.Any
+    after: t.Any
+
+    @property
+    def option(self) -> str:
+        return self.setting.option
+
+
+def plan(scope: Scope, current: t.Mapping[str, t.Any], desired: t.Mapping[str, t.Any]) -> list[Change]:
+    """Changes for the options given whose value differs, in the table's (apply) order."""
+    changes = []
+    for setting in view(scope):
+        if setting.option not in desired:
+            continue
+        before, after = current.get(setting.option), desired[setting.option]
+        if not setting.codec.same(before, after):
+            changes.append(Change(setting, before, after))
+    return changes
+
+
+def diff(changes: t.Sequence[Change]) -> dict[str, dict[str, t.Any]]:
+    return {
+        "before": {c.option: c.setting.codec.show(c.before) for c in changes},
+        "after": {c.option: c.setting.codec.show(c.after) for c in changes},
+    }
+
+
+def shown(scope: Scope, values: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    return {s.option: s.codec.show(values.get(s.option)) for s in view(scope)}
+
+
+def check_role(request: Request, snapshot: Snapshot) -> None:
+    """Fail before any write when settings only a KMS host accepts are given on another machine."""
+    if snapshot.is_kms_host is not False:
+        return
+    refused = [s.option for s in view(request.scope) if s.option in request.desired and s.needs_kms_host(request.scope)]
+    if refused:
+        raise ModuleFailure(
+            f"This machine is not a KMS host (SoftwareLicensingService.IsKeyManagementServiceMachine is 0); "
+            f"only a KMS host accepts {', '.join(refused)}. Install and activate a KMS host key (CSVLK) first, "
+            f"or remove these options.",
+            not_kms_host=refused,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Apply
+# --------------------------------------------------------------------------------------------
+def _hex(code: int) -> str:
+    return f"0x{code & 0xFFFFFFFF:08X}"
+
+
+def _explained(code: int | None) -> tuple[str, dict[str, t.Any]]:
+    """A message suffix and the detail of an HRESULT a licensing method failed with."""
+    if not code:
+        return "", {}
+    info = explain(code)
+    suffix = f" ({info.symbol}: {info.message})" if info.known and info.symbol else ""
+    return suffix, {"explanation": info.to_dict()}
+
+
+def _apply_wmi(wmi: WmiClient, change: Change, request: Request, snapshot: Snapshot) -> str:
+    binding = change.setting.wmi
+    assert binding is not None
+    if _on_product(change.setting, request):
+        cls, selectors = PRODUCT_CLASS, {"ID": snapshot.product_id or t.cast(str, request.activation_id)}
+    else:
+        if snapshot.service_version is None:
+            raise ModuleFailure(f"{SERVICE_CLASS} has no Version, so its methods cannot be called")
+        cls, selectors = SERVICE_CLASS, {"Version": snapshot.service_version}
+    argument = change.setting.codec.to_wmi(change.after)
+    if argument is CLEAR:
+        if binding.clear_method is None:
+            raise AssertionError(f"{change.option} has no clear method")
+        method, params = binding.clear_method, {}
+    else:
+        method, params = binding.set_method, {binding.set_param: argument}
+    out = wmi.invoke(cls, method, params, selectors=selectors)
+    code = int(out.get("ReturnValue") or 0)
+    if code:
+        suffix, extra = _explained(code)
+        raise ModuleFailure(
+            f"{cls}.{method} returned {_hex(code)}{suffix}",
+            error={"type": "wmi", "method": f"{cls}.{method}", "return_value": code, "hresult": _hex(code), **extra},
+        )
+    return f"{cls}.{method}"
+
+
+def _apply_registry(wmi: WmiClient, change: Change) -> str:
+    value = change.setting.registry
+    assert value is not None
+    data = change.setting.codec.to_registry(change.after)
+    registry = Registry(wmi)
+    if data is None:
+        registry.delete(value.key, value.name)
+        return f"StdRegProv.DeleteValue {value.path}"
+    registry.set(value.key, value.name, value.reg_type, data)
+    return f"StdRegProv.{value.reg_type.set_method} {value.path}"
+
+
+def apply(wmi: WmiClient, request: Request, snapshot: Snapshot, changes: t.Sequence[Change], ctx: TaskContext) -> None:
+    """Write the changes in order, recording each in ``ctx.applied`` as soon as it is done."""
+    for change in changes:
+        how = change.setting.via(request.scope)
+        try:
+            if how is Via.WMI:
+                _apply_wmi(wmi, change, request, snapshot)
+            else:
+                _apply_registry(wmi, change)
+        except ModuleFailure as exc:
+            exc.detail.setdefault("setting", change.option)
+            exc.msg = f"Setting {change.option} failed: {exc.msg}"
+            raise
+        except WSManError as exc:
+            if isinstance(exc, WSManUnreachable) and not ctx.applied:
+                raise
+            suffix, extra = _explained(exc.hresult)
+            raise ModuleFailure(
+                f"Setting {change.option} failed ({how.value}): {exc.message}{suffix}",
+                error={**exc.to_dict(), **extra},
+                setting=change.option,
+            ) from exc
+        ctx.applied.append(change.option)
+
+
+def restart_sppsvc(wmi: WmiClient) -> None:
+    try:
+        restart_service(wmi, SPP_SERVICE_NAME)
+    except ServiceError as exc:
+        raise ModuleFailure(f"Restarting {SPP_SERVICE_NAME} failed: {exc.message}", error=exc.to_dict()) from exc
+
+
+def _wants_restart(choice: str, changes: t.Sequence[Change]) -> bool:
+    if choice == "never" or not changes:
+        return False
+    return choice == "always" or any(c.setting.restart for c in changes)
+
+
+def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.Any]:
+    """Read -> plan -> (unless check mode) apply, restart, re-read -> module result."""
+    ctx.warnings.extend(request.notes)
+    snapshot = read(wmi, request)
+    ctx.warnings.extend(snapshot.warnings)
+    check_role(request, snapshot)
+    changes = plan(request.scope, snapshot.values, request.desired)
+    restart_required = any(c.setting.restart for c in changes)
+    ctx.warnings.extend(_advice(request, snapshot))
+    restarted = False
+    values = snapshot.values
+    if changes and not ctx.check_mode:
+        apply(wmi, request, snapshot, changes, ctx)
+        if _wants_restart(request.restart, changes):
+            restart_sppsvc(wmi)
+            restarted = True
+        after = read(wmi, request)
+        values = after.values
+    result: dict[str, t.Any] = {
+        "changed": bool(changes),
+        "changes": [c.option for c in changes],
+        "settings": shown(request.scope, values),
+        "restart_required": restart_required,
+        "restarted": restarted,
+    }
+    if request.activation_id:
+        result["activation_id"] = snapshot.product_id or request.activation_id
+    if ctx.diff_mode:
+        result["diff"] = diff(changes)
+    return result
+
+
+def _advice(request: Request, snapshot: Snapshot) -> list[str]:
+    notes = []
+    if request.scope is Scope.CLIENT and request.desired.get("lookup_domain"):
+        server = request.desired.get("server", snapshot.values.get("server"))
+        if server is not None:
+            notes.append(
+                "lookup_domain is set but a KMS host name is configured too; the name takes precedence "
+                "(as slmgr /skms-domain warns), so the lookup domain is used only once the name is cleared"
+            )
+    if request.scope is Scope.HOST and snapshot.is_kms_host is False and request.desired:
+        notes.append(
+            "This machine is not a KMS host yet; "
+            f"{', '.join(sorted(request.desired))} take effect once a KMS host key (CSVLK) is installed and activated"
+        )
+    return notes

@@ -1,0 +1,750 @@
+# Copyright (c) 2026 winact.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""WMI over WS-Management: method invocation, instance Get and WQL queries, with CIM typing.
+
+WinRM serves WMI under ``http://schemas.microsoft.com/wbem/wsman/1/wmi/<namespace>/<Class>``. A method is
+the custom action ``<resourceURI>/<Method>`` with a ``<Method>_INPUT`` body; a query is WS-Enumeration with
+the WQL dialect on ``<namespace>/*``. Values come back as text; the schemas below say which CIM type each
+property or out-parameter has, which is also the only way to tell a one-element array from a scalar.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
+    ACTION_ENUMERATE,
+    ACTION_GET,
+    ACTION_PULL,
+    ACTION_RELEASE,
+    NS_ENUMERATION,
+    NS_WSMAN,
+    Element,
+    Transport,
+    WSManError,
+    WSManProtocolError,
+    exchange,
+    is_nil,
+    local_name,
+    qname,
+)
+
+WMI_URI = "http://schemas.microsoft.com/wbem/wsman/1/wmi"
+WQL_DIALECT = "http://schemas.microsoft.com/wbem/wsman/1/WQL"
+# Windows caps MaxElements at MaxBatchItems (32000 by default) and pages to MaxEnvelopeSize anyway.
+MAX_ELEMENTS = 32000
+# A host that never sends EndOfSequence must not keep us pulling forever.
+MAX_PAGES = 10000
+MAX_OPERATION_TIMEOUT = 60.0  # WinRM's default MaxTimeoutms
+OPERATION_TIMEOUT_MARGIN = 5.0
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_INTEGER = re.compile(r"[+-]?[0-9]+\Z")
+_DATETIME = re.compile(
+    r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})T(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})(?:\.(?P<frac>\d+))?(?P<tz>Z|[+-]\d{2}:\d{2})?\Z"
+)
+_WQL_SELECT = re.compile(r"\s*SELECT\s+(?P<props>.+?)\s+FROM\s+(?P<cls>[A-Za-z_][A-Za-z0-9_]*)", re.I | re.S)
+
+
+class WmiClient:
+    """WMI operations over one WS-Man transport. Counts round trips in :attr:`requests`."""
+
+    def __init__(self, transport: Transport, *, operation_timeout: float | None = None) -> None:
+        self._transport = transport
+        self.requests = 0
+        if operation_timeout is None:
+            margin = transport.read_timeout - OPERATION_TIMEOUT_MARGIN
+            operation_timeout = max(1.0, min(MAX_OPERATION_TIMEOUT, margin))
+        elif not 0 < operation_timeout < transport.read_timeout:
+            raise ValueError(
+                f"operation_timeout must be positive and below the transport read timeout "
+                f"({transport.read_timeout:g} s), not {operation_timeout!r}"
+            )
+        self.operation_timeout = operation_timeout
+
+    # -- public operations -------------------------------------------------------------------------
+
+    def invoke(
+        self,
+        class_name: str,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        selectors: Mapping[str, str] | None = None,
+        namespace: str = "root/cimv2",
+    ) -> dict[str, Any]:
+        """Call a static (no selectors) or instance method; return its typed out-parameters."""
+        uri = class_uri(namespace, class_name)
+        _require_identifier(method, "method name")
+        body = ET.Element(qname(uri, f"{method}_INPUT"))
+        for name, value in (params or {}).items():
+            _append_param(body, uri, name, value)
+        response = self._send(uri, f"{uri}/{method}", body, selectors)
+        output = _only_child(response, f"{method}_OUTPUT", f"{class_name}.{method}")
+        types = METHOD_TYPES.get((class_name, method), {"ReturnValue": "uint32"})
+        values = complete(parse_properties(output, types), types, types)
+        if "ReturnValue" in types and not isinstance(values.get("ReturnValue"), int):
+            raise WSManProtocolError(f"the response to {class_name}.{method} has no ReturnValue")
+        return values
+
+    def get(self, class_name: str, selectors: Mapping[str, str], *, namespace: str = "root/cimv2") -> dict[str, Any]:
+        """WS-Transfer Get of one instance, addressed by its key properties."""
+        uri = class_uri(namespace, class_name)
+        response = self._send(uri, ACTION_GET, None, selectors)
+        instance = _only_child(response, class_name, f"Get {class_name}")
+        types = PROPERTY_TYPES.get(class_name, {})
+        return complete(parse_properties(instance, types), types, types)
+
+    def query(self, wql: str, *, namespace: str = "root/cimv2") -> list[dict[str, Any]]:
+        """Run a WQL query: Enumerate, then Pull until EndOfSequence; Release the context if we give up."""
+        uri = f"{namespace_uri(namespace)}/*"
+        shape = _QueryShape.of(wql)
+        page = self._read_page(self._send(uri, ACTION_ENUMERATE, _enumerate_body(wql)), "EnumerateResponse")
+        rows: list[dict[str, Any]] = []
+        pages = 1
+        while True:
+            try:
+                rows.extend(shape.row(item) for item in page.items)
+                if page.end:
+                    return rows
+                if pages >= MAX_PAGES:
+                    raise WSManProtocolError(f"the enumeration did not end after {MAX_PAGES} pages")
+                page = self._read_page(self._send(uri, ACTION_PULL, _pull_body(page.context)), "PullResponse")
+                pages += 1
+            except BaseException:
+                if not page.end:  # still open on the host: give it back instead of letting it time out
+                    self._release(uri, page.context)
+                raise
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def _send(self, uri: str, action: str, body: Element | None, selectors: Mapping[str, str] | None = None) -> Element:
+        self.requests += 1
+        return exchange(
+            self._transport,
+            resource_uri=uri,
+            action=action,
+            body=body,
+            selectors=selectors,
+            operation_timeout=self.operation_timeout,
+        )
+
+    def _release(self, uri: str, context: str) -> None:
+        """Best effort: the original error matters more than a failed Release."""
+        release = ET.Element(qname(NS_ENUMERATION, "Release"))
+        ET.SubElement(release, qname(NS_ENUMERATION, "EnumerationContext")).text = context
+        with contextlib.suppress(WSManError):
+            self._send(uri, ACTION_RELEASE, release)
+
+    @staticmethod
+    def _read_page(body: Element, expected: str) -> _Page:
+        response = _only_child(body, expected, "the WQL query")
+        items: list[Element] = []
+        for container in _children_named(response, "Items", NS_WSMAN, NS_ENUMERATION):
+            items.extend(container)
+        end = bool(_children_named(response, "EndOfSequence", NS_WSMAN, NS_ENUMERATION))
+        contexts = _children_named(response, "EnumerationContext", NS_ENUMERATION)
+        context = (contexts[0].text or "").strip() if contexts else ""
+        if not end and not context:
+            raise WSManProtocolError(f"{expected} has neither EndOfSequence nor an EnumerationContext")
+        return _Page(items, context, end)
+
+
+@dataclass(frozen=True)
+class _Page:
+    items: list[Element]
+    context: str
+    end: bool
+
+
+@dataclass(frozen=True)
+class _QueryShape:
+    """What a WQL query asks for, so rows get typed and keyed consistently in both item shapes."""
+
+    class_name: str | None
+    properties: tuple[str, ...] | None  # None: SELECT * (or a query we do not parse)
+
+    @classmethod
+    def of(cls, wql: str) -> _QueryShape:
+        match = _WQL_SELECT.match(wql)
+        if match is None:
+            return cls(None, None)
+        props = tuple(name.strip() for name in match.group("props").split(","))
+        if props == ("*",) or not all(_IDENTIFIER.match(name) for name in props):
+            return cls(match.group("cls"), None)
+        return cls(match.group("cls"), props)
+
+    def row(self, item: Element) -> dict[str, Any]:
+        """Type one item: a class element (``SELECT *``) or a ``w:XmlFragment`` (``SELECT a, b``)."""
+        item_class = local_name(item.tag)
+        if item_class == "XmlFragment" or item_class not in PROPERTY_TYPES:
+            item_class = self.class_name or item_class
+        types = PROPERTY_TYPES.get(item_class, {})
+        return complete(parse_properties(item, types), types, self.properties or types)
+
+
+# --------------------------------------------------------------------------------------------------
+# Requests
+
+
+def namespace_uri(namespace: str) -> str:
+    """``root\\cimv2`` or ``root/cimv2`` -> the WMI resource URI prefix for that namespace."""
+    segments = [segment for segment in re.split(r"[\\/]", namespace) if segment]
+    if not segments:
+        raise ValueError("the WMI namespace is empty")
+    for segment in segments:
+        _require_identifier(segment, "WMI namespace segment")
+    return f"{WMI_URI}/{'/'.join(segments)}"
+
+
+def class_uri(namespace: str, class_name: str) -> str:
+    _require_identifier(class_name, "WMI class name")
+    return f"{namespace_uri(namespace)}/{class_name}"
+
+
+def _require_identifier(name: str, what: str) -> None:
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        raise ValueError(f"{what} {name!r} is not a WMI identifier")
+
+
+def _append_param(body: Element, uri: str, name: str, value: Any) -> None:
+    """One ``[in]`` parameter: repeated elements for a list, nothing for None (left to its default)."""
+    _require_identifier(name, "parameter name")
+    if value is None:
+        return
+    for item in value if isinstance(value, (list, tuple)) else (value,):
+        ET.SubElement(body, qname(uri, name)).text = _param_text(name, item)
+
+
+def _param_text(name: str, value: Any) -> str:
+    if isinstance(value, bool):  # before int: bool is an int
+        return "true" if value else "false"
+    if isinstance(value, (int, str)):
+        return str(value)
+    raise TypeError(f"parameter {name}: cannot send a {type(value).__name__} to WMI")
+
+
+def _enumerate_body(wql: str) -> Element:
+    enumerate_ = ET.Element(qname(NS_ENUMERATION, "Enumerate"))
+    ET.SubElement(enumerate_, qname(NS_WSMAN, "OptimizeEnumeration"))
+    ET.SubElement(enumerate_, qname(NS_WSMAN, "MaxElements")).text = str(MAX_ELEMENTS)
+    ET.SubElement(enumerate_, qname(NS_WSMAN, "Filter"), {"Dialect": WQL_DIALECT}).text = wql
+    return enumerate_
+
+
+def _pull_body(context: str) -> Element:
+    pull = ET.Element(qname(NS_ENUMERATION, "Pull"))
+    ET.SubElement(pull, qname(NS_ENUMERATION, "EnumerationContext")).text = context
+    ET.SubElement(pull, qname(NS_ENUMERATION, "MaxElements")).text = str(MAX_ELEMENTS)
+    return pull
+
+
+# --------------------------------------------------------------------------------------------------
+# Responses
+
+
+def _only_child(body: Element, expected: str, what: str) -> Element:
+    found = list(body)
+    if len(found) != 1 or local_name(found[0].tag).lower() != expected.lower():
+        names = ", ".join(f"<{local_name(child.tag)}>" for child in found) or "nothing"
+        raise WSManProtocolError(f"expected <{expected}> in the response to {what}, got {names}")
+    return found[0]
+
+
+def _children_named(element: Element, local: str, *namespaces: str) -> list[Element]:
+    return [child for child in element if child.tag in {qname(ns, local) for ns in namespaces}]
+
+
+def parse_properties(element: Element, types: Mapping[str, str]) -> dict[str, Any]:
+    """Type the child elements of an instance, an ``_OUTPUT`` or a ``w:XmlFragment`` by local name."""
+    canonical = {name.lower(): name for name in types}
+    grouped: dict[str, list[Element]] = {}
+    for child in element:
+        name = local_name(child.tag)
+        grouped.setdefault(canonical.get(name.lower(), name), []).append(child)
+    return {name: _typed(name, nodes, types.get(name)) for name, nodes in grouped.items()}
+
+
+def complete(values: dict[str, Any], types: Mapping[str, str], wanted: Iterable[str]) -> dict[str, Any]:
+    """Add what the host left out: declared arrays as [] (WinRM omits empty arrays), scalars as None."""
+    canonical = {name.lower(): name for name in types}
+    for requested in wanted:
+        name = canonical.get(requested.lower(), requested)
+        if name not in values:
+            values[name] = [] if types.get(name, "").endswith("[]") else None
+    return values
+
+
+def _typed(name: str, nodes: list[Element], cim_type: str | None) -> Any:
+    if cim_type is None:  # undeclared: text, a list of texts when repeated
+        cim_type = "string[]" if len(nodes) > 1 else "string"
+    if not cim_type.endswith("[]"):
+        if len(nodes) > 1:
+            raise WSManProtocolError(f"property {name} appears {len(nodes)} times but is not an array")
+        return None if is_nil(nodes[0]) else _scalar(name, nodes[0], cim_type)
+    if any(is_nil(node) for node in nodes):
+        if len(nodes) > 1:
+            raise WSManProtocolError(f"array {name} mixes xsi:nil with values")
+        return None
+    return [_scalar(name, node, cim_type[:-2]) for node in nodes]
+
+
+def _scalar(name: str, node: Element, cim_type: str) -> Any:
+    nested = list(node)
+    if nested:
+        if len(nested) == 1 and local_name(nested[0].tag) == "Datetime":
+            return parse_datetime(name, nested[0].text or "")
+        raise WSManProtocolError(f"property {name} holds nested elements where a {cim_type} value was expected")
+    text = node.text or ""
+    if cim_type == "datetime":
+        return parse_datetime(name, text)
+    if cim_type == "boolean":
+        return _boolean(name, text)
+    if cim_type.startswith(("uint", "sint")):
+        if not _INTEGER.match(text.strip()):
+            raise WSManProtocolError(f"property {name} should be an integer, got {_excerpt(text)}")
+        return int(text.strip())
+    if cim_type.startswith("real"):
+        try:
+            return float(text.strip())
+        except ValueError:
+            raise WSManProtocolError(f"property {name} should be a number, got {_excerpt(text)}") from None
+    return text
+
+
+def _boolean(name: str, text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise WSManProtocolError(f"property {name} should be true or false, got {_excerpt(text)}")
+
+
+def parse_datetime(name: str, text: str) -> datetime.datetime:
+    """An xs:dateTime (``cim:Datetime``) as a timezone-aware datetime."""
+    match = _DATETIME.match(text.strip())
+    if match is None:
+        raise WSManProtocolError(f"property {name} should be an xs:dateTime, got {_excerpt(text)}")
+    tz = match.group("tz")
+    if tz in (None, "Z"):
+        # Assumption: a datetime without an offset is UTC; WinRM always sends Z or an offset in the recordings.
+        zone = datetime.UTC
+    else:
+        sign = -1 if tz[0] == "-" else 1
+        zone = datetime.timezone(sign * datetime.timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
+    try:
+        return datetime.datetime(
+            int(match.group("y")),
+            int(match.group("mo")),
+            int(match.group("d")),
+            int(match.group("h")),
+            int(match.group("m")),
+            int(match.group("s")),
+            int((match.group("frac") or "0")[:6].ljust(6, "0")),
+            tzinfo=zone,
+        )
+    except ValueError as exc:
+        raise WSManProtocolError(f"property {name} holds an impossible date {_excerpt(text)}: {exc}") from None
+
+
+def _excerpt(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:40] + "...")
+
+
+# --------------------------------------------------------------------------------------------------
+# Schemas: CIM types of the properties and out-parameters this collection reads. Sources: spp-facts §2-3 and
+# §7.4 (MicrosoftDocs SppWmi / RegProv / EventLogProv, microsoft/wmi generated bindings) and the Win32 class docs.
+
+_SERVICE_COUNTERS = ("Total", "Failed", "Unlicensed", "Licensed", "OOBGrace", "OOTGrace", "NonGenuineGrace")
+
+PROPERTY_TYPES: dict[str, dict[str, str]] = {
+    "SoftwareLicensingService": {
+        "Version": "string",
+        "ClientMachineID": "string",
+        "KeyManagementServiceMachine": "string",
+        "KeyManagementServicePort": "uint32",
+        "KeyManagementServiceLookupDomain": "string",
+        "KeyManagementServiceListeningPort": "uint32",
+        "KeyManagementServiceDnsPublishing": "boolean",
+        "KeyManagementServiceLowPriority": "boolean",
+        "KeyManagementServiceHostCaching": "boolean",
+        "KeyManagementServiceProductKeyID": "string",
+        "KeyManagementServiceCurrentCount": "uint32",
+        "IsKeyManagementServiceMachine": "uint32",
+        "RequiredClientCount": "uint32",
+        **{f"KeyManagementService{counter}Requests": "uint32" for counter in _SERVICE_COUNTERS},
+        "KeyManagementServiceNotificationRequests": "uint32",
+        "DiscoveredKeyManagementServiceMachineName": "string",
+        "DiscoveredKeyManagementServiceMachinePort": "uint32",
+        "DiscoveredKeyManagementServiceMachineIpAddress": "string",
+        "VLActivationInterval": "uint32",
+        "VLRenewalInterval": "uint32",
+        "PolicyCacheRefreshRequired": "uint32",
+        "RemainingWindowsReArmCount": "uint32",
+        "TokenActivationILID": "string",
+        "TokenActivationILVID": "uint32",
+        "TokenActivationGrantNumber": "uint32",
+        "TokenActivationCertificateThumbprint": "string",
+        "TokenActivationAdditionalInfo": "string",
+        "OA2xBiosMarkerMinorVersion": "uint32",
+        "OA2xBiosMarkerStatus": "uint32",
+        "OA3xOriginalProductKey": "string",
+        "OA3xOriginalProductKeyDescription": "string",
+        "OA3xOriginalProductKeyPkPn": "string",
+        "SubscriptionEdition": "string",
+        "SubscriptionExpiry": "string",
+        "SubscriptionStatus": "uint32",
+        "SubscriptionType": "uint32",
+        "AzureMetadataResponse": "uint32",
+        "EmitWindowsMeter": "uint32",
+        "KeyManagementServiceActivationDisabled": "boolean",
+    },
+    "SoftwareLicensingProduct": {
+        "ID": "string",
+        "Name": "string",
+        "Description": "string",
+        "ApplicationID": "string",
+        "ProcessorURL": "string",
+        "MachineURL": "string",
+        "ProductKeyURL": "string",
+        "UseLicenseURL": "string",
+        "ValidationURL": "string",
+        "LicenseStatus": "uint32",
+        "LicenseStatusReason": "uint32",
+        "GracePeriodRemaining": "uint32",
+        "EvaluationEndDate": "datetime",
+        "TrustedTime": "datetime",
+        "OfflineInstallationId": "string",
+        "PartialProductKey": "string",
+        "ProductKeyID": "string",
+        "ProductKeyID2": "string",
+        "ProductKeyChannel": "string",
+        "LicenseFamily": "string",
+        "LicenseDependsOn": "string",
+        "LicenseIsAddon": "boolean",
+        "VLActivationInterval": "uint32",
+        "VLRenewalInterval": "uint32",
+        "VLActivationType": "uint32",
+        "VLActivationTypeEnabled": "uint32",
+        "KeyManagementServiceProductKeyID": "string",
+        "KeyManagementServiceMachine": "string",
+        "KeyManagementServiceLookupDomain": "string",
+        "KeyManagementServicePort": "uint32",
+        "DiscoveredKeyManagementServiceMachineName": "string",
+        "DiscoveredKeyManagementServiceMachineIpAddress": "string",
+        "DiscoveredKeyManagementServiceMachinePort": "uint32",
+        "IsKeyManagementServiceMachine": "uint32",
+        "KeyManagementServiceCurrentCount": "uint32",
+        "RequiredClientCount": "uint32",
+        **{f"KeyManagementService{counter}Requests": "uint32" for counter in _SERVICE_COUNTERS},
+        "KeyManagementServiceNotificationRequests": "uint32",
+        "GenuineStatus": "uint32",
+        "ExtendedGrace": "uint32",
+        "RemainingAppReArmCount": "uint32",
+        "RemainingSkuReArmCount": "uint32",
+        "TokenActivationILID": "string",
+        "TokenActivationILVID": "uint32",
+        "TokenActivationGrantNumber": "uint32",
+        "TokenActivationCertificateThumbprint": "string",
+        "TokenActivationAdditionalInfo": "string",
+        "ADActivationObjectName": "string",
+        "ADActivationObjectDN": "string",
+        "ADActivationCsvlkPid": "string",
+        "ADActivationCsvlkSkuId": "string",
+        "IAID": "string",
+        "AutomaticVMActivationHostMachineName": "string",
+        "AutomaticVMActivationLastActivationTime": "string",
+        "AutomaticVMActivationHostDigitalPid2": "string",
+    },
+    "Win32_OperatingSystem": {
+        "BootDevice": "string",
+        "BuildNumber": "string",
+        "BuildType": "string",
+        "Caption": "string",
+        "CodeSet": "string",
+        "CountryCode": "string",
+        "CreationClassName": "string",
+        "CSCreationClassName": "string",
+        "CSDVersion": "string",
+        "CSName": "string",
+        "CurrentTimeZone": "sint16",
+        "DataExecutionPrevention_32BitApplications": "boolean",
+        "DataExecutionPrevention_Available": "boolean",
+        "DataExecutionPrevention_Drivers": "boolean",
+        "DataExecutionPrevention_SupportPolicy": "uint8",
+        "Debug": "boolean",
+        "Description": "string",
+        "Distributed": "boolean",
+        "EncryptionLevel": "uint32",
+        "ForegroundApplicationBoost": "uint8",
+        "FreePhysicalMemory": "uint64",
+        "FreeSpaceInPagingFiles": "uint64",
+        "FreeVirtualMemory": "uint64",
+        "InstallDate": "datetime",
+        "LargeSystemCache": "uint32",
+        "LastBootUpTime": "datetime",
+        "LocalDateTime": "datetime",
+        "Locale": "string",
+        "Manufacturer": "string",
+        "MaxNumberOfProcesses": "uint32",
+        "MaxProcessMemorySize": "uint64",
+        "MUILanguages": "string[]",
+        "Name": "string",
+        "NumberOfLicensedUsers": "uint32",
+        "NumberOfProcesses": "uint32",
+        "NumberOfUsers": "uint32",
+        "OperatingSystemSKU": "uint32",
+        "Organization": "string",
+        "OSArchitecture": "string",
+        "OSLanguage": "uint32",
+        "OSProductSuite": "uint32",
+        "OSType": "uint16",
+        "OtherTypeDescription": "string",
+        "PAEEnabled": "boolean",
+        "PlusProductID": "string",
+        "PlusVersionNumber": "string",
+        "PortableOperatingSystem": "boolean",
+        "Primary": "boolean",
+        "ProductType": "uint32",
+        "RegisteredUser": "string",
+        "SerialNumber": "string",
+        "ServicePackMajorVersion": "uint16",
+        "ServicePackMinorVersion": "uint16",
+        "SizeStoredInPagingFiles": "uint64",
+        "Status": "string",
+        "SuiteMask": "uint32",
+        "SystemDevice": "string",
+        "SystemDirectory": "string",
+        "SystemDrive": "string",
+        "TotalSwapSpaceSize": "uint64",
+        "TotalVirtualMemorySize": "uint64",
+        "TotalVisibleMemorySize": "uint64",
+        "Version": "string",
+        "WindowsDirectory": "string",
+    },
+    "Win32_Service": {
+        "AcceptPause": "boolean",
+        "AcceptStop": "boolean",
+        "Caption": "string",
+        "CheckPoint": "uint32",
+        "CreationClassName": "string",
+        "DelayedAutoStart": "boolean",
+        "Description": "string",
+        "DesktopInteract": "boolean",
+        "DisplayName": "string",
+        "ErrorControl": "string",
+        "ExitCode": "uint32",
+        "InstallDate": "datetime",
+        "Name": "string",
+        "PathName": "string",
+        "ProcessId": "uint32",
+        "ServiceSpecificExitCode": "uint32",
+        "ServiceType": "string",
+        "Started": "boolean",
+        "StartMode": "string",
+        "StartName": "string",
+        "State": "string",
+        "Status": "string",
+        "SystemCreationClassName": "string",
+        "SystemName": "string",
+        "TagId": "uint32",
+        "WaitHint": "uint32",
+    },
+    "Win32_NTLogEvent": {
+        "Category": "uint16",
+        "CategoryString": "string",
+        "ComputerName": "string",
+        "Data": "uint8[]",
+        "EventCode": "uint16",
+        "EventIdentifier": "uint32",
+        "EventType": "uint8",
+        "InsertionStrings": "string[]",
+        "Logfile": "string",
+        "Message": "string",
+        "RecordNumber": "uint32",
+        "SourceName": "string",
+        "TimeGenerated": "datetime",
+        "TimeWritten": "datetime",
+        "Type": "string",
+        "User": "string",
+    },
+    "Win32_ComputerSystem": {
+        "AdminPasswordStatus": "uint16",
+        "AutomaticManagedPagefile": "boolean",
+        "AutomaticResetBootOption": "boolean",
+        "AutomaticResetCapability": "boolean",
+        "BootOptionOnLimit": "uint16",
+        "BootOptionOnWatchDog": "uint16",
+        "BootROMSupported": "boolean",
+        "BootStatus": "uint16[]",
+        "BootupState": "string",
+        "Caption": "string",
+        "ChassisBootupState": "uint16",
+        "ChassisSKUNumber": "string",
+        "CreationClassName": "string",
+        "CurrentTimeZone": "sint16",
+        "DaylightInEffect": "boolean",
+        "Description": "string",
+        "DNSHostName": "string",
+        "Domain": "string",
+        "DomainRole": "uint16",
+        "EnableDaylightSavingsTime": "boolean",
+        "FrontPanelResetStatus": "uint16",
+        "HypervisorPresent": "boolean",
+        "InfraredSupported": "boolean",
+        "InitialLoadInfo": "string[]",
+        "InstallDate": "datetime",
+        "KeyboardPasswordStatus": "uint16",
+        "LastLoadInfo": "string",
+        "Manufacturer": "string",
+        "Model": "string",
+        "Name": "string",
+        "NameFormat": "string",
+        "NetworkServerModeEnabled": "boolean",
+        "NumberOfLogicalProcessors": "uint32",
+        "NumberOfProcessors": "uint32",
+        "OEMLogoBitmap": "uint8[]",
+        "OEMStringArray": "string[]",
+        "PartOfDomain": "boolean",
+        "PauseAfterReset": "sint64",
+        "PCSystemType": "uint16",
+        "PCSystemTypeEx": "uint16",
+        "PowerManagementCapabilities": "uint16[]",
+        "PowerManagementSupported": "boolean",
+        "PowerOnPasswordStatus": "uint16",
+        "PowerState": "uint16",
+        "PowerSupplyState": "uint16",
+        "PrimaryOwnerContact": "string",
+        "PrimaryOwnerName": "string",
+        "ResetCapability": "uint16",
+        "ResetCount": "sint16",
+        "ResetLimit": "sint16",
+        "Roles": "string[]",
+        "Status": "string",
+        "SupportContactDescription": "string[]",
+        "SystemFamily": "string",
+        "SystemSKUNumber": "string",
+        "SystemStartupDelay": "uint16",
+        "SystemStartupOptions": "string[]",
+        "SystemStartupSetting": "uint8",
+        "SystemType": "string",
+        "ThermalState": "uint16",
+        "TotalPhysicalMemory": "uint64",
+        "UserName": "string",
+        "WakeUpType": "uint16",
+        "Workgroup": "string",
+    },
+}
+
+
+def _methods(class_name: str, outputs: Mapping[str, Mapping[str, str]]) -> dict[tuple[str, str], dict[str, str]]:
+    """Every method returns a uint32 ReturnValue besides its own out-parameters."""
+    return {(class_name, method): {**out, "ReturnValue": "uint32"} for method, out in outputs.items()}
+
+
+_NO_OUT: dict[str, str] = {}
+
+METHOD_TYPES: dict[tuple[str, str], dict[str, str]] = {
+    **_methods(
+        "StdRegProv",
+        {
+            "CreateKey": _NO_OUT,
+            "DeleteKey": _NO_OUT,
+            "DeleteValue": _NO_OUT,
+            "EnumKey": {"sNames": "string[]"},
+            "EnumValues": {"sNames": "string[]", "Types": "sint32[]"},
+            "GetStringValue": {"sValue": "string"},
+            "GetExpandedStringValue": {"sValue": "string"},
+            "GetMultiStringValue": {"sValue": "string[]"},
+            "GetDWORDValue": {"uValue": "uint32"},
+            "GetQWORDValue": {"uValue": "uint64"},
+            "GetBinaryValue": {"uValue": "uint8[]"},
+            "SetStringValue": _NO_OUT,
+            "SetExpandedStringValue": _NO_OUT,
+            "SetMultiStringValue": _NO_OUT,
+            "SetDWORDValue": _NO_OUT,
+            "SetQWORDValue": _NO_OUT,
+            "SetBinaryValue": _NO_OUT,
+            "CheckAccess": {"bGranted": "boolean"},
+        },
+    ),
+    **_methods(
+        "SoftwareLicensingService",
+        {
+            "InstallProductKey": _NO_OUT,
+            "InstallLicense": _NO_OUT,
+            "InstallLicensePackage": _NO_OUT,
+            "SetKeyManagementServiceMachine": _NO_OUT,
+            "ClearKeyManagementServiceMachine": _NO_OUT,
+            "SetKeyManagementServicePort": _NO_OUT,
+            "ClearKeyManagementServicePort": _NO_OUT,
+            "SetKeyManagementServiceLookupDomain": _NO_OUT,
+            "ClearKeyManagementServiceLookupDomain": _NO_OUT,
+            "SetKeyManagementServiceListeningPort": _NO_OUT,
+            "ClearKeyManagementServiceListeningPort": _NO_OUT,
+            "DisableKeyManagementServiceDnsPublishing": _NO_OUT,
+            "EnableKeyManagementServiceLowPriority": _NO_OUT,
+            "DisableKeyManagementServiceHostCaching": _NO_OUT,
+            "SetVLActivationInterval": _NO_OUT,
+            "SetVLRenewalInterval": _NO_OUT,
+            "ClearProductKeyFromRegistry": _NO_OUT,
+            "AcquireGenuineTicket": _NO_OUT,
+            "ReArmWindows": _NO_OUT,
+            "ReArmApp": _NO_OUT,
+            "RefreshLicenseStatus": _NO_OUT,
+            "GenerateActiveDirectoryOfflineActivationId": {"InstallationID": "string"},
+            "DepositActiveDirectoryOfflineActivationConfirmation": _NO_OUT,
+            "DoActiveDirectoryOnlineActivation": _NO_OUT,
+            "SetVLActivationTypeEnabled": _NO_OUT,
+            "ClearVLActivationTypeEnabled": _NO_OUT,
+        },
+    ),
+    **_methods(
+        "SoftwareLicensingProduct",
+        {
+            "Activate": _NO_OUT,
+            "UninstallProductKey": _NO_OUT,
+            "DepositOfflineConfirmationId": _NO_OUT,
+            "GetPolicyInformationDWord": {"PolicyValue": "uint32"},
+            "GetPolicyInformationString": {"PolicyValue": "string"},
+            "SetKeyManagementServiceMachine": _NO_OUT,
+            "ClearKeyManagementServiceMachine": _NO_OUT,
+            "SetKeyManagementServicePort": _NO_OUT,
+            "ClearKeyManagementServicePort": _NO_OUT,
+            "SetKeyManagementServiceLookupDomain": _NO_OUT,
+            "ClearKeyManagementServiceLookupDomain": _NO_OUT,
+            "GetTokenActivationGrants": {"Grants": "string[]"},
+            "GenerateTokenActivationChallenge": {"Challenge": "string"},
+            "DepositTokenActivationResponse": _NO_OUT,
+            "SetVLActivationTypeEnabled": _NO_OUT,
+            "ClearVLActivationTypeEnabled": _NO_OUT,
+            "ReArmSku": _NO_OUT,
+        },
+    ),
+    **_methods(
+        "Win32_Service",
+        dict.fromkeys(
+            (
+                "StartService",
+                "StopService",
+                "PauseService",
+                "ResumeService",
+                "InterrogateService",
+                "UserControlService",
+                "ChangeStartMode",
+                "Change",
+                "Delete",
+            ),
+            _NO_OUT,
+        ),
+    ),
+    **_methods("Win32_OperatingSystem", {"Reboot": _NO_OUT, "Shutdown": _NO_OUT, "Win32Shutdown": _NO_OUT}),
+}

@@ -1,0 +1,494 @@
+"""Fleet YAML -> :class:`Fleet` of emulated hosts (the format is in notes/emulator-api.md).
+
+Every validation error is a ``ValueError`` that names the host and the key at fault.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import re
+import typing as t
+import uuid
+
+import yaml
+
+from . import editions as ed
+from . import spp
+from .cim import ProviderError
+from .machine import KmsClientConfig, KmsHostConfig, Machine, MachineConfig, start_value
+from .network import Network
+
+
+@dataclasses.dataclass
+class Account:
+    username: str
+    password: str
+    admin: bool
+
+
+@dataclasses.dataclass
+class FaultSpec:
+    latency_ms: int = 0
+    drop_at_request: int | None = None
+    fault_at_request: int | None = None
+
+
+@dataclasses.dataclass
+class HostSpec:
+    name: str
+    fqdn: str
+    port: int
+    https: bool
+    accounts: list[Account]
+    faults: FaultSpec
+    machine: Machine
+
+
+_TOP_KEYS = frozenset({"defaults", "keys", "hosts"})
+_HOST_KEYS = frozenset(
+    {
+        "name",
+        "count",
+        "edition",
+        "build",
+        "domain",
+        "domain_joined",
+        "ip",
+        "ipv6",
+        "cmid",
+        "clock_skew_minutes",
+        "license",
+        "kms_host",
+        "kms_client",
+        "sppsvc",
+        "accounts",
+        "https",
+        "port",
+        "faults",
+    }
+)
+_DEFAULTABLE = _HOST_KEYS - {"name", "count"}
+_KEY_FIELDS = frozenset({"key", "channel", "editions", "csvlk_group", "blocked"})
+_LICENSE_FIELDS = frozenset({"key", "status"})
+_KMS_HOST_FIELDS = frozenset(
+    {"csvlk_group", "extra_count", "listening_port", "dns_publishing", "publish_domains", "low_priority", "reachable"}
+)
+_KMS_CLIENT_FIELDS = frozenset({"server", "port", "lookup_domain", "host_caching"})
+_SPPSVC_FIELDS = frozenset({"start_mode", "state"})
+_FAULT_FIELDS = frozenset({"latency_ms", "drop_at_request", "fault_at_request"})
+_ACCOUNT_FIELDS = frozenset({"username", "password", "admin"})
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_NAME_RE = re.compile(rf"^{_LABEL}$")
+_DOMAIN_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+
+# Documentation address blocks (RFC 5737): labels only, never contacted.
+_IP_POOLS = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+
+
+class _Where:
+    """Builds error messages that name the host and the key."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def error(self, key: str, message: str) -> ValueError:
+        return ValueError(f"{self.where}: {key}: {message}")
+
+    def mapping(self, key: str, value: object, allowed: t.AbstractSet[str]) -> dict[str, t.Any]:
+        if not isinstance(value, dict):
+            raise self.error(key, f"must be a mapping, not {type(value).__name__}")
+        unknown = sorted(str(k) for k in value if k not in allowed)
+        if unknown:
+            raise self.error(key, f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+        return value
+
+    def string(self, key: str, value: object, *, empty: bool = False) -> str:
+        if not isinstance(value, str) or (not empty and not value.strip()):
+            raise self.error(key, f"must be a non-empty string, not {value!r}")
+        return value.strip()
+
+    def integer(self, key: str, value: object, low: int | None = None, high: int | None = None) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.error(key, f"must be an integer, not {value!r}")
+        if low is not None and value < low:
+            raise self.error(key, f"must be at least {low}, not {value}")
+        if high is not None and value > high:
+            raise self.error(key, f"must be at most {high}, not {value}")
+        return value
+
+    def optional_int(self, key: str, value: object, low: int) -> int | None:
+        return None if value is None else self.integer(key, value, low)
+
+    def boolean(self, key: str, value: object) -> bool:
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false, not {value!r}")
+        return value
+
+    def domain(self, key: str, value: object) -> str:
+        text = self.string(key, value).rstrip(".").lower()
+        if not _DOMAIN_RE.match(text):
+            raise self.error(key, f"{value!r} is not a DNS domain name")
+        return text
+
+
+def _parse_keys(raw: object) -> dict[str, spp.KeyEntry]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        raise ValueError("keys: must be a list")
+    keyring: dict[str, spp.KeyEntry] = {}
+    for index, item in enumerate(raw):
+        entry_where = _Where(f"keys[{index}]")
+        data = entry_where.mapping("entry", item, _KEY_FIELDS)
+        key = ed.normalize_key(entry_where.string("key", data.get("key")))
+        if key is None:
+            raise entry_where.error("key", f"{data.get('key')!r} is not a 5x5 product key")
+        if ed.find_gvlk(key) is not None or key == ed.OFFICE_GVLK:
+            raise entry_where.error("key", "is a public GVLK; list only fabricated MAK, Retail or CSVLK keys")
+        if key in keyring:
+            raise entry_where.error("key", "is listed twice")
+        channel = data.get("channel")
+        if channel not in (spp.CHANNEL_MAK, spp.CHANNEL_CSVLK, spp.CHANNEL_RETAIL):
+            raise entry_where.error("channel", f"must be Volume:MAK, Volume:CSVLK or Retail, not {channel!r}")
+        editions: frozenset[str] = frozenset()
+        group = None
+        if channel == spp.CHANNEL_CSVLK:
+            group_name = entry_where.string("csvlk_group", data.get("csvlk_group"))
+            try:
+                group = ed.csvlk_group(group_name).name
+            except ValueError as exc:
+                raise entry_where.error("csvlk_group", str(exc)) from None
+            if "editions" in data:
+                raise entry_where.error("editions", "a CSVLK is chosen by csvlk_group, not by editions")
+        else:
+            names = data.get("editions")
+            if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+                raise entry_where.error("editions", "must be a non-empty list of EditionIDs")
+            unknown = sorted(set(names) - set(ed.known_edition_ids()))
+            if unknown:
+                raise entry_where.error("editions", f"unknown EditionID(s) {', '.join(unknown)}")
+            if "csvlk_group" in data:
+                raise entry_where.error("csvlk_group", f"only a Volume:CSVLK key has a csvlk_group, not {channel}")
+            editions = frozenset(names)
+        blocked = entry_where.boolean("blocked", data.get("blocked", False))
+        keyring[key] = spp.KeyEntry(key=key, channel=channel, editions=editions, csvlk_group=group, blocked=blocked)
+    return keyring
+
+
+def _format(where: _Where, key: str, template: str, index: int) -> str:
+    try:
+        return template.format(index=index)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise where.error(key, f"bad format string {template!r} ({exc})") from None
+
+
+@dataclasses.dataclass
+class _PendingHost:
+    where: _Where
+    data: dict[str, t.Any]
+    name: str
+    index: int
+
+
+class Fleet:
+    """The hosts of one fleet file, sharing one emulated network."""
+
+    def __init__(self, hosts: dict[str, HostSpec], network: Network, keys: dict[str, spp.KeyEntry]) -> None:
+        self.hosts = hosts
+        self.network = network
+        self.keys = keys
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Fleet:
+        with open(path, encoding="utf-8") as handle:
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            try:
+                data = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
+            except yaml.YAMLError as exc:
+                raise ValueError(f"{path}: not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: a fleet file is a mapping with defaults, keys and hosts")
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: t.Mapping[str, t.Any]) -> Fleet:
+        unknown = sorted(str(k) for k in data if k not in _TOP_KEYS)
+        if unknown:
+            raise ValueError(f"fleet: unknown top-level key(s) {', '.join(unknown)} (allowed: defaults, keys, hosts)")
+        defaults = data.get("defaults") or {}
+        if not isinstance(defaults, dict):
+            raise ValueError("defaults: must be a mapping")
+        bad_defaults = sorted(str(k) for k in defaults if k not in _DEFAULTABLE)
+        if bad_defaults:
+            raise ValueError(f"defaults: unknown or per-host key(s) {', '.join(bad_defaults)}")
+        keyring = _parse_keys(data.get("keys"))
+        raw_hosts = data.get("hosts")
+        if not isinstance(raw_hosts, list) or not raw_hosts:
+            raise ValueError("hosts: must be a non-empty list")
+
+        pending = _expand(raw_hosts, defaults)
+        explicit_ips = _explicit_ips(pending)
+        ip_pool = (
+            str(address)
+            for pool in _IP_POOLS
+            for address in ipaddress.ip_network(pool).hosts()
+            if str(address) not in explicit_ips
+        )
+        network = Network()
+        hosts: dict[str, HostSpec] = {}
+        names: set[str] = set()
+        ports: dict[int, str] = {}
+        for item in pending:
+            spec = _build_host(item, keyring, network, ip_pool)
+            if spec.name.lower() in names:
+                raise item.where.error("name", f"{spec.name!r} is used by more than one host")
+            names.add(spec.name.lower())
+            if spec.port:
+                if spec.port in ports:
+                    raise item.where.error("port", f"{spec.port} is also used by {ports[spec.port]}")
+                ports[spec.port] = spec.name
+            network.add(spec.machine)
+            if spec.machine.config.kms_host is not None:
+                network.register_kms_host(spec.machine)
+            hosts[spec.name] = spec
+        return cls(hosts, network, keyring)
+
+
+def _expand(raw_hosts: list[t.Any], defaults: dict[str, t.Any]) -> list[_PendingHost]:
+    pending: list[_PendingHost] = []
+    for position, raw in enumerate(raw_hosts):
+        label = raw.get("name") if isinstance(raw, dict) else None
+        where = _Where(f"host {label!r}" if isinstance(label, str) else f"hosts[{position}]")
+        host = where.mapping("host", raw, _HOST_KEYS)
+        template = where.string("name", host.get("name"))
+        count = where.integer("count", host.get("count", 1), 1, 100000)
+        if count > 1 and "{index" not in template:
+            raise where.error("name", "with count > 1 the name must contain {index}, e.g. 'ws{index:03d}'")
+        merged = {**defaults, **{k: v for k, v in host.items() if k not in ("name", "count")}}
+        for index in range(1, count + 1):
+            name = _format(where, "name", template, index)
+            if not _NAME_RE.match(name):
+                raise where.error("name", f"{name!r} is not a valid host name")
+            pending.append(_PendingHost(_Where(f"host {name!r}"), merged, name, index))
+    return pending
+
+
+def _explicit_ips(pending: list[_PendingHost]) -> set[str]:
+    found = set()
+    for item in pending:
+        raw = item.data.get("ip")
+        if isinstance(raw, str):
+            text = _format(item.where, "ip", raw, item.index)
+            try:
+                found.add(str(ipaddress.IPv4Address(text)))
+            except ValueError:
+                raise item.where.error("ip", f"{text!r} is not an IPv4 address") from None
+    return found
+
+
+def _build_host(
+    item: _PendingHost, keyring: dict[str, spp.KeyEntry], network: Network, ip_pool: t.Iterator[str]
+) -> HostSpec:
+    where, data, name = item.where, item.data, item.name
+    edition_id = where.string("edition", data.get("edition"))
+    build = where.integer("build", data.get("build"), 1)
+    try:
+        edition = ed.resolve_edition(edition_id, build)
+    except ValueError as exc:
+        raise where.error("edition/build", str(exc)) from None
+    domain = where.domain("domain", data.get("domain"))
+    if "ip" in data and data["ip"] is not None:
+        ip = str(ipaddress.IPv4Address(_format(where, "ip", where.string("ip", data["ip"]), item.index)))
+    else:
+        generated = next(ip_pool, None)
+        if generated is None:
+            raise where.error("ip", "the generated address pools are exhausted; give ip explicitly")
+        ip = generated
+    ipv6 = None
+    if data.get("ipv6") is not None:
+        text = _format(where, "ipv6", where.string("ipv6", data["ipv6"]), item.index)
+        try:
+            ipv6 = str(ipaddress.IPv6Address(text.strip("[]")))
+        except ValueError:
+            raise where.error("ipv6", f"{text!r} is not an IPv6 address") from None
+    cmid = None
+    if data.get("cmid") is not None:
+        text = _format(where, "cmid", where.string("cmid", data["cmid"]), item.index)
+        try:
+            cmid = str(uuid.UUID(text))
+        except ValueError:
+            raise where.error("cmid", f"{text!r} is not a GUID") from None
+
+    kms_host = _kms_host(where, data.get("kms_host"), edition, keyring)
+    license_key, status = _license(where, data.get("license"), edition, keyring, kms_host)
+    kms_client = _kms_client(where, data.get("kms_client"))
+    sppsvc = where.mapping("sppsvc", data.get("sppsvc") or {}, _SPPSVC_FIELDS)
+    start_mode = str(sppsvc.get("start_mode", "Automatic"))
+    try:
+        start_value(start_mode)
+    except ValueError as exc:
+        raise where.error("sppsvc.start_mode", str(exc)) from None
+    # Assumption: sppsvc stops itself when idle (§3.9), except on a KMS host, which keeps it running.
+    state = sppsvc.get("state", "Running" if kms_host is not None else "Stopped")
+    if state not in ("Running", "Stopped"):
+        raise where.error("sppsvc.state", f"must be Running or Stopped, not {state!r}")
+
+    config = MachineConfig(
+        name=name,
+        domain=domain,
+        edition_id=edition_id,
+        build=build,
+        ip=ip,
+        ipv6=ipv6,
+        domain_joined=where.boolean("domain_joined", data.get("domain_joined", True)),
+        cmid=cmid,
+        clock_skew_minutes=where.integer("clock_skew_minutes", data.get("clock_skew_minutes", 0)),
+        license_key=license_key,
+        license_status=status,
+        kms_host=kms_host,
+        kms_client=kms_client,
+        sppsvc_start_mode=start_mode,
+        sppsvc_state=state,
+    )
+    return HostSpec(
+        name=name,
+        fqdn=f"{name}.{domain}",
+        port=where.integer("port", data.get("port", 0), 0, 65535),
+        https=where.boolean("https", data.get("https", False)),
+        accounts=_accounts(where, data.get("accounts")),
+        faults=_faults(where, data.get("faults")),
+        machine=Machine(config, network, keyring),
+    )
+
+
+def _kms_host(
+    where: _Where, raw: object, edition: ed.Edition, keyring: dict[str, spp.KeyEntry]
+) -> KmsHostConfig | None:
+    if raw is None:
+        return None
+    data = where.mapping("kms_host", raw, _KMS_HOST_FIELDS)
+    group_name = where.string("kms_host.csvlk_group", data.get("csvlk_group"))
+    try:
+        group = ed.csvlk_group(group_name)
+    except ValueError as exc:
+        raise where.error("kms_host.csvlk_group", str(exc)) from None
+    if not group.hostable_on(edition):
+        raise where.error(
+            "kms_host.csvlk_group", f"{group.name!r} cannot be hosted on {edition.caption} (spp-facts §5)"
+        )
+    key = next(
+        (e.key for e in keyring.values() if e.channel == spp.CHANNEL_CSVLK and e.csvlk_group == group.name), None
+    )
+    if key is None:
+        # Assumption: a KMS host whose fleet lists no CSVLK for its group gets a fabricated one.
+        key = spp.synthesize_key("csvlk", group.name)
+        keyring[key] = spp.KeyEntry(key=key, channel=spp.CHANNEL_CSVLK, csvlk_group=group.name)
+    domains = []
+    raw_domains = data.get("publish_domains") or []
+    if not isinstance(raw_domains, list):
+        raise where.error("kms_host.publish_domains", "must be a list")
+    for entry in raw_domains:
+        item = where.mapping("kms_host.publish_domains", entry, {"domain", "priority", "weight"})
+        domains.append(
+            (
+                where.domain("kms_host.publish_domains.domain", item.get("domain")),
+                where.integer("kms_host.publish_domains.priority", item.get("priority", 0), 0, 65535),
+                where.integer("kms_host.publish_domains.weight", item.get("weight", 0), 0, 65535),
+            )
+        )
+    port = data.get("listening_port")
+    return KmsHostConfig(
+        csvlk_key=key,
+        csvlk_group=group.name,
+        extra_count=where.integer("kms_host.extra_count", data.get("extra_count", 0), 0, spp.COUNT_CEILING),
+        listening_port=None if port is None else where.integer("kms_host.listening_port", port, 1, 65535),
+        dns_publishing=where.boolean("kms_host.dns_publishing", data.get("dns_publishing", True)),
+        publish_domains=tuple(domains),
+        low_priority=where.boolean("kms_host.low_priority", data.get("low_priority", False)),
+        reachable=where.boolean("kms_host.reachable", data.get("reachable", True)),
+    )
+
+
+def _license(
+    where: _Where,
+    raw: object,
+    edition: ed.Edition,
+    keyring: dict[str, spp.KeyEntry],
+    kms_host: KmsHostConfig | None,
+) -> tuple[str | None, int]:
+    data = where.mapping("license", raw if raw is not None else {}, _LICENSE_FIELDS)
+    raw_key = data.get("key")
+    if kms_host is not None:
+        if raw_key is not None and ed.normalize_key(str(raw_key)) != kms_host.csvlk_key:
+            raise where.error("license.key", "a kms_host has its CSVLK installed; leave license.key out")
+        key: str | None = kms_host.csvlk_key
+        default_status = "licensed"
+    elif raw_key is None or raw_key == "gvlk":
+        if edition.gvlk is None:
+            raise where.error(
+                "license.key", f"{edition.caption} (build {edition.build}) has no GVLK; use none or a key"
+            )
+        key, default_status = edition.gvlk, "oob_grace"
+    elif raw_key == "none":
+        key, default_status = None, "unlicensed"
+    else:
+        key = ed.normalize_key(where.string("license.key", raw_key))
+        if key is None:
+            raise where.error("license.key", f"{raw_key!r} is not gvlk, none or a 5x5 product key")
+        default_status = "oob_grace"
+    status_name = data.get("status", default_status)
+    if status_name not in spp.STATUS_NAMES:
+        raise where.error("license.status", f"must be one of {', '.join(spp.STATUS_NAMES)}, not {status_name!r}")
+    if key is None and status_name != "unlicensed":
+        raise where.error("license.status", "a machine without a key is unlicensed")
+    if key is not None:
+        try:
+            channel, _ = spp.classify_key(edition, keyring, key)
+        except ProviderError as exc:
+            raise where.error("license.key", f"cannot be installed on {edition.caption}: {exc.message}") from None
+        if channel == spp.OFFICE:
+            raise where.error("license.key", "the Office GVLK is not a Windows key")
+    return key, spp.STATUS_NAMES[status_name]
+
+
+def _kms_client(where: _Where, raw: object) -> KmsClientConfig | None:
+    if raw is None:
+        return None
+    data = where.mapping("kms_client", raw, _KMS_CLIENT_FIELDS)
+    server = data.get("server")
+    port = data.get("port")
+    domain = data.get("lookup_domain")
+    return KmsClientConfig(
+        server=None if server is None else where.string("kms_client.server", server),
+        port=None if port is None else where.integer("kms_client.port", port, 1, 65535),
+        lookup_domain=None if domain is None else where.domain("kms_client.lookup_domain", domain),
+        host_caching=where.boolean("kms_client.host_caching", data.get("host_caching", True)),
+    )
+
+
+def _accounts(where: _Where, raw: object) -> list[Account]:
+    if not isinstance(raw, list) or not raw:
+        raise where.error("accounts", "must be a non-empty list of {username, password, admin}")
+    accounts = []
+    for entry in raw:
+        data = where.mapping("accounts", entry, _ACCOUNT_FIELDS)
+        accounts.append(
+            Account(
+                username=where.string("accounts.username", data.get("username")),
+                password=where.string("accounts.password", data.get("password"), empty=True),
+                admin=where.boolean("accounts.admin", data.get("admin", False)),
+            )
+        )
+    return accounts
+
+
+def _faults(where: _Where, raw: object) -> FaultSpec:
+    data = where.mapping("faults", raw if raw is not None else {}, _FAULT_FIELDS)
+    return FaultSpec(
+        latency_ms=where.integer("faults.latency_ms", data.get("latency_ms", 0), 0, 600000),
+        drop_at_request=where.optional_int("faults.drop_at_request", data.get("drop_at_request"), 1),
+        fault_at_request=where.optional_int("faults.fault_at_request", data.get("fault_at_request"), 1),
+    )

@@ -1,0 +1,92 @@
+"""The Ansible inventory of a running emulated fleet, and how the CLI reads it back."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import typing as t
+
+import yaml
+
+from . import server
+
+
+def account_for(endpoint: server.HostEndpoint) -> server.AccountLike:
+    """The account Ansible connects with: the first administrator, else the first account."""
+    accounts = list(endpoint.spec.accounts)
+    if not accounts:
+        raise ValueError(f"host {endpoint.name} has no account")
+    return next((account for account in accounts if account.admin), accounts[0])
+
+
+def build(fleet: server.FleetServer, control_url: str) -> dict[str, t.Any]:
+    """``all.vars`` carries the connection settings; a host whose scheme differs overrides it."""
+    endpoints = list(fleet.hosts.values())
+    scheme = "https" if endpoints and all(endpoint.https for endpoint in endpoints) else "http"
+    hosts: dict[str, dict[str, t.Any]] = {}
+    for endpoint in endpoints:
+        account = account_for(endpoint)
+        host_vars: dict[str, t.Any] = {
+            "ansible_host": server.BIND_ADDRESS,
+            "ansible_port": endpoint.port,
+            "ansible_user": account.username,
+            "ansible_password": account.password,
+            "winemu_fqdn": endpoint.fqdn,
+        }
+        host_scheme = "https" if endpoint.https else "http"
+        if host_scheme != scheme:
+            host_vars["ansible_winrm_scheme"] = host_scheme
+        hosts[endpoint.name] = host_vars
+    return {
+        "all": {
+            "vars": {
+                "ansible_connection": "winrm",
+                "ansible_winrm_transport": "basic",
+                "ansible_winrm_scheme": scheme,
+                "ansible_winrm_server_cert_validation": "ignore",
+                # Basic over plain HTTP cannot encrypt messages; "never" is what such a host needs.
+                "ansible_winrm_message_encryption": "never",
+                "winemu_control": control_url,
+            },
+            "hosts": hosts,
+        }
+    }
+
+
+def write(path: str | os.PathLike[str], data: t.Mapping[str, t.Any]) -> None:
+    """Write YAML atomically: readers see the old file or the complete new one, never a partial one."""
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
+    fd, temporary = tempfile.mkstemp(prefix=".winemu-inventory-", suffix=".yml", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(dict(data), handle, default_flow_style=False, sort_keys=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o600)  # it holds passwords
+        os.replace(temporary, target)
+    except BaseException:
+        _unlink_quietly(temporary)
+        raise
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def read(path: str | os.PathLike[str]) -> dict[str, t.Any]:
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    if not isinstance(data, dict) or not isinstance(data.get("all"), dict):
+        raise ValueError(f"{os.fspath(path)} is not an inventory written by 'winemu serve'")
+    return data
+
+
+def control_url(data: t.Mapping[str, t.Any]) -> str:
+    """The control API URL recorded in ``all.vars.winemu_control``."""
+    url = ((data.get("all") or {}).get("vars") or {}).get("winemu_control")
+    if not isinstance(url, str) or not url:
+        raise ValueError("the inventory has no all.vars.winemu_control (was it written by 'winemu serve'?)")
+    return url

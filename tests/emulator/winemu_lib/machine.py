@@ -1,0 +1,773 @@
+"""One emulated Windows machine: a :class:`cim.Provider` over its registry, services, SPP and event logs.
+
+Machines are built lazily: the registry, services and licensing state come into being on first use,
+so a large fleet loads quickly and machines nobody talks to stay small.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import typing as t
+
+from . import classes
+from . import editions as ed
+from .cim import (
+    CallContext,
+    CimValue,
+    ClassDef,
+    InstanceNotFound,
+    InvalidParameter,
+    InvalidSelectors,
+    MethodDef,
+    MethodNotFound,
+    ProviderError,
+    base_type,
+    is_array,
+)
+from .events import EventLogs
+from .registry import HKLM, RC_ACCESS_DENIED, Registry, RegType
+from .spp import (
+    CURRENT_VERSION_KEY,
+    ERROR_SERVICE_DISABLED,
+    SPP_KEY,
+    STATUS_NAMES,
+    V_DISABLE_DNS,
+    V_HOST_CACHING_DISABLED,
+    V_KMS_NAME,
+    V_KMS_PORT,
+    V_LISTENING_PORT,
+    V_LOOKUP_DOMAIN,
+    V_LOW_PRIORITY,
+    V_PUBLISH_LIST,
+    KeyRing,
+    KmsRequest,
+    KmsResponse,
+    Licensing,
+    default_cmid,
+)
+
+if t.TYPE_CHECKING:
+    from .network import Network
+
+SERVICES_KEY = r"SYSTEM\CurrentControlSet\Services"
+W32TIME_KEY = rf"{SERVICES_KEY}\W32Time"
+
+# Services\<name>\Start values <-> Win32_Service.StartMode. ChangeStartMode takes "Automatic" where the
+# StartMode property reads "Auto" (Win32_Service documentation).
+_START_VALUES = {"Boot": 0, "System": 1, "Automatic": 2, "Manual": 3, "Disabled": 4}
+_START_MODES = {0: "Boot", 1: "System", 2: "Auto", 3: "Manual", 4: "Disabled"}
+
+# Assumption: Win32_Service method return codes from the Win32_Service documentation (not in spp-facts).
+SVC_OK = 0
+SVC_ACCESS_DENIED = 2
+SVC_CANNOT_ACCEPT_CONTROL = 5
+SVC_ALREADY_RUNNING = 10
+SVC_DISABLED = 14
+SVC_INVALID_PARAMETER = 21
+
+_INT_RANGES = {
+    "uint8": (0, 0xFF),
+    "uint16": (0, 0xFFFF),
+    "uint32": (0, 0xFFFFFFFF),
+    "uint64": (0, 0xFFFFFFFFFFFFFFFF),
+    "sint32": (-(2**31), 2**31 - 1),
+    "sint64": (-(2**63), 2**63 - 1),
+}
+
+
+def start_value(mode: str) -> int:
+    """'Automatic'/'Auto', 'Manual', 'Disabled' (any case) -> Services\\<name>\\Start value."""
+    normalized = {"auto": "Automatic"}.get(mode.strip().lower(), mode.strip().capitalize())
+    if normalized not in ("Automatic", "Manual", "Disabled"):
+        raise ValueError(f"start mode must be Automatic, Manual or Disabled, not {mode!r}")
+    return _START_VALUES[normalized]
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceInfo:
+    name: str
+    display_name: str
+    description: str
+    path: str
+    service_type: str
+    start_name: str
+    delayed: bool
+
+
+# Assumption: display names, image paths and accounts as on current Windows releases.
+SERVICES: dict[str, ServiceInfo] = {
+    "sppsvc": ServiceInfo(
+        name="sppsvc",
+        display_name="Software Protection",
+        description="Enables the download, installation and enforcement of digital licenses for Windows and "
+        "Windows applications.",
+        path=r"C:\Windows\system32\sppsvc.exe",
+        service_type="Own Process",
+        start_name=r"NT AUTHORITY\NetworkService",
+        delayed=True,
+    ),
+    "W32Time": ServiceInfo(
+        name="W32Time",
+        display_name="Windows Time",
+        description="Maintains date and time synchronization on all clients and servers in the network.",
+        path=r"C:\Windows\system32\svchost.exe -k LocalService",
+        service_type="Share Process",
+        start_name=r"NT AUTHORITY\LocalService",
+        delayed=False,
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class KmsHostConfig:
+    csvlk_key: str
+    csvlk_group: str
+    extra_count: int = 0
+    listening_port: int | None = None
+    dns_publishing: bool = True
+    publish_domains: tuple[tuple[str, int, int], ...] = ()
+    low_priority: bool = False
+    reachable: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class KmsClientConfig:
+    server: str | None = None
+    port: int | None = None
+    lookup_domain: str | None = None
+    host_caching: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class MachineConfig:
+    name: str
+    domain: str
+    edition_id: str
+    build: int
+    ip: str
+    ipv6: str | None = None
+    domain_joined: bool = True
+    cmid: str | None = None
+    clock_skew_minutes: int = 0
+    license_key: str | None = None  # normalized key, or None for no key
+    license_status: int = 2
+    kms_host: KmsHostConfig | None = None
+    kms_client: KmsClientConfig | None = None
+    sppsvc_start_mode: str = "Automatic"
+    sppsvc_state: str = "Stopped"
+
+
+@dataclasses.dataclass
+class _ServiceRuntime:
+    running: bool
+    pid: int = 0
+
+
+class _State:
+    """Everything built on first use."""
+
+    def __init__(self, registry: Registry, licensing: Licensing, services: dict[str, _ServiceRuntime]) -> None:
+        self.registry = registry
+        self.licensing = licensing
+        self.services = services
+
+
+def _coerce_bool(key: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "on", "false", "no", "0", "off"):
+        return value.strip().lower() in ("true", "yes", "1", "on")
+    raise ValueError(f"configure: {key} must be a boolean, not {value!r}")
+
+
+def _coerce_int(key: str, value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise ValueError(f"configure: {key} must be an integer, not {value!r}")
+
+
+def _json_value(value: CimValue) -> t.Any:
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+class Machine:
+    """An emulated Windows host implementing :class:`cim.Provider`."""
+
+    def __init__(self, config: MachineConfig, network: Network, keyring: KeyRing) -> None:
+        self.config = config
+        self.name = config.name
+        self.domain = config.domain
+        self.fqdn = f"{config.name}.{config.domain}"
+        self.ip = config.ip
+        self.ipv6 = config.ipv6
+        self.edition = ed.resolve_edition(config.edition_id, config.build)
+        self.network = network
+        self.keyring = keyring
+        self.clock_skew_minutes = config.clock_skew_minutes
+        self.writes = 0
+        self.events = EventLogs(self.name.upper())
+        created = datetime.datetime.now(datetime.UTC)
+        self._boot_real = created - datetime.timedelta(hours=1)
+        seed = sum(self.fqdn.encode())
+        self._install_date = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(
+            days=seed % 300, minutes=seed % 1440
+        )
+        self._pid_base = 1000 + (seed % 5000) * 4
+        self._starts = 0
+        self._state: _State | None = None
+
+    # --- lazy state ----------------------------------------------------------------------------------
+
+    def _ensure(self) -> _State:
+        if self._state is None:
+            self._state = self._build()
+        return self._state
+
+    @property
+    def registry(self) -> Registry:
+        return self._ensure().registry
+
+    @property
+    def licensing(self) -> Licensing:
+        return self._ensure().licensing
+
+    def _build(self) -> _State:
+        config = self.config
+        registry = Registry(on_change=self.count_write)
+        self._populate_registry(registry)
+        host = config.kms_host
+        licensing = Licensing(
+            self,
+            cmid=config.cmid or default_cmid(self.fqdn),
+            keyring=self.keyring,
+            kms_extra_count=host.extra_count if host else 0,
+            kms_reachable=host.reachable if host else True,
+        )
+        # Published before the rest: loading the license and starting sppsvc read the registry.
+        state = self._state = _State(registry, licensing, {name: _ServiceRuntime(running=False) for name in SERVICES})
+        licensing.load_license(config.license_key, config.license_status)
+        self._start(state.services["W32Time"])
+        if config.sppsvc_state == "Running":
+            self._start_sppsvc()
+        return state
+
+    def _populate_registry(self, reg: Registry) -> None:
+        """The registry of a fresh installation plus the fleet file's settings (none of it counts)."""
+        edition, config = self.edition, self.config
+
+        def key(path: str) -> None:
+            reg.create_key(HKLM, path, count=False)
+
+        def value(path: str, name: str, kind: RegType, data: t.Any) -> None:
+            reg.set_value(HKLM, path, name, kind, data, count=False)
+
+        key(CURRENT_VERSION_KEY)
+        value(CURRENT_VERSION_KEY, "ProductName", RegType.SZ, edition.caption.removeprefix("Microsoft "))
+        value(CURRENT_VERSION_KEY, "EditionID", RegType.SZ, edition.edition_id)
+        value(CURRENT_VERSION_KEY, "CurrentBuild", RegType.SZ, str(edition.build))
+        value(CURRENT_VERSION_KEY, "CurrentBuildNumber", RegType.SZ, str(edition.build))
+        # CurrentVersion stays "6.3" on Windows 10 and later; the major/minor DWORDs carry 10.0.
+        value(
+            CURRENT_VERSION_KEY, "CurrentVersion", RegType.SZ, "6.3" if edition.version == "10.0" else edition.version
+        )
+        if edition.version == "10.0":
+            value(CURRENT_VERSION_KEY, "CurrentMajorVersionNumber", RegType.DWORD, 10)
+            value(CURRENT_VERSION_KEY, "CurrentMinorVersionNumber", RegType.DWORD, 0)
+        value(CURRENT_VERSION_KEY, "InstallationType", RegType.SZ, "Server" if edition.is_server else "Client")
+        key(SPP_KEY)
+        key(rf"{SPP_KEY}\Activation")
+        # Assumption: a default installation has this SPP value (idle shutdown of sppsvc, §3.9).
+        value(SPP_KEY, "InactivityShutdownDelay", RegType.DWORD, 30)
+        for name, info in SERVICES.items():
+            path = rf"{SERVICES_KEY}\{name}"
+            key(path)
+            value(path, "DisplayName", RegType.SZ, info.display_name)
+            value(path, "ImagePath", RegType.EXPAND_SZ, info.path.replace(r"C:\Windows", "%SystemRoot%"))
+            value(path, "ObjectName", RegType.SZ, info.start_name)
+            if info.delayed:
+                value(path, "DelayedAutostart", RegType.DWORD, 1)
+        value(rf"{SERVICES_KEY}\sppsvc", "Start", RegType.DWORD, start_value(config.sppsvc_start_mode))
+        # Assumption: W32Time defaults — automatic; NT5DS on domain members, NTP in a workgroup.
+        value(W32TIME_KEY, "Start", RegType.DWORD, 2)
+        key(rf"{W32TIME_KEY}\Parameters")
+        value(rf"{W32TIME_KEY}\Parameters", "Type", RegType.SZ, "NT5DS" if config.domain_joined else "NTP")
+        value(rf"{W32TIME_KEY}\Parameters", "NtpServer", RegType.SZ, "time.windows.com,0x9")
+        key(rf"{W32TIME_KEY}\Config")
+        value(rf"{W32TIME_KEY}\Config", "AnnounceFlags", RegType.DWORD, 10)
+        key(rf"{W32TIME_KEY}\TimeProviders\NtpClient")
+        value(rf"{W32TIME_KEY}\TimeProviders\NtpClient", "Enabled", RegType.DWORD, 1)
+        value(rf"{W32TIME_KEY}\TimeProviders\NtpClient", "SpecialPollInterval", RegType.DWORD, 3600)
+        if config.kms_client is not None:
+            client = config.kms_client
+            if client.server:
+                value(SPP_KEY, V_KMS_NAME, RegType.SZ, client.server)
+            if client.port:
+                value(SPP_KEY, V_KMS_PORT, RegType.SZ, str(client.port))
+            if client.lookup_domain:
+                value(SPP_KEY, V_LOOKUP_DOMAIN, RegType.SZ, client.lookup_domain)
+            if not client.host_caching:
+                value(SPP_KEY, V_HOST_CACHING_DISABLED, RegType.DWORD, 1)
+        if config.kms_host is not None:
+            host = config.kms_host
+            if host.listening_port is not None and host.listening_port != 1688:
+                value(SPP_KEY, V_LISTENING_PORT, RegType.SZ, str(host.listening_port))
+            if not host.dns_publishing:
+                value(SPP_KEY, V_DISABLE_DNS, RegType.DWORD, 1)
+            if host.low_priority:
+                value(SPP_KEY, V_LOW_PRIORITY, RegType.DWORD, 1)
+            if host.publish_domains:
+                entries = [f"{domain}, {priority}, {weight}" for domain, priority, weight in host.publish_domains]
+                value(SPP_KEY, V_PUBLISH_LIST, RegType.MULTI_SZ, entries)
+
+    # --- clock, counters -------------------------------------------------------------------------------
+
+    def now(self) -> datetime.datetime:
+        """The machine's clock: real UTC plus its skew (emulated machines run in UTC)."""
+        return datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=self.clock_skew_minutes)
+
+    def count_write(self) -> None:
+        self.writes += 1
+
+    # --- services -----------------------------------------------------------------------------------------
+
+    def _start_value(self, name: str) -> int:
+        value = self.registry.read_dword(rf"{SERVICES_KEY}\{name}", "Start")
+        return 3 if value is None else value
+
+    def sppsvc_running(self) -> bool:
+        return self._ensure().services["sppsvc"].running
+
+    def _start(self, runtime: _ServiceRuntime) -> None:
+        self._starts += 1
+        runtime.running = True
+        runtime.pid = self._pid_base + self._starts * 4
+
+    def _start_sppsvc(self) -> None:
+        self._start(self._ensure().services["sppsvc"])
+        self.licensing.on_sppsvc_start()
+
+    def require_sppsvc(self) -> None:
+        """Every SPP call goes through sppsvc; it is demand-started unless disabled."""
+        state = self._ensure()
+        if state.services["sppsvc"].running:
+            return
+        if self._start_value("sppsvc") == 4:
+            raise ProviderError(ERROR_SERVICE_DISABLED, "The Software Protection service (sppsvc) is disabled")
+        self._start_sppsvc()
+
+    def _service_instance(self, info: ServiceInfo) -> dict[str, CimValue]:
+        runtime = self._ensure().services[info.name]
+        start = self._start_value(info.name)
+        delayed = bool(self.registry.read_dword(rf"{SERVICES_KEY}\{info.name}", "DelayedAutostart"))
+        return {
+            "Name": info.name,
+            "DisplayName": info.display_name,
+            "Caption": info.display_name,
+            "Description": info.description,
+            "State": "Running" if runtime.running else "Stopped",
+            "StartMode": _START_MODES.get(start, "Unknown"),
+            "Status": "OK",
+            "Started": runtime.running,
+            "ProcessId": runtime.pid if runtime.running else 0,
+            "PathName": info.path,
+            "ServiceType": info.service_type,
+            "StartName": info.start_name,
+            "AcceptStop": runtime.running,
+            "AcceptPause": False,
+            "DelayedAutoStart": delayed and start == 2,
+            "ErrorControl": "Normal",
+            "ExitCode": 0 if runtime.running else 1077,
+            "ServiceSpecificExitCode": 0,
+            "SystemName": self.name.upper(),
+        }
+
+    def _service_method(
+        self, info: ServiceInfo, method: str, params: t.Mapping[str, CimValue], ctx: CallContext
+    ) -> int:
+        if not ctx.is_admin:
+            return SVC_ACCESS_DENIED
+        runtime = self._ensure().services[info.name]
+        if method == "StartService":
+            if runtime.running:
+                return SVC_ALREADY_RUNNING
+            if self._start_value(info.name) == 4:
+                return SVC_DISABLED
+            if info.name == "sppsvc":
+                self._start_sppsvc()
+            else:
+                self._start(runtime)
+            # Assumption: an explicit start/stop is a change made to the machine, so it counts.
+            self.count_write()
+            return SVC_OK
+        if method == "StopService":
+            if not runtime.running:
+                return SVC_CANNOT_ACCEPT_CONTROL
+            runtime.running = False
+            runtime.pid = 0
+            self.count_write()
+            return SVC_OK
+        mode = params.get("StartMode")
+        if not isinstance(mode, str) or mode not in ("Automatic", "Manual", "Disabled"):
+            # Boot/System apply to drivers only.
+            return SVC_INVALID_PARAMETER
+        self.registry.set_value(HKLM, rf"{SERVICES_KEY}\{info.name}", "Start", RegType.DWORD, _START_VALUES[mode])
+        return SVC_OK
+
+    # --- KMS hooks used by the network ------------------------------------------------------------------
+
+    def kms_listening(self, port: int) -> bool:
+        return self.licensing.kms_listening(port)
+
+    def kms_srv_publications(self) -> list[tuple[str, int, int, int]]:
+        return self.licensing.srv_publications()
+
+    def serve_kms_request(self, request: KmsRequest) -> KmsResponse:
+        return self.licensing.serve_kms_request(request)
+
+    # --- cim.Provider ----------------------------------------------------------------------------------------
+
+    def class_def(self, namespace: str, class_name: str) -> ClassDef:
+        return classes.lookup(namespace, class_name)
+
+    def instances(self, namespace: str, class_name: str, ctx: CallContext) -> list[dict[str, CimValue]]:
+        cls = classes.lookup(namespace, class_name)
+        if cls is classes.SOFTWARE_LICENSING_SERVICE:
+            self.require_sppsvc()
+            return [self.licensing.service_instance()]
+        if cls is classes.SOFTWARE_LICENSING_PRODUCT:
+            self.require_sppsvc()
+            licensing = self.licensing
+            return [licensing.product_instance(product) for product in licensing.products]
+        if cls is classes.WIN32_OPERATING_SYSTEM:
+            return [self._os_instance()]
+        if cls is classes.WIN32_COMPUTER_SYSTEM:
+            return [self._computer_system_instance()]
+        if cls is classes.WIN32_SERVICE:
+            return [self._service_instance(info) for info in SERVICES.values()]
+        if cls is classes.WIN32_NT_LOG_EVENT:
+            return [record.as_cim() for record in self.events.records()]
+        return []  # StdRegProv: static methods only
+
+    def invoke(
+        self,
+        namespace: str,
+        class_name: str,
+        method: str,
+        selectors: t.Mapping[str, str],
+        params: t.Mapping[str, CimValue],
+        ctx: CallContext,
+    ) -> dict[str, CimValue]:
+        cls = classes.lookup(namespace, class_name)
+        method_def = classes.find_method(cls, method)
+        if method_def is None:
+            raise MethodNotFound(f"Method {method!r} is not defined on {cls.name}")
+        typed = _check_params(method_def, params)
+        if method_def.static:
+            return self._std_reg_prov(method_def.name, typed, ctx)
+        keys = _check_selectors(cls, selectors)
+        if cls is classes.WIN32_SERVICE:
+            info = next((i for i in SERVICES.values() if i.name.lower() == keys["Name"].lower()), None)
+            if info is None:
+                raise InstanceNotFound(f"No Win32_Service named {keys['Name']!r}")
+            return {"ReturnValue": self._service_method(info, method_def.name, typed, ctx)}
+        self.require_sppsvc()
+        licensing = self.licensing
+        if cls is classes.SOFTWARE_LICENSING_SERVICE:
+            if keys["Version"] != licensing.version:
+                raise InstanceNotFound(f"No SoftwareLicensingService with Version {keys['Version']!r}")
+            return licensing.invoke_service(method_def.name, typed, ctx)
+        product = licensing.product(keys["ID"])
+        return licensing.invoke_product(product, method_def.name, typed, ctx)
+
+    # --- StdRegProv (§2) --------------------------------------------------------------------------------------
+
+    def _std_reg_prov(self, method: str, params: dict[str, CimValue], ctx: CallContext) -> dict[str, CimValue]:
+        reg = self.registry
+        hive = params.get("hDefKey")
+        hive = HKLM if hive is None else hive  # §2.1: hDefKey defaults to HKEY_LOCAL_MACHINE
+        assert isinstance(hive, int)
+        path = params.get("sSubKeyName")
+        if not isinstance(path, str):
+            raise InvalidParameter("sSubKeyName is required")
+        name = params.get("sValueName")
+        value_name = name if isinstance(name, str) else ""  # Assumption: omitted = the default value
+        writes = method.startswith(("Set", "Delete", "Create"))
+        if writes and not ctx.is_admin:
+            # Assumption: HKLM is writable by administrators only; StdRegProv reports 5 (§2.4 map).
+            return {"ReturnValue": RC_ACCESS_DENIED}
+        if method == "EnumKey":
+            rc, names = reg.enum_key(hive, path)
+            return {"sNames": names, "ReturnValue": rc}
+        if method == "EnumValues":
+            rc, names, types = reg.enum_values(hive, path)
+            return {"sNames": names, "Types": t.cast(CimValue, types), "ReturnValue": rc}
+        if method == "CreateKey":
+            return {"ReturnValue": reg.create_key(hive, path)}
+        if method == "DeleteKey":
+            return {"ReturnValue": reg.delete_key(hive, path)}
+        if method == "DeleteValue":
+            return {"ReturnValue": reg.delete_value(hive, path, value_name)}
+        if method == "CheckAccess":
+            required = params.get("uRequired")
+            rc, granted = reg.check_access(hive, path, required if isinstance(required, int) else 3, ctx.is_admin)
+            return {"bGranted": granted, "ReturnValue": rc}
+        kind_name = method[3:-5]  # Get/Set <Kind> Value
+        kind, out_name = _REG_KINDS[kind_name]
+        if method.startswith("Get"):
+            rc, data = reg.get_value(hive, path, value_name, kind)
+            result: CimValue = list(data) if isinstance(data, bytes) else t.cast(CimValue, data)
+            return {out_name: result, "ReturnValue": rc}
+        raw = params.get(out_name)
+        if raw is None:
+            raise InvalidParameter(f"{out_name} is required")
+        stored: t.Any = bytes(t.cast(list[int], raw)) if kind == RegType.BINARY else raw
+        return {"ReturnValue": reg.set_value(hive, path, value_name, kind, stored)}
+
+    # --- Win32 instances --------------------------------------------------------------------------------------
+
+    def _os_instance(self) -> dict[str, CimValue]:
+        edition = self.edition
+        serial = self.registry.read_str(CURRENT_VERSION_KEY, "ProductId") or "00000-00000-00000-AA000"
+        return {
+            "Name": f"{edition.caption}|C:\\Windows|\\Device\\Harddisk0\\Partition2",
+            "Caption": edition.caption,
+            "Version": edition.full_version,
+            "BuildNumber": str(edition.build),
+            "BuildType": "Multiprocessor Free",
+            "OperatingSystemSKU": edition.operating_system_sku,
+            "ProductType": edition.product_type,
+            "CSName": self.name.upper(),
+            "OSLanguage": 1033,
+            "Locale": "0409",
+            "CountryCode": "1",
+            "CodeSet": "1252",
+            "LocalDateTime": self.now(),
+            "LastBootUpTime": self._boot_real + datetime.timedelta(minutes=self.clock_skew_minutes),
+            "InstallDate": self._install_date,
+            "OSArchitecture": "64-bit",
+            "OSType": 18,  # WINNT
+            "Manufacturer": "Microsoft Corporation",
+            "Organization": "",
+            "RegisteredUser": "Windows User",
+            "SerialNumber": serial,
+            "ServicePackMajorVersion": 0,
+            "ServicePackMinorVersion": 0,
+            "SystemDirectory": r"C:\Windows\system32",
+            "WindowsDirectory": r"C:\Windows",
+            "SystemDrive": "C:",
+            "BootDevice": r"\Device\HarddiskVolume1",
+            "SystemDevice": r"\Device\HarddiskVolume2",
+            "Primary": True,
+            "Status": "OK",
+            "TotalVisibleMemorySize": 8388148,
+            "FreePhysicalMemory": 4194304,
+            "NumberOfUsers": 1,
+        }
+
+    def _computer_system_instance(self) -> dict[str, CimValue]:
+        joined = self.config.domain_joined
+        server = self.edition.is_server
+        return {
+            "Name": self.name.upper(),
+            "Caption": self.name.upper(),
+            "Domain": self.domain if joined else "WORKGROUP",
+            "DNSHostName": self.name,
+            "PartOfDomain": joined,
+            "Workgroup": None if joined else "WORKGROUP",
+            "DomainRole": (3 if server else 1) if joined else (2 if server else 0),
+            "Manufacturer": "Microsoft Corporation",
+            "Model": "Virtual Machine",
+            "SystemType": "x64-based PC",
+            "NumberOfProcessors": 1,
+            "NumberOfLogicalProcessors": 2,
+            "TotalPhysicalMemory": 8589467648,
+            "PrimaryOwnerName": "Windows User",
+            "UserName": None,
+            "Status": "OK",
+        }
+
+    # --- control surface ----------------------------------------------------------------------------------------
+
+    def configure(self, changes: t.Mapping[str, t.Any]) -> None:
+        """Test control. Changes are not writes: they emulate the world, not a management action."""
+        unknown = sorted(set(changes) - _CONFIGURE_KEYS)
+        if unknown:
+            raise ValueError(
+                f"configure: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_CONFIGURE_KEYS))}"
+            )
+        state = self._ensure()
+        licensing = state.licensing
+        if "clock_skew_minutes" in changes:
+            self.clock_skew_minutes = _coerce_int("clock_skew_minutes", changes["clock_skew_minutes"])
+        if "kms_reachable" in changes:
+            licensing.host.reachable = _coerce_bool("kms_reachable", changes["kms_reachable"])
+        if "kms_extra_count" in changes:
+            extra = _coerce_int("kms_extra_count", changes["kms_extra_count"])
+            if extra < 0:
+                raise ValueError("configure: kms_extra_count must be >= 0")
+            licensing.host.extra_count = extra
+        if _coerce_bool("kms_reset_count", changes.get("kms_reset_count", False)):
+            licensing.host.clients.clear()
+        for service in ("sppsvc", "w32time"):
+            self._configure_service(service, changes)
+        if "cmid" in changes:
+            cmid = str(changes["cmid"]).strip().lower()
+            if len(cmid) != 36 or cmid.count("-") != 4:
+                raise ValueError("configure: cmid must be a GUID")
+            licensing.cmid = cmid
+        if "license_status" in changes:
+            status_name = str(changes["license_status"]).lower()
+            if status_name not in STATUS_NAMES:
+                raise ValueError(f"configure: license_status must be one of {', '.join(STATUS_NAMES)}")
+            product = licensing.windows_product()
+            if product is None:
+                raise ValueError("configure: license_status needs an installed Windows key")
+            licensing.load_license(product.key, STATUS_NAMES[status_name])
+        if _coerce_bool("clear_events", changes.get("clear_events", False)):
+            self.events.clear()
+
+    def _configure_service(self, service: str, changes: t.Mapping[str, t.Any]) -> None:
+        name = "sppsvc" if service == "sppsvc" else "W32Time"
+        runtime = self._ensure().services[name]
+        mode_key, state_key = f"{service}_start_mode", f"{service}_state"
+        if mode_key in changes:
+            try:
+                start = start_value(str(changes[mode_key]))
+            except ValueError as exc:
+                raise ValueError(f"configure: {mode_key}: {exc}") from None
+            self.registry.set_value(HKLM, rf"{SERVICES_KEY}\{name}", "Start", RegType.DWORD, start, count=False)
+            if start == 4 and state_key not in changes:
+                runtime.running = False  # a disabled service is a stopped one unless told otherwise
+        if state_key in changes:
+            wanted = str(changes[state_key]).strip().capitalize()
+            if wanted not in ("Running", "Stopped"):
+                raise ValueError(f"configure: {state_key} must be Running or Stopped")
+            if wanted == "Running":
+                runtime.running = False
+                if name == "sppsvc":
+                    self._start_sppsvc()
+                else:
+                    self._start(runtime)
+            else:
+                runtime.running = False
+                runtime.pid = 0
+
+    # --- state dump ------------------------------------------------------------------------------------
+
+    def state(self) -> dict[str, t.Any]:
+        state = self._ensure()
+        licensing = state.licensing.state()
+        edition = self.edition
+        services = {
+            name: {
+                "start_mode": _START_MODES.get(self._start_value(name), "Unknown"),
+                "state": "Running" if runtime.running else "Stopped",
+                "process_id": runtime.pid if runtime.running else 0,
+            }
+            for name, runtime in state.services.items()
+        }
+        return {
+            "identity": {
+                "name": self.name,
+                "fqdn": self.fqdn,
+                "domain": self.domain,
+                "domain_joined": self.config.domain_joined,
+                "ip": self.ip,
+                "ipv6": self.ipv6,
+                "edition": edition.edition_id,
+                "build": edition.build,
+                "product_family": edition.product_family,
+                "caption": edition.caption,
+                "operating_system_sku": edition.operating_system_sku,
+                "product_type": edition.product_type,
+                "version": edition.full_version,
+                "clock": self.now().isoformat(),
+                "clock_skew_minutes": self.clock_skew_minutes,
+                "cmid": state.licensing.cmid,
+            },
+            "registry": {
+                "SoftwareProtectionPlatform": self.registry.dump(HKLM, SPP_KEY),
+                "W32Time": self.registry.dump(HKLM, W32TIME_KEY),
+                "sppsvc": self.registry.dump(HKLM, rf"{SERVICES_KEY}\sppsvc"),
+            },
+            "licensing": {"service": licensing["service"], "products": licensing["products"]},
+            "sppsvc": {**services["sppsvc"], "effective": licensing["kms_host"]["effective"]},
+            "services": services,
+            "kms_host": licensing["kms_host"],
+            "rearm_count": licensing["rearm_count"],
+            "events": [record.as_json() for record in self.events.records()][-100:],
+            "writes": self.writes,
+        }
+
+
+_CONFIGURE_KEYS = frozenset(
+    {
+        "clock_skew_minutes",
+        "kms_reachable",
+        "kms_extra_count",
+        "kms_reset_count",
+        "sppsvc_start_mode",
+        "sppsvc_state",
+        "w32time_start_mode",
+        "w32time_state",
+        "cmid",
+        "license_status",
+        "clear_events",
+    }
+)
+
+_REG_KINDS: dict[str, tuple[RegType, str]] = {
+    "DWORD": (RegType.DWORD, "uValue"),
+    "QWORD": (RegType.QWORD, "uValue"),
+    "String": (RegType.SZ, "sValue"),
+    "MultiString": (RegType.MULTI_SZ, "sValue"),
+    "ExpandedString": (RegType.EXPAND_SZ, "sValue"),
+    "Binary": (RegType.BINARY, "uValue"),
+}
+
+
+def _check_value(name: str, cim_type: str, value: CimValue) -> None:
+    if value is None:
+        return
+    if is_array(cim_type):
+        if not isinstance(value, list):
+            raise InvalidParameter(f"{name} must be an array")
+        for item in value:
+            _check_value(name, base_type(cim_type), item)
+        return
+    kind = base_type(cim_type)
+    if kind == "string":
+        ok = isinstance(value, str)
+    elif kind == "boolean":
+        ok = isinstance(value, bool)
+    elif kind == "datetime":
+        ok = isinstance(value, datetime.datetime)
+    else:
+        low, high = _INT_RANGES[kind]
+        ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    if not ok:
+        raise InvalidParameter(f"{name} is not a valid {cim_type}")
+
+
+def _check_params(method: MethodDef, params: t.Mapping[str, CimValue]) -> dict[str, CimValue]:
+    canonical = {name.lower(): name for name in method.inputs}
+    typed: dict[str, CimValue] = {}
+    for raw_name, value in params.items():
+        name = canonical.get(raw_name.lower())
+        if name is None:
+            raise InvalidParameter(f"{method.name} has no parameter {raw_name!r}")
+        _check_value(name, method.inputs[name], value)
+        typed[name] = value
+    return typed
+
+
+def _check_selectors(cls: ClassDef, selectors: t.Mapping[str, str]) -> dict[str, str]:
+    by_lower = {name.lower(): value for name, value in selectors.items()}
+    if set(by_lower) != {key.lower() for key in cls.keys}:
+        raise InvalidSelectors(f"{cls.name} needs the selector(s) {', '.join(cls.keys)}")
+    return {key: by_lower[key.lower()] for key in cls.keys}
