@@ -24,6 +24,8 @@ PYTEST_ARGS ?=
 # Evaluated when a recipe runs, i.e. after `venv` made the interpreter exist.
 PY_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 MODULES = $(sort $(basename $(notdir $(filter-out %/__init__.py,$(wildcard plugins/modules/*.py)))))
+# Filter plugin files that document a filter of the same name (a file may also hold undocumented helpers).
+FILTERS = $(sort $(basename $(notdir $(shell grep -l '^DOCUMENTATION' plugins/filter/*.py 2>/dev/null))))
 
 # What the tests see: the venv's tools first and this checkout as the winact.kms collection.
 TEST_ENV := PATH="$(VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(COLLECTIONS)"
@@ -51,9 +53,17 @@ help:
 	@echo "make runtime-meta  rewrite meta/runtime.yml action_groups.kms from plugins/modules"
 	@echo "make clean    remove build/ and tool caches (keeps .venv)"
 
-# Runs every suite even when one fails (-k), so one run reports all failures; fails if any failed.
+# Runs every suite even when one fails, so one run reports all failures; fails if any failed.
 test:
-	@$(MAKE) --no-print-directory -k $(TEST_TARGETS)
+	@$(MAKE) --no-print-directory venv
+	@passed=0; failed=""; \
+	for target in $(TEST_TARGETS); do \
+		if $(MAKE) --no-print-directory $$target; then passed=$$((passed + 1)); else failed="$$failed $$target"; fi; \
+	done; \
+	echo; \
+	if [ -n "$$failed" ]; then echo "== make test: failed:$$failed"; fi; \
+	echo "suites: $$passed passed, $$(echo $$failed | wc -w) failed"; \
+	[ -z "$$failed" ]
 
 venv:
 	@bash tools/venv.sh "$(VENV)"
@@ -76,7 +86,7 @@ bench: venv collection-link
 	$(call run_pytest,tests/benchmarks,--benchmark-only)
 
 demo: venv collection-link
-	VENV="$(VENV)" $(TEST_ENV) bash scripts/demo.sh
+	$(TEST_ENV) bash scripts/demo.sh
 
 ruff: venv
 	$(VENV)/bin/ruff check .
@@ -107,16 +117,18 @@ changelog-lint: venv
 runtime-meta: venv
 	$(PY) tests/sanity_extra/action_groups.py --write
 
-# Renders each module's documentation the way users read it; any error or warning fails.
+# Renders each module's (and documented filter's) documentation the way users read it; any error or
+# warning fails.
 docs-check: venv collection-link
-	@if [ -z "$(MODULES)" ]; then echo "== docs-check: no modules in plugins/modules"; exit 0; fi; \
+	@if [ -z "$(MODULES)$(FILTERS)" ]; then echo "== docs-check: no modules or filters yet"; exit 0; fi; \
 	failed=0; \
-	for module in $(MODULES); do \
-		if out=$$($(TEST_ENV) ANSIBLE_NOCOLOR=1 $(VENV)/bin/ansible-doc -t module "winact.kms.$$module" 2>&1 >/dev/null) \
+	for plugin in $(addprefix module:,$(MODULES)) $(addprefix filter:,$(FILTERS)); do \
+		type=$${plugin%%:*}; name=winact.kms.$${plugin#*:}; \
+		if out=$$($(TEST_ENV) ANSIBLE_NOCOLOR=1 $(VENV)/bin/ansible-doc -t $$type "$$name" 2>&1 >/dev/null) \
 			&& [ -z "$$out" ]; then \
-			echo "== ansible-doc winact.kms.$$module: ok"; \
+			echo "== ansible-doc -t $$type $$name: ok"; \
 		else \
-			echo "== ansible-doc winact.kms.$$module: FAILED"; echo "$$out"; failed=1; \
+			echo "== ansible-doc -t $$type $$name: FAILED"; echo "$$out"; failed=1; \
 		fi; \
 	done; \
 	exit $$failed
@@ -150,7 +162,8 @@ sanity-deps:
 			echo "== installing shellcheck (Debian package) for the shellcheck sanity test"; \
 			export DEBIAN_FRONTEND=noninteractive; \
 			apt-get install -y -q shellcheck >/dev/null 2>&1 \
-				|| { apt-get update -q >/dev/null && apt-get install -y -q shellcheck >/dev/null; }; \
+				|| { apt-get update -q >/dev/null && apt-get install -y -q shellcheck >/dev/null; } \
+				|| echo "== could not install shellcheck: its sanity test will be skipped"; \
 		else \
 			echo "== shellcheck not installed and apt-get unavailable: its sanity test will be skipped"; \
 		fi; \

@@ -212,13 +212,14 @@ class ProductKey:
         after = partial(key)
         install = key is not None and before != after
         uninstall = request.state == "absent" and before is not None
-        clear = request.clear_registry and self.registry_holds_key()
+        # InstallProductKey writes the new key into the registry too, so clearing follows every install.
+        clear = request.clear_registry and (install or self.registry_holds_key())
         changed = install or uninstall or clear
 
         result["partial_product_key"] = after
         if request.clear_registry:
             result["registry_cleared"] = clear
-        if self.ctx.diff_mode:
+        if self.ctx.diff_mode and changed:
             result["diff"] = self.diff(before, after, clear)
 
         # Whether a KMS host key is installed afterwards. In check mode a key that is not a GVLK is only
@@ -237,8 +238,10 @@ class ProductKey:
                 self.uninstall(product)
             if install or uninstall:
                 kms_host_after = self.sync_kms_version()
-            if clear:
+            if clear and (not install or self.registry_holds_key()):
                 self.clear_registry()
+            elif clear:
+                result["registry_cleared"] = False  # the installed key never reached the registry
             if install or request.activation_id:
                 product = self.target_product()
             elif uninstall:

@@ -29,7 +29,7 @@ NTP_SERVER = "NtpServer"
 TYPE = "Type"
 SERVICE_NAME = "W32Time"
 FLAGS_RANGE = (0, 0xF)
-_FLAGS = re.compile(r"^0x([0-9a-fA-F]{1,8})$")
+_FLAGS = re.compile(r"^0[xX]([0-9a-fA-F]{1,8})$")
 SERVER_HELP = "a host name or IP address, optionally followed by ',0x<flags>' (e.g. time.example.com,0x9)"
 
 
@@ -192,7 +192,7 @@ def configure(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t
         "restarted": restarted,
         "service": service.to_dict(),
     }
-    if ctx.diff_mode:
+    if ctx.diff_mode and changes:
         result["diff"] = {
             "before": {NTP_SERVER: current_server, TYPE: current_type},
             "after": {NTP_SERVER: result["ntp_server"], TYPE: result["type"]},

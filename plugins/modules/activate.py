@@ -23,7 +23,7 @@ description:
     fix, plus the client's latest KMS events (12288, 12289) decoded. When the KMS request inside event 12288
     failed with another code than C(Activate) returned (C(0xC004F06C), clock skew, behind C(0xC004F074)), that
     inner code is explained too.
-  - Transient KMS errors are retried (O(retries), O(delay)): C(0xC004F074) (no KMS host could be contacted),
+  - Transient KMS errors are retried (O(retries), O(delay)), namely C(0xC004F074) (no KMS host could be contacted),
     C(0xC004F039) (the KMS host did not respond), C(0x800706BA) (RPC server unavailable), C(0x800705B4)
     (timeout), C(0xC004F075) (the service is stopping) and C(0xC004F038) (the KMS count is too low; a count
     grows while other machines of the same run ask, so a later try may pass). A C(0xC004F074) whose event 12288

@@ -63,6 +63,7 @@ attributes:
     support: full
     description: Shows the value before and after of exactly the settings that change.
   platform:
+    support: full
     platforms: windows
     description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
 notes:
@@ -74,7 +75,7 @@ seealso:
     description: The registry values this module manages.
     link: https://learn.microsoft.com/previous-versions/windows/it-pro/windows-server-2012-r2-and-2012/dn502532(v=ws.11)
 author:
-  - winact.kms contributors
+  - winact.kms contributors (@winact)
 """
 
 EXAMPLES = r"""

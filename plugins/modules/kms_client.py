@@ -86,6 +86,7 @@ attributes:
     support: full
     description: Shows the value before and after of exactly the settings that change.
   platform:
+    support: full
     platforms: windows
     description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
 notes:
@@ -100,7 +101,7 @@ seealso:
     description: The command-line options whose effect this module declares.
     link: https://learn.microsoft.com/windows-server/get-started/activation-slmgr-vbs-options
 author:
-  - winact.kms contributors
+  - winact.kms contributors (@winact)
 """
 
 EXAMPLES = r"""

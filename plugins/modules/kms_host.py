@@ -85,6 +85,7 @@ attributes:
     support: full
     description: Shows the value before and after of exactly the settings that change.
   platform:
+    support: full
     platforms: windows
     description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
 notes:
@@ -97,7 +98,7 @@ seealso:
     description: How KMS hosts publish SRV records, and C(DnsDomainPublishList).
     link: https://learn.microsoft.com/windows-server/get-started/common-troubleshooting-procedures-kms-dns
 author:
-  - winact.kms contributors
+  - winact.kms contributors (@winact)
 """
 
 EXAMPLES = r"""

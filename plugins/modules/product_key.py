@@ -17,7 +17,7 @@ description:
     The edition is detected from C(Win32_OperatingSystem.OperatingSystemSKU), C(BuildNumber) and
     C(ProductType), cross-checked with the Windows product's C(LicenseFamily); the localized C(Caption) and the
     registry C(ProductName) (which still says "Windows 10" on Windows 11) are never used.
-  - Idempotent, the way SPP itself allows it: the installed key's C(PartialProductKey) (its last five
+  - Idempotent, the way SPP itself allows it; the installed key's C(PartialProductKey) (its last five
     characters) is compared with the last five characters of the key to install.
   - With O(state=absent) the product key is uninstalled (C(UninstallProductKey), C(slmgr.vbs /upk)).
   - After installing or uninstalling, the C(KeyManagementServiceVersion) registry value is set when a KMS
@@ -27,7 +27,7 @@ description:
 options:
   key:
     description:
-      - The product key to install, 5 groups of 5 characters (C(XXXXX-XXXXX-XXXXX-XXXXX-XXXXX)): a MAK, a KMS
+      - The product key to install, 5 groups of 5 characters (C(XXXXX-XXXXX-XXXXX-XXXXX-XXXXX)), a MAK, a KMS
         host key (CSVLK), a retail key or a GVLK. Its format is checked before anything is sent to the host.
       - C(gvlk) installs the KMS client setup key of Microsoft's table for the detected edition and build.
         This is the default when O(state=present) and O(key) is omitted.

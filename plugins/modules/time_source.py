@@ -17,7 +17,7 @@ description:
   - This is the automated form of C(w32tm /config /manualpeerlist:"..." /syncfromflags:manual /update) followed by
     C(w32tm /resync), the step Microsoft's and the cloud vendors' activation guides prescribe when the clock is
     off. A KMS host refuses clients whose clock differs from its own by more than 4 hours (C(0xC004F06C)).
-  - Idempotent: peers are compared case-insensitively (host names) and by flag value, in order.
+  - Idempotent; peers are compared case-insensitively (host names) and by flag value, in order.
   - Works through WMI (C(StdRegProv), C(Win32_Service)) over the task's WinRM or PSRP connection.
 options:
   servers:

@@ -226,15 +226,15 @@ def describe_kms_client(service: dict[str, t.Any], product: dict[str, t.Any] | N
 def describe_kms_host(service: dict[str, t.Any], is_server_pool: bool | None = None) -> dict[str, t.Any] | None:
     if not service.get("IsKeyManagementServiceMachine"):
         return None
-    count = service.get("KeyManagementServiceCurrentCount")
-    counting = isinstance(count, int) and count != NOT_COUNTING
+    raw = service.get("KeyManagementServiceCurrentCount")
+    count = raw if isinstance(raw, int) and raw != NOT_COUNTING else None
     return {
         "enabled": True,
-        "current_count": count if counting else None,
+        "current_count": count,
         "required_count": service.get("RequiredClientCount"),
         "thresholds": {"client_os": CLIENT_OS_THRESHOLD, "server_os": SERVER_OS_THRESHOLD},
-        "activates_server_os": counting and count >= SERVER_OS_THRESHOLD,
-        "activates_client_os": counting and count >= CLIENT_OS_THRESHOLD,
+        "activates_server_os": count is not None and count >= SERVER_OS_THRESHOLD,
+        "activates_client_os": count is not None and count >= CLIENT_OS_THRESHOLD,
         "listening_port": _port(service.get("KeyManagementServiceListeningPort")),
         "dns_publishing": service.get("KeyManagementServiceDnsPublishing"),
         "low_priority": service.get("KeyManagementServiceLowPriority"),

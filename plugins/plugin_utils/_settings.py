@@ -321,6 +321,18 @@ class Setting:
     def via(self, scope: Scope) -> Via:
         return self.paths[scope]
 
+    @property
+    def wmi_binding(self) -> WmiBinding:
+        if self.wmi is None:  # a table error; the unit tests check every path has its binding
+            raise TypeError(f"setting {self.option} has no WMI binding")
+        return self.wmi
+
+    @property
+    def registry_value(self) -> RegistryValue:
+        if self.registry is None:
+            raise TypeError(f"setting {self.option} has no registry value")
+        return self.registry
+
     def needs_kms_host(self, scope: Scope) -> bool:
         return self.paths.get(scope) is Via.WMI and self.wmi is not None and self.wmi.kms_host_only
 
@@ -638,7 +650,7 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
     """Read every setting of the request's view in as few round trips as the interfaces allow."""
     settings = view(request.scope)
     by_wmi = [s for s in settings if s.via(request.scope) is Via.WMI]
-    service_props = [s.wmi.property for s in by_wmi if s.wmi and not _on_product(s, request)]
+    service_props = [s.wmi_binding.property for s in by_wmi if not _on_product(s, request)]
     product_settings = [s for s in by_wmi if _on_product(s, request)]
     snapshot = Snapshot(values={})
 
@@ -670,14 +682,13 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
     registry = Registry(wmi)
     for setting in settings:
         if setting.via(request.scope) is Via.WMI and not _on_product(setting, request):
-            assert setting.wmi is not None
-            snapshot.values[setting.option] = setting.codec.from_wmi(service_row.get(setting.wmi.property))
+            raw = service_row.get(setting.wmi_binding.property)
+            snapshot.values[setting.option] = setting.codec.from_wmi(raw)
             continue
-        assert setting.registry is not None
-        key = snapshot.product_key if _on_product(setting, request) else setting.registry.key
-        assert key is not None
+        location = setting.registry_value
+        key = (snapshot.product_key or "") if _on_product(setting, request) else location.key
         try:
-            raw = registry.get(key, setting.registry.name, setting.registry.reg_type)
+            raw = registry.get(key, location.name, location.reg_type)
         except RegistryTypeMismatch as exc:
             # Reported as not set; a task that manages it rewrites it with the right type.
             snapshot.warnings.append(f"{setting.option}: {exc.msg}")
@@ -753,9 +764,8 @@ def _explained(code: int | None) -> tuple[str, dict[str, t.Any]]:
     return suffix, {"explanation": info.to_dict()}
 
 
-def _apply_wmi(wmi: WmiClient, change: Change, request: Request, snapshot: Snapshot) -> str:
-    binding = change.setting.wmi
-    assert binding is not None
+def _apply_wmi(wmi: WmiClient, change: Change, request: Request, snapshot: Snapshot) -> None:
+    binding = change.setting.wmi_binding
     if _on_product(change.setting, request):
         cls, selectors = PRODUCT_CLASS, {"ID": snapshot.product_id or t.cast(str, request.activation_id)}
     else:
@@ -765,7 +775,7 @@ def _apply_wmi(wmi: WmiClient, change: Change, request: Request, snapshot: Snaps
     argument = change.setting.codec.to_wmi(change.after)
     if argument is CLEAR:
         if binding.clear_method is None:
-            raise AssertionError(f"{change.option} has no clear method")
+            raise TypeError(f"setting {change.option} has no clear method")
         method, params = binding.clear_method, {}
     else:
         method, params = binding.set_method, {binding.set_param: argument}
@@ -777,19 +787,15 @@ def _apply_wmi(wmi: WmiClient, change: Change, request: Request, snapshot: Snaps
             f"{cls}.{method} returned {_hex(code)}{suffix}",
             error={"type": "wmi", "method": f"{cls}.{method}", "return_value": code, "hresult": _hex(code), **extra},
         )
-    return f"{cls}.{method}"
 
 
-def _apply_registry(wmi: WmiClient, change: Change) -> str:
-    value = change.setting.registry
-    assert value is not None
+def _apply_registry(wmi: WmiClient, change: Change) -> None:
+    value = change.setting.registry_value
     data = change.setting.codec.to_registry(change.after)
-    registry = Registry(wmi)
     if data is None:
-        registry.delete(value.key, value.name)
-        return f"StdRegProv.DeleteValue {value.path}"
-    registry.set(value.key, value.name, value.reg_type, data)
-    return f"StdRegProv.{value.reg_type.set_method} {value.path}"
+        Registry(wmi).delete(value.key, value.name)
+    else:
+        Registry(wmi).set(value.key, value.name, value.reg_type, data)
 
 
 def apply(wmi: WmiClient, request: Request, snapshot: Snapshot, changes: t.Sequence[Change], ctx: TaskContext) -> None:

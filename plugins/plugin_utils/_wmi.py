@@ -30,10 +30,12 @@ from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     Transport,
     WSManError,
     WSManProtocolError,
-    exchange,
+    build_envelope,
+    check_operation_timeout,
     is_nil,
     local_name,
     qname,
+    response_body,
 )
 
 WMI_URI = "http://schemas.microsoft.com/wbem/wsman/1/wmi"
@@ -46,9 +48,11 @@ MAX_OPERATION_TIMEOUT = 60.0  # WinRM's default MaxTimeoutms
 OPERATION_TIMEOUT_MARGIN = 5.0
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_INTEGER = re.compile(r"[+-]?[0-9]+\Z")
+# [0-9], not \d: only ASCII digits are valid, and no CIM integer has more than 20 (uint64).
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}\Z")
 _DATETIME = re.compile(
-    r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})T(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})(?:\.(?P<frac>\d+))?(?P<tz>Z|[+-]\d{2}:\d{2})?\Z"
+    r"(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})T(?P<h>[0-9]{2}):(?P<m>[0-9]{2}):(?P<s>[0-9]{2})"
+    r"(?:\.(?P<frac>[0-9]+))?(?P<tz>Z|[+-][0-9]{2}:[0-9]{2})?\Z"
 )
 _WQL_SELECT = re.compile(r"\s*SELECT\s+(?P<props>.+?)\s+FROM\s+(?P<cls>[A-Za-z_][A-Za-z0-9_]*)", re.I | re.S)
 
@@ -62,11 +66,7 @@ class WmiClient:
         if operation_timeout is None:
             margin = transport.read_timeout - OPERATION_TIMEOUT_MARGIN
             operation_timeout = max(1.0, min(MAX_OPERATION_TIMEOUT, margin))
-        elif not 0 < operation_timeout < transport.read_timeout:
-            raise ValueError(
-                f"operation_timeout must be positive and below the transport read timeout "
-                f"({transport.read_timeout:g} s), not {operation_timeout!r}"
-            )
+        check_operation_timeout(operation_timeout, transport.read_timeout)
         self.operation_timeout = operation_timeout
 
     # -- public operations -------------------------------------------------------------------------
@@ -88,7 +88,7 @@ class WmiClient:
             _append_param(body, uri, name, value)
         response = self._send(uri, f"{uri}/{method}", body, selectors)
         output = _only_child(response, f"{method}_OUTPUT", f"{class_name}.{method}")
-        types = METHOD_TYPES.get((class_name, method), {"ReturnValue": "uint32"})
+        types = method_types(class_name, method)
         values = complete(parse_properties(output, types), types, types)
         if "ReturnValue" in types and not isinstance(values.get("ReturnValue"), int):
             raise WSManProtocolError(f"the response to {class_name}.{method} has no ReturnValue")
@@ -99,7 +99,7 @@ class WmiClient:
         uri = class_uri(namespace, class_name)
         response = self._send(uri, ACTION_GET, None, selectors)
         instance = _only_child(response, class_name, f"Get {class_name}")
-        types = PROPERTY_TYPES.get(class_name, {})
+        types = property_types(class_name)
         return complete(parse_properties(instance, types), types, types)
 
     def query(self, wql: str, *, namespace: str = "root/cimv2") -> list[dict[str, Any]]:
@@ -126,15 +126,16 @@ class WmiClient:
     # -- plumbing ----------------------------------------------------------------------------------
 
     def _send(self, uri: str, action: str, body: Element | None, selectors: Mapping[str, str] | None = None) -> Element:
-        self.requests += 1
-        return exchange(
-            self._transport,
+        message, message_id = build_envelope(
+            endpoint=self._transport.endpoint,
             resource_uri=uri,
             action=action,
             body=body,
             selectors=selectors,
             operation_timeout=self.operation_timeout,
         )
+        self.requests += 1
+        return response_body(self._transport.send(message), message_id)
 
     def _release(self, uri: str, context: str) -> None:
         """Best effort: the original error matters more than a failed Release."""
@@ -183,10 +184,9 @@ class _QueryShape:
 
     def row(self, item: Element) -> dict[str, Any]:
         """Type one item: a class element (``SELECT *``) or a ``w:XmlFragment`` (``SELECT a, b``)."""
-        item_class = local_name(item.tag)
-        if item_class == "XmlFragment" or item_class not in PROPERTY_TYPES:
-            item_class = self.class_name or item_class
-        types = PROPERTY_TYPES.get(item_class, {})
+        types = property_types(local_name(item.tag))
+        if not types and self.class_name:  # XmlFragment items carry no class name
+            types = property_types(self.class_name)
         return complete(parse_properties(item, types), types, self.properties or types)
 
 
@@ -248,6 +248,18 @@ def _pull_body(context: str) -> Element:
 
 # --------------------------------------------------------------------------------------------------
 # Responses
+
+
+def property_types(class_name: str) -> dict[str, str]:
+    """The schema of a class (WMI names are case-insensitive); empty for a class we do not know."""
+    return next((types for name, types in PROPERTY_TYPES.items() if name.lower() == class_name.lower()), {})
+
+
+def method_types(class_name: str, method: str) -> dict[str, str]:
+    """The out-parameters of a method; every WMI method of ours returns a uint32 ReturnValue."""
+    wanted = (class_name.lower(), method.lower())
+    found = (types for (cls, name), types in METHOD_TYPES.items() if (cls.lower(), name.lower()) == wanted)
+    return next(found, {"ReturnValue": "uint32"})
 
 
 def _only_child(body: Element, expected: str, what: str) -> Element:

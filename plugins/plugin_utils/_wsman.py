@@ -15,10 +15,10 @@ import math
 import re
 import uuid
 import xml.etree.ElementTree as ET
-import xml.parsers.expat as expat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
+from xml.parsers import expat
 
 Element = ET.Element
 
@@ -167,7 +167,6 @@ class Transport(Protocol):
         HTTP errors raise: a SOAP fault body as the decoded :class:`WSManFault`, 401 and socket or TLS
         failures as :class:`WSManUnreachable`.
         """
-        ...
 
 
 # --------------------------------------------------------------------------------------------------
@@ -554,11 +553,7 @@ def exchange(
     options: Mapping[str, str] | None = None,
 ) -> Element:
     """Send one request and return the checked ``s:Body`` of its response."""
-    if operation_timeout >= transport.read_timeout:
-        raise ValueError(
-            f"operation timeout {operation_timeout:g} s must stay below the transport read timeout "
-            f"{transport.read_timeout:g} s, or the host's answer would arrive after the client gave up"
-        )
+    check_operation_timeout(operation_timeout, transport.read_timeout)
     message, message_id = build_envelope(
         endpoint=transport.endpoint,
         resource_uri=resource_uri,
@@ -569,6 +564,15 @@ def exchange(
         operation_timeout=operation_timeout,
     )
     return response_body(transport.send(message), message_id)
+
+
+def check_operation_timeout(operation_timeout: float, read_timeout: float) -> None:
+    """The host must answer (even with a TimedOut fault) before the HTTP client stops waiting."""
+    if not 0 < operation_timeout < read_timeout:
+        raise ValueError(
+            f"operation timeout {operation_timeout:g} s must be positive and below the transport read timeout "
+            f"{read_timeout:g} s, or the host's answer would arrive after the client gave up"
+        )
 
 
 def response_body(data: bytes | str, message_id: str) -> Element:

@@ -9,9 +9,8 @@ import typing as t
 import pytest
 
 from .conftest import FleetRun
+from .settings_state import service, set_dword, spp_values
 
-SPP = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform"
-HKLM = 2147483650
 TASK = "Configure KMS client"
 
 
@@ -20,36 +19,13 @@ def fleet(fleet_factory: t.Callable[[str], FleetRun]) -> FleetRun:
     return fleet_factory("mixed")
 
 
-def spp_values(fleet: FleetRun, host: str, subkey: str | None = None) -> dict[str, t.Any]:
-    """The SoftwareProtectionPlatform registry values of an emulated host: {name: data}."""
-    node = fleet.state(host)["registry"]["SoftwareProtectionPlatform"] or {}
-    for part in (subkey or "").split("\\"):
-        if part:
-            node = {k.lower(): v for k, v in node.get("subkeys", {}).items()}.get(part.lower()) or {}
-    return {name: value["data"] for name, value in node.get("values", {}).items()}
-
-
-def service(fleet: FleetRun, host: str) -> dict[str, t.Any]:
-    return t.cast(dict[str, t.Any], fleet.state(host)["licensing"]["service"])
-
-
-def set_dword(fleet: FleetRun, host: str, name: str, value: int) -> None:
-    fleet.invoke(
-        host,
-        "StdRegProv",
-        "SetDWORDValue",
-        namespace="root/default",
-        params={"hDefKey": HKLM, "sSubKeyName": SPP, "sValueName": name, "uValue": value},
-    )
-
-
 def client(fleet: FleetRun, limit: str, *, check: bool = False, **options: t.Any) -> t.Any:
     return fleet.playbook(
         "kms_client.yml", limit=limit, check=check, diff=True, extra_vars={f"kms_{k}": v for k, v in options.items()}
     )
 
 
-FULL = {
+FULL: dict[str, t.Any] = {
     "server": "kms01.corp.example.com",
     "port": 1700,
     "lookup_domain": "corp.example.com",

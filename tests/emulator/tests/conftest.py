@@ -306,7 +306,14 @@ class Fleet:
     hosts: dict[str, HostSpec]
 
 
-def make_fleet(count: int = 2, *, https: bool = False, service_count: int = 30, prefix: str = "ws") -> Fleet:
+def make_fleet(
+    count: int = 2,
+    *,
+    https: bool = False,
+    service_count: int = 30,
+    prefix: str = "ws",
+    faults: t.Mapping[str, t.Any] | None = None,
+) -> Fleet:
     hosts = {}
     for index in range(1, count + 1):
         name = f"{prefix}{index:03d}"
@@ -316,7 +323,7 @@ def make_fleet(count: int = 2, *, https: bool = False, service_count: int = 30, 
             port=0,
             https=https,
             accounts=[Account(*ADMIN, admin=True), Account(*OPERATOR, admin=False)],
-            faults=FaultSpec(),
+            faults=FaultSpec(**(faults or {})),
             machine=FakeMachine(name, service_count=service_count),
         )
     return Fleet(hosts)
@@ -504,7 +511,7 @@ class RunningFleet:
     enumerate_body = staticmethod(enumerate_body)
     pull_body = staticmethod(pull_body)
 
-    def __init__(self, fleet: Fleet) -> None:
+    def __init__(self, fleet: server.FleetLike) -> None:
         self.fleet = fleet
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="winemu-test-loop", daemon=True)
@@ -616,9 +623,20 @@ def start_fleet() -> collections.abc.Iterator[collections.abc.Callable[..., Runn
 
 
 @pytest.fixture
-def fake_fleet() -> collections.abc.Callable[..., Fleet]:
-    """The fake fleet factory itself, for tests that drive FleetServer directly."""
-    return make_fleet
+def start_real_fleet() -> collections.abc.Iterator[collections.abc.Callable[[server.FleetLike], RunningFleet]]:
+    """Serve any fleet object (e.g. ``winemu_lib.fleet.Fleet.load(...)``) in the background; stopped at teardown."""
+    started: list[RunningFleet] = []
+
+    def start(fleet: server.FleetLike) -> RunningFleet:
+        running = RunningFleet(fleet)
+        started.append(running)
+        return running
+
+    try:
+        yield start
+    finally:
+        for running in started:
+            running.close()
 
 
 def winemu_command(*args: str) -> list[str]:

@@ -19,7 +19,7 @@ import dataclasses
 import datetime
 import typing as t
 
-CimValue = t.Union[str, int, bool, datetime.datetime, None, list]
+CimValue = str | int | bool | datetime.datetime | None | list[t.Any]
 
 # CIM types used by the emulated classes. A trailing "[]" marks an array.
 CIM_TYPES = frozenset(

@@ -9,8 +9,8 @@ Subcommands (stable; tests and docs rely on them)::
     winemu configure --inventory OUT.yml HOST KEY=VALUE...
     winemu reset-stats --inventory OUT.yml [HOST]
 
-Exit codes: 0 success; 1 a CIM error from ``invoke`` or a failure while serving; 2 bad usage, an unknown
-host, a bad fleet file or an emulator that cannot be reached.
+Exit codes: 0 success; 1 a CIM error from ``invoke``, a failure while serving or inside the emulator; 2 bad
+usage, an unknown host, a bad setting, a bad fleet file or an emulator that cannot be reached.
 """
 
 from __future__ import annotations
@@ -78,6 +78,8 @@ async def serve(fleet: server.FleetLike, inventory_path: str, *, control_port: i
 def _cmd_serve(args: argparse.Namespace) -> int:
     try:
         fleet = load_fleet(args.fleet)
+    except ImportError as exc:
+        raise CliError(f"the emulated machines (winemu_lib.fleet) cannot be loaded: {exc}", code=1) from None
     except (ValueError, OSError, yaml.YAMLError) as exc:
         raise CliError(f"cannot load fleet {args.fleet}: {exc}") from None
     try:
@@ -124,7 +126,8 @@ class ControlClient:
         status, result = self.call(method, path, payload)
         if status != 200:
             error = result.get("error") if isinstance(result, dict) else result
-            raise CliError(f"{error}" if isinstance(error, str) else json.dumps(error))
+            message = error if isinstance(error, str) else json.dumps(error)
+            raise CliError(message, code=1 if status >= 500 else EXIT_USAGE)
         return result
 
 
@@ -186,7 +189,7 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
         return EXIT_CIM_ERROR
     if status != 200:
         error = result.get("error") if isinstance(result, dict) else result
-        raise CliError(str(error))
+        raise CliError(str(error), code=1 if status >= 500 else EXIT_USAGE)
     _emit(result)
     return EXIT_OK
 
@@ -223,7 +226,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="winemu", description="Emulated Windows fleet speaking WinRM/WS-Management and WMI.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log requests and injected faults to stderr")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log injected faults (-v) and every request (-vv) to stderr"
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p: argparse.ArgumentParser = sub.add_parser("serve", help="serve a fleet in the foreground until SIGTERM/SIGINT")
@@ -269,7 +274,8 @@ def main(argv: t.Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         logging.basicConfig(
-            level=logging.INFO if args.verbose else logging.WARNING, format="winemu: %(levelname)s: %(message)s"
+            level={0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG),
+            format="winemu: %(levelname)s: %(message)s",
         )
         return int(args.func(args))
     except CliError as exc:

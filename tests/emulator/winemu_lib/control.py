@@ -7,8 +7,9 @@ Routes (``{host}`` is a short name or FQDN):
 * ``GET  /stats[/{host}]``      -> per-host counters (all hosts, or one host's dict)
 * ``POST /reset-stats[/{host}]``-> ``{"reset": [names]}``
 * ``POST /invoke/{host}``       body ``{class, method, namespace?, selectors?, params?}`` -> the out-parameters;
-  runs as an administrator (``CallContext(user='winemu', is_admin=True)``); a CIM error is HTTP 422 with
-  ``{"error": {type, message, hresult?}}``
+  runs as an administrator (``CallContext(user='winemu', is_admin=True)``); an instance method without
+  selectors addresses the class's only instance (SoftwareLicensingService); parameters may be strings (typed
+  by the MethodDef) or JSON values; a CIM error is HTTP 422 with ``{"error": {type, message, hresult?}}``
 * ``POST /configure/{host}``    body ``{key: value}``: fault keys go to the server, the rest to ``Machine.configure``
 
 Errors are ``{"error": ...}`` with 404 (unknown host or route), 400 (bad input) or 422 (CIM error).
@@ -20,9 +21,12 @@ import asyncio
 import contextlib
 import datetime
 import json
+import logging
 import typing as t
 
 from . import cim, server, soap
+
+log = logging.getLogger(__name__)
 
 ADMIN_CONTEXT = cim.CallContext(user="winemu", is_admin=True)
 MAX_BODY = 1024 * 1024
@@ -127,6 +131,9 @@ class ControlServer:
             status, payload = self.handle(request.method, request.path, request.body)
         except ApiError as exc:
             status, payload = exc.status, {"error": exc.error}
+        except Exception as exc:  # report emulator bugs to the caller instead of dropping the connection
+            log.exception("control API: %s %s failed", request.method, request.path)
+            status, payload = 500, {"error": f"the emulator failed: {type(exc).__name__}: {exc}"}
         body = json.dumps(jsonable(payload), indent=2, sort_keys=False).encode("utf-8") + b"\n"
         return server.HttpResponse(status, body=body, content_type="application/json")
 
@@ -167,7 +174,9 @@ class ControlServer:
         try:
             return self.fleet.host(name)
         except server.UnknownHost as exc:
-            raise ApiError(404, f"{exc}; known hosts: {', '.join(self.fleet.hosts)}") from None
+            names = list(self.fleet.hosts)
+            known = ", ".join(names[:10]) + (f", ... ({len(names)} hosts)" if len(names) > 10 else "")
+            raise ApiError(404, f"{exc}; known hosts: {known}") from None
 
     def _invoke(self, endpoint: server.HostEndpoint, request: dict[str, t.Any]) -> tuple[int, t.Any]:
         class_name = request.get("class")
@@ -193,8 +202,12 @@ class ControlServer:
                 if key is None or method.static:
                     raise cim.InvalidSelectors(f"{name!r} is not a key of {class_def.name}")
                 typed_selectors[key] = str(value)
+            if not method.static and not typed_selectors:
+                typed_selectors = _sole_instance_keys(machine, namespace, class_def)
             if not method.static and set(typed_selectors) != set(class_def.keys):
-                raise cim.InvalidSelectors(f"{class_def.name}.{method.name} needs the key selectors {class_def.keys}")
+                raise cim.InvalidSelectors(
+                    f"{class_def.name}.{method.name} needs the key selectors {', '.join(class_def.keys)}"
+                )
             typed_params = convert_params(method, params)
             result = machine.invoke(
                 namespace, class_def.name, method.name, typed_selectors, typed_params, ADMIN_CONTEXT
@@ -216,6 +229,17 @@ class ControlServer:
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         return {"host": endpoint.name, "faults": faults, "machine": sorted(machine_changes)}
+
+
+def _sole_instance_keys(machine: server.MachineLike, namespace: str, class_def: cim.ClassDef) -> dict[str, str]:
+    """The keys of a class's only instance (SoftwareLicensingService), so drift injection needs no Version.
+
+    A convenience of the control API only; WinRM requests always need their selectors.
+    """
+    instances = machine.instances(namespace, class_def.name, ADMIN_CONTEXT)
+    if len(instances) != 1 or not class_def.keys:
+        return {}
+    return {key: soap.cim_to_text(instances[0].get(key)) for key in class_def.keys}
 
 
 def _json_object(body: bytes) -> dict[str, t.Any]:

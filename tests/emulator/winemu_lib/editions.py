@@ -125,20 +125,25 @@ _LTSC_RELEASE_BY_BUILD = {10240: "2015", 14393: "2016", 17763: "2019", 19044: "2
 _LTSC_EDITION_IDS = frozenset({"EnterpriseS", "EnterpriseSN", "IoTEnterpriseS"})
 
 
+_CLIENT_FAMILY_BY_BUILD: dict[int, str] = {
+    **dict.fromkeys((6000, 6001, 6002), "Windows Vista"),
+    **dict.fromkeys((7600, 7601), "Windows 7"),
+    9200: "Windows 8",
+    9600: "Windows 8.1",
+    **dict.fromkeys(
+        (10240, 10586, 14393, 15063, 16299, 17134, 17763, 18362, 18363, 19041, 19042, 19043, 19044, 19045),
+        "Windows 10",
+    ),
+    **dict.fromkeys((22000, 22621, 22631, 26100, 26200), "Windows 11"),
+}
+
+
 def _client_family(build: int) -> str:
-    if build in (6000, 6001, 6002):
-        return "Windows Vista"
-    if build in (7600, 7601):
-        return "Windows 7"
-    if build == 9200:
-        return "Windows 8"
-    if build == 9600:
-        return "Windows 8.1"
-    if 10240 <= build < 22000:
-        return "Windows 10"
-    if build >= 22000:
-        return "Windows 11"
-    raise ValueError(f"build {build} is not a known Windows client build (windows-builds.md)")
+    family = _CLIENT_FAMILY_BY_BUILD.get(build)
+    if family is None:
+        known = ", ".join(str(b) for b in sorted(_CLIENT_FAMILY_BY_BUILD))
+        raise ValueError(f"build {build} is not a known Windows client build ({known})")
+    return family
 
 
 def _nt_version(build: int) -> str:

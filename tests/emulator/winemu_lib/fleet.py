@@ -15,7 +15,7 @@ import uuid
 import yaml
 
 from . import editions as ed
-from . import spp
+from . import kms, spp
 from .cim import ProviderError
 from .machine import KmsClientConfig, KmsHostConfig, Machine, MachineConfig, start_value
 from .network import Network
@@ -251,7 +251,11 @@ class Fleet:
                     raise item.where.error("port", f"{spec.port} is also used by {ports[spec.port]}")
                 ports[spec.port] = spec.name
             network.add(spec.machine)
-            if spec.machine.config.kms_host is not None:
+            license_key = spec.machine.config.license_key
+            csvlk = (
+                license_key is not None and license_key in keyring and keyring[license_key].channel == spp.CHANNEL_CSVLK
+            )
+            if spec.machine.config.kms_host is not None or csvlk:
                 network.register_kms_host(spec.machine)
             hosts[spec.name] = spec
         return cls(hosts, network, keyring)
@@ -403,7 +407,7 @@ def _kms_host(
     return KmsHostConfig(
         csvlk_key=key,
         csvlk_group=group.name,
-        extra_count=where.integer("kms_host.extra_count", data.get("extra_count", 0), 0, spp.COUNT_CEILING),
+        extra_count=where.integer("kms_host.extra_count", data.get("extra_count", 0), 0, kms.COUNT_CEILING),
         listening_port=None if port is None else where.integer("kms_host.listening_port", port, 1, 65535),
         dns_publishing=where.boolean("kms_host.dns_publishing", data.get("dns_publishing", True)),
         publish_domains=tuple(domains),

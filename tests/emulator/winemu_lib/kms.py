@@ -40,7 +40,7 @@ DEFAULT_ACTIVATION_INTERVAL = 120
 DEFAULT_RENEWAL_INTERVAL = 10080
 INTERVAL_RANGE = range(15, 43201)  # §3.4 / §5: 15 minutes to 30 days
 
-_COUNTER_NAMES = ("Total", "Failed", "Unlicensed", "Licensed", "OOBGrace", "OOTGrace", "NonGenuineGrace", "Notification")
+COUNTER_NAMES = ("Total", "Failed", "Unlicensed", "Licensed", "OOBGrace", "OOTGrace", "NonGenuineGrace", "Notification")
 # Request counters by the client's LicenseStatus (§3.3 values 0-5).
 _COUNTER_BY_STATUS = {
     0: "Unlicensed",
@@ -110,7 +110,7 @@ class KmsHostState:
     clients: collections.OrderedDict[str, datetime.datetime] = dataclasses.field(
         default_factory=collections.OrderedDict
     )
-    counters: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(_COUNTER_NAMES, 0))
+    counters: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(COUNTER_NAMES, 0))
 
     def current_count(self, now: datetime.datetime) -> int:
         for cmid, seen in list(self.clients.items()):

@@ -26,6 +26,7 @@ from .cim import (
     is_array,
 )
 from .events import EventLogs
+from .kms import KmsRequest, KmsResponse
 from .registry import HKLM, RC_ACCESS_DENIED, Registry, RegType
 from .spp import (
     CURRENT_VERSION_KEY,
@@ -41,8 +42,6 @@ from .spp import (
     V_LOW_PRIORITY,
     V_PUBLISH_LIST,
     KeyRing,
-    KmsRequest,
-    KmsResponse,
     Licensing,
     default_cmid,
 )
@@ -187,12 +186,6 @@ def _coerce_int(key: str, value: object) -> int:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
     raise ValueError(f"configure: {key} must be an integer, not {value!r}")
-
-
-def _json_value(value: CimValue) -> t.Any:
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    return value
 
 
 class Machine:

@@ -9,7 +9,7 @@ import dataclasses
 import ipaddress
 import typing as t
 
-from . import spp
+from . import kms
 
 if t.TYPE_CHECKING:
     from .machine import Machine
@@ -104,18 +104,18 @@ class Network:
     # --- KMS traffic ----------------------------------------------------------------------------------
 
     def send_kms_request(
-        self, client: Machine, name: str, port: int, request: spp.KmsRequest
-    ) -> tuple[Machine | None, spp.KmsResponse | int]:
+        self, client: Machine, name: str, port: int, request: kms.KmsRequest
+    ) -> tuple[Machine | None, kms.KmsResponse | int]:
         """Deliver a KMS request over emulated TCP; (host, response) or (host or None, failure HRESULT)."""
         host = self.resolve(name, client)
         if host is None:
             # Assumption: a name that does not resolve is reported like the DNS failure of §4.
-            return None, spp.DNS_ERROR_RCODE_NAME_ERROR
+            return None, kms.DNS_ERROR_RCODE_NAME_ERROR
         if host is client:
             # Assumption: a machine's KMS client does not activate against its own KMS host.
-            return host, spp.RPC_S_SERVER_UNAVAILABLE
+            return host, kms.RPC_S_SERVER_UNAVAILABLE
         if not host.kms_listening(port):
             # §4 0x800706BA: nothing answers on that port (sppsvc stopped or disabled, firewall,
             # not a KMS host, or another listening port).
-            return host, spp.RPC_S_SERVER_UNAVAILABLE
+            return host, kms.RPC_S_SERVER_UNAVAILABLE
         return host, host.serve_kms_request(request)

@@ -44,11 +44,9 @@ RC_ACCESS_DENIED = 5
 RC_BAD_KEY = 6
 RC_TYPE_MISMATCH = 0x80041005  # 2147749893 WBEM_E_TYPE_MISMATCH
 
-# CheckAccess uRequired flags (§2.2).
-KEY_QUERY_VALUE = 1
+# CheckAccess uRequired flags that need write access (§2.2: 1 query, 2 set, 4 create, 8 enumerate).
 KEY_SET_VALUE = 2
 KEY_CREATE_SUB_KEY = 4
-KEY_ENUMERATE_SUB_KEYS = 8
 
 RegData = str | int | bytes | list[str]
 

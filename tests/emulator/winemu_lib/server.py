@@ -32,7 +32,9 @@ MAX_HEADER_BYTES = 64 * 1024
 MAX_REQUEST_BYTES = soap.DEFAULT_MAX_ENVELOPE_SIZE  # larger requests get HTTP 413 (MS-WSMV 3.1.4.1.20)
 IDLE_TIMEOUT = 300.0  # seconds a keep-alive connection may sit idle
 ENUMERATION_TIMEOUT = 240.0  # EnumerationTimeoutms of the recorded config
-SHELL_IDLE_TIMEOUT = "PT7200.000S"  # Winrs IdleTimeout of the recorded config
+SHELL_IDLE_SECONDS = 7200.0  # Winrs IdleTimeout of the recorded config: unclosed shells go away after it
+SHELL_IDLE_TIMEOUT = "PT7200.000S"
+POWERSHELL_URI_PREFIX = "http://schemas.microsoft.com/powershell/"
 
 
 # --------------------------------------------------------------------------- the fleet shapes used here
@@ -301,6 +303,9 @@ FAULT_KEYS = ("latency_ms", "drop_at_request", "fault_at_request")
 
 
 def parse_fault_value(key: str, value: t.Any) -> int | None:
+    """Check one fault setting (an int, a numeric string, or null for the request numbers); ValueError if bad."""
+    if key not in FAULT_KEYS:
+        raise ValueError(f"unknown fault setting {key!r} (known: {', '.join(FAULT_KEYS)})")
     if value is None and key != "latency_ms":
         return None
     if isinstance(value, bool) or not isinstance(value, int):
@@ -336,6 +341,7 @@ class Shell:
     shell_id: str
     owner: str
     resource_uri: str
+    created: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -443,15 +449,15 @@ class HostEndpoint:
             elif key == "drop_at_request":
                 self.faults.drop_at_request = value
                 self.faults.drop_base = self.stats.total
-            elif key == "fault_at_request":
+            else:
                 self.faults.fault_at_request = value
                 self.faults.fault_base = self.stats.total
-            else:
-                raise ValueError(f"unknown fault setting {key!r}")
         return self.faults.to_dict()
 
     def account(self, username: str, password: str) -> AccountLike | None:
         """Match like Windows: user names case-insensitively, with or without a domain part."""
+        # Assumption: DOMAIN\user and user@domain name the same local account; the emulator has no domains
+        # of accounts, only one account list per host.
         short = username.rpartition("\\")[2].partition("@")[0].lower()
         for account in self.spec.accounts:
             if account.username.lower() == short and account.password == password:
@@ -492,10 +498,12 @@ class HostEndpoint:
             return self._soap_response(500, fault.render())
         if faults.fault_at_request is not None and number - faults.fault_base == faults.fault_at_request:
             self.stats.by_action[_action_label(request_xml)] += 1
+            log.info("%s: injecting a fault at request %d", self.name, number)
             injected = soap.internal_error(self.fqdn, f"Fault injected by the emulator at request {number}.")
             return self._soap_response(500, injected.render(request_xml.message_id))
         ctx = cim.CallContext(user=account.username, is_admin=bool(account.admin))
         status, body = await self._dispatch_with_latency(request_xml, ctx)
+        log.debug("%s: #%d %s %s -> %d", self.name, number, request_xml.action, request_xml.resource_uri, status)
         return self._soap_response(status, body)
 
     def _authenticate(self, header: str) -> AccountLike | None:
@@ -523,6 +531,7 @@ class HostEndpoint:
             self.stats.by_action[label] += 1
             if label == "Invoke":
                 self._count_method(request)
+            log.info("%s: %s outlasts OperationTimeout %.1fs (latency %.1fs)", self.name, label, timeout, latency)
             await asyncio.sleep(timeout)
             if label == "Invoke":
                 # Windows keeps running the method after WinRM gave up waiting (wsman.md C): finish it later.
@@ -537,6 +546,10 @@ class HostEndpoint:
         except cim.CimError as exc:
             log.warning("%s: unmapped CIM error %r", self.name, exc)
             return 500, soap.internal_error(self.fqdn, exc.message).render(request.message_id)
+        except Exception as exc:  # a bug in an emulated class must not look like a dropped connection
+            log.exception("%s: %s failed inside the emulator", self.name, request.action)
+            message = f"The emulator failed: {type(exc).__name__}: {exc}"
+            return 500, soap.internal_error(self.fqdn, message).render(request.message_id)
 
     def _count_method(self, request: soap.WsmanRequest) -> None:
         with contextlib.suppress(soap.SoapFault):
@@ -544,6 +557,8 @@ class HostEndpoint:
             self.stats.by_method[f"{class_def.name}.{method.name if method else method_name}"] += 1
 
     def _finish_later(self, request: soap.WsmanRequest, ctx: cim.CallContext, delay: float) -> None:
+        # Assumption: the method takes effect when the injected latency has elapsed, so a client that polls
+        # right after the w:TimedOut fault may still see the old state for a moment.
         async def finish() -> None:
             await asyncio.sleep(delay)
             with contextlib.suppress(soap.SoapFault, cim.CimError):
@@ -560,6 +575,13 @@ class HostEndpoint:
         uri = request.resource_uri
         if uri.lower() == soap.SHELL_CMD_URI:
             return self._shell(request, ctx, label)
+        if uri.lower().startswith(POWERSHELL_URI_PREFIX):
+            raise soap.action_not_supported(
+                self.fqdn,
+                request.action,
+                why="not supported by the emulator: PowerShell remoting (a psrp runspace) is not emulated; "
+                "use the winrm connection or a plain WS-Man client",
+            )
         if uri.lower().rstrip("/") == soap.CONFIG_URI:
             if request.action != soap.ACTION_GET:
                 raise soap.action_not_supported(self.fqdn, request.action, why="not supported by the emulator")
@@ -589,8 +611,11 @@ class HostEndpoint:
                 # Assumption: WinRS uses RootSDDL, which grants only BUILTIN\Administrators over the network
                 # (recorded config: (A;;GA;;;BA)(A;;GR;;;IU)), so a non-admin account cannot open a shell.
                 raise soap.access_denied(self.fqdn)
+            now = time.monotonic()
+            for stale in [key for key, shell in self.shells.items() if now - shell.created > SHELL_IDLE_SECONDS]:
+                del self.shells[stale]
             shell_id = soap.new_uuid()[5:]
-            self.shells[shell_id] = Shell(shell_id, ctx.user, request.resource_uri)
+            self.shells[shell_id] = Shell(shell_id, ctx.user, request.resource_uri, now)
             return soap.render_envelope(
                 soap.TRANSFER + "CreateResponse",
                 self._shell_created(request, shell_id, ctx.user),
@@ -749,6 +774,7 @@ class HostEndpoint:
                 self.fqdn, f"EnumerationMode {mode} is not supported by the emulator.", fault_detail="EnumerationMode"
             )
         optimize = enum.find(f"{{{soap.NS_W}}}OptimizeEnumeration") is not None
+        # DSP0226: without MaxElements an optimized enumeration returns at most one item.
         max_elements = _positive_int(enum.findtext(f"{{{soap.NS_W}}}MaxElements"), default=1)
         filter_element = enum.find(f"{{{soap.NS_W}}}Filter")
         if filter_element is None:
@@ -884,6 +910,7 @@ class HostEndpoint:
 
     def _pull(self, request: soap.WsmanRequest) -> bytes:
         pull = request.body.find(f"{{{soap.NS_N}}}Pull")
+        # WS-Enumeration: MaxElements defaults to 1.
         max_elements = _positive_int(pull.findtext(f"{{{soap.NS_N}}}MaxElements") if pull is not None else None, 1)
         max_characters = _positive_int(pull.findtext(f"{{{soap.NS_N}}}MaxCharacters") if pull is not None else None, 0)
         old_context, enumeration = self._take(request, "Pull")

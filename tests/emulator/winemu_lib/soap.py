@@ -59,7 +59,9 @@ SHELL_PROVIDER = ("Shell provider", r"%systemroot%\system32\WsmSvc.dll")
 
 # Windows defaults (get-winrm-config_MaxEnvelopeSizekb-500_RootSDDL.xml).
 DEFAULT_MAX_ENVELOPE_SIZE = 500 * 1024
-MIN_MAX_ENVELOPE_SIZE = 8192  # ERROR_WSMAN_MIN_ENVELOPE_SIZE below this
+# Assumption: the smallest MaxEnvelopeSize accepted; Windows has ERROR_WSMAN_MIN_ENVELOPE_SIZE but its value is
+# not in the references.
+MIN_MAX_ENVELOPE_SIZE = 8192
 MAX_TIMEOUT_SECONDS = 60.0  # MaxTimeoutms
 MAX_BATCH_ITEMS = 32000  # MaxBatchItems
 
@@ -551,19 +553,22 @@ def action_not_supported(machine: str, action: str, *, why: str = "") -> SoapFau
     )
 
 
-def resource_not_found(machine: str, resource_uri: str) -> SoapFault:
-    # Shape observed on a real host for a Get of a non-existent instance (microsoft/omi issue #254):
-    # a:DestinationUnreachable with ERROR_WSMAN_RESOURCE_NOT_FOUND.
-    reason = (
-        "The WS-Management service cannot process the request. The service cannot find the resource identified "
-        "by the resource URI and selectors. "
-    )
+RESOURCE_NOT_FOUND_REASON = (
+    "The WS-Management service cannot process the request. The service cannot find the resource identified "
+    "by the resource URI and selectors. "
+)
+
+
+def resource_not_found(machine: str, what: str, *, provider_detail: str | None = None) -> SoapFault:
+    """a:DestinationUnreachable with ERROR_WSMAN_RESOURCE_NOT_FOUND, the shape a real host gave for a Get of a
+    non-existent instance (microsoft/omi issue #254). ``provider_detail`` replaces the plain message."""
+    message = provider_detail or xml_text(f"{RESOURCE_NOT_FOUND_REASON}Resource: {what} ")
     return SoapFault(
         action=FAULT_ADDRESSING,
         code="s:Sender",
         subcode="a:DestinationUnreachable",
-        reason=reason,
-        detail=wsman_fault_detail(CODE_RESOURCE_NOT_FOUND, machine, xml_text(f"{reason}Resource URI: {resource_uri} ")),
+        reason=RESOURCE_NOT_FOUND_REASON,
+        detail=wsman_fault_detail(CODE_RESOURCE_NOT_FOUND, machine, message),
     )
 
 
@@ -574,12 +579,10 @@ def invalid_selectors(
     detail_kind: str = "UnexpectedSelectors",
     provider: tuple[str, str] = WMI_PROVIDER,
 ) -> SoapFault:
-    """``w:InvalidSelectors`` shaped like ``fault-invalid-selectors_wsmanfault.xml``.
-
+    """``w:InvalidSelectors`` shaped like ``fault-invalid-selectors_wsmanfault.xml``."""
     # Assumption: the recording carries Code 2150858843 (UnexpectedSelectors) from the Shell provider;
     # the same code is used for missing key selectors (faultDetail InsufficientSelectors) and for the WMI
     # provider, whose own recording is not available.
-    """
     reason = (
         "The WS-Management service cannot process the request because the request contained invalid selectors "
         "for the resource. "
@@ -720,11 +723,9 @@ def cim_fault(
         # from "no class" (0x80041010).
         hresult = WBEM_E_NOT_FOUND if isinstance(error, cim.InstanceNotFound) else WBEM_E_INVALID_CLASS
         message = "Not found " if hresult == WBEM_E_NOT_FOUND else CLASS_NOT_FOUND_MESSAGE
-        fault = resource_not_found(machine, object_path)
         status = extended_status(namespace, operation=operation, parameter_info=object_path, status_code=hresult)
         inner = provider_fault(hresult, machine, f"{message}{error.message} ", extended_status=status)
-        fault.detail = wsman_fault_detail(CODE_RESOURCE_NOT_FOUND, machine, inner)
-        return fault
+        return resource_not_found(machine, object_path, provider_detail=inner)
     if isinstance(error, cim.MethodNotFound):
         # Assumption: an unknown method is an unknown action URI to WinRM (a:ActionNotSupported); the nested
         # WMI status is WBEM_E_INVALID_METHOD.

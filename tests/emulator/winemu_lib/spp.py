@@ -7,7 +7,6 @@ that Windows keeps in its token store (installed keys, activation, KMS host coun
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import datetime
 import hashlib
@@ -15,8 +14,21 @@ import typing as t
 import uuid
 
 from . import editions as ed
+from . import kms
 from .cim import AccessDenied, CallContext, CimValue, InstanceNotFound, InvalidParameter, ProviderError
 from .events import hresult_hex
+from .kms import (
+    DEFAULT_ACTIVATION_INTERVAL,
+    DEFAULT_KMS_PORT,
+    DEFAULT_RENEWAL_INTERVAL,
+    INTERVAL_RANGE,
+    KmsEffective,
+    KmsHostState,
+    KmsRequest,
+    KmsResponse,
+    parse_port,
+    parse_publish_list,
+)
 from .registry import HKLM, Registry, RegType
 
 if t.TYPE_CHECKING:
@@ -38,7 +50,6 @@ V_RENEWAL_INTERVAL = "VLRenewalInterval"  # REG_DWORD minutes (§3.7 /sri)
 V_PUBLISH_LIST = "DnsDomainPublishList"  # REG_MULTI_SZ "domain, priority, weight" (§3.7)
 V_SKIP_REARM = "SkipRearm"  # §3.7 /rearm
 V_USER_OPERATIONS = "UserOperations"  # REG_DWORD 1 = standard users may /ipk, /ilc, /rearm (§3.7)
-V_KMS_VERSION = "KeyManagementServiceVersion"  # written by slmgr, not by sppsvc (§3.7 /ipk)
 # Assumption: the facts name no registry value for /skhc and /ckhc (§3.7 "Not documented"); this
 # emulator keeps host caching in a REG_DWORD named after the WMI method (non-zero = caching disabled).
 V_HOST_CACHING_DISABLED = "DisableKeyManagementServiceHostCaching"
@@ -51,16 +62,9 @@ SL_E_INVALID_PRODUCT_KEY = 0xC004F050
 SL_E_MISMATCHED_PRODUCT_SKU = 0xC004F069
 SL_E_PKEY_NOT_INSTALLED = 0xC004F014
 SL_E_GRACE_TIME_EXPIRED = 0xC004F009
-SL_E_VL_BINDING_SERVICE_UNAVAILABLE = 0xC004F074
-SL_E_VL_NOT_ENOUGH_COUNT = 0xC004F038
-SL_E_VL_KMS_NOT_ACTIVATED = 0xC004F041
-SL_E_VL_KMS_ID_MISMATCH = 0xC004F042
-SL_E_VL_INVALID_TIMESTAMP = 0xC004F06C
 SL_E_CHPA_PRODUCT_KEY_BLOCKED = 0xC004C003
 SL_E_CIDIID_INVALID_DATA = 0xC004F02C
 SL_E_REARM_EXCEEDED = 0xC004D307
-DNS_ERROR_RCODE_NAME_ERROR = 0x8007232B
-RPC_S_SERVER_UNAVAILABLE = 0x800706BA
 # Assumption: SL_E_NOT_SUPPORTED (slerror.h) for host-only methods on a non-host and for features the
 # emulator does not model; the facts only say "an error is returned" (§3.4).
 SL_E_NOT_SUPPORTED = 0xC004F016
@@ -89,20 +93,12 @@ OOB_GRACE_PERIOD = datetime.timedelta(days=30)  # §5 "30-day out-of-box grace p
 # Windows 7 VA technical reference (seeds/004, "KMS activation timing"): 30 days of OOT grace, then
 # notification.
 OOT_GRACE_PERIOD = datetime.timedelta(days=30)
-MAX_CLOCK_SKEW = datetime.timedelta(hours=4)  # §4 0xC004F06C
-COUNT_CEILING = 50  # §5
-COUNT_WINDOW = datetime.timedelta(days=30)  # §5 CMIDs of the past 30 days
-DEFAULT_KMS_PORT = 1688  # §5
-DEFAULT_ACTIVATION_INTERVAL = 120  # §5
-DEFAULT_RENEWAL_INTERVAL = 10080  # §5
-INTERVAL_RANGE = range(15, 43201)  # §3.4 / §5
 UINT32_MINUS_ONE = 0xFFFFFFFF  # §3.3 KeyManagementServiceCurrentCount -1
 
 CHANNEL_GVLK = "Volume:GVLK"
 CHANNEL_MAK = "Volume:MAK"
 CHANNEL_CSVLK = "Volume:CSVLK"
 CHANNEL_RETAIL = "Retail"
-CHANNELS = (CHANNEL_GVLK, CHANNEL_MAK, CHANNEL_CSVLK, CHANNEL_RETAIL)
 
 # Assumption: the fwlink URLs Windows reports for its licensing servers (never contacted).
 _URLS = {
@@ -112,6 +108,7 @@ _URLS = {
     "UseLicenseURL": "http://go.microsoft.com/fwlink/?LinkID=88341",
     "ValidationURL": "http://go.microsoft.com/fwlink/?LinkID=187557",
 }
+# Assumption: editions that are not evaluations report EvaluationEndDate as the FILETIME epoch.
 _EPOCH_1601 = datetime.datetime(1601, 1, 1, tzinfo=datetime.UTC)
 
 _CMID_NAMESPACE = uuid.UUID("3b8f4d52-5e55-5c1e-8a3d-636d69647773")
@@ -153,55 +150,6 @@ class KeyEntry:
 
 
 KeyRing = t.Mapping[str, KeyEntry]
-
-
-@dataclasses.dataclass(frozen=True)
-class KmsEffective:
-    """KMS host settings as sppsvc read them at its last start (§3.9: they need a restart)."""
-
-    kms_enabled: bool
-    listening_port: int
-    dns_publishing: bool
-    low_priority: bool
-    activation_interval: int
-    renewal_interval: int
-    publish_list: tuple[tuple[str, int, int], ...]
-    user_operations: bool
-    started_at: datetime.datetime
-
-    def as_json(self) -> dict[str, t.Any]:
-        return {
-            "kms_enabled": self.kms_enabled,
-            "listening_port": self.listening_port,
-            "dns_publishing": self.dns_publishing,
-            "low_priority": self.low_priority,
-            "activation_interval": self.activation_interval,
-            "renewal_interval": self.renewal_interval,
-            "publish_domains": [{"domain": d, "priority": p, "weight": w} for d, p, w in self.publish_list],
-            "user_operations": self.user_operations,
-            "started_at": self.started_at.isoformat(),
-        }
-
-
-@dataclasses.dataclass(frozen=True)
-class KmsRequest:
-    client_name: str
-    cmid: str
-    client_time: datetime.datetime
-    license_status: int
-    minutes_left: int
-    activation_id: str
-    edition: ed.Edition | None  # None: not a Windows product (Office)
-    n_policy: int
-
-
-@dataclasses.dataclass(frozen=True)
-class KmsResponse:
-    hresult: int
-    count: int = 0
-    activation_interval: int = DEFAULT_ACTIVATION_INTERVAL
-    renewal_interval: int = DEFAULT_RENEWAL_INTERVAL
-    epid: str = ""
 
 
 @dataclasses.dataclass(eq=False)
@@ -259,76 +207,6 @@ class Product:
             NOTIFICATION: SL_E_GRACE_TIME_EXPIRED,
         }.get(status, 0)
         return status, reason, minutes
-
-
-_COUNTER_NAMES = (
-    "Total",
-    "Failed",
-    "Unlicensed",
-    "Licensed",
-    "OOBGrace",
-    "OOTGrace",
-    "NonGenuineGrace",
-    "Notification",
-)
-
-@dataclasses.dataclass
-class KmsHostState:
-    extra_count: int = 0
-    reachable: bool = True
-    clients: collections.OrderedDict[str, datetime.datetime] = dataclasses.field(
-        default_factory=collections.OrderedDict
-    )
-    counters: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(_COUNTER_NAMES, 0))
-
-    def current_count(self, now: datetime.datetime) -> int:
-        for cmid, seen in list(self.clients.items()):
-            if now - seen > COUNT_WINDOW:
-                del self.clients[cmid]
-        return min(COUNT_CEILING, len(self.clients) + self.extra_count)
-
-    def record(self, cmid: str, now: datetime.datetime) -> None:
-        self.clients.pop(cmid, None)
-        self.clients[cmid] = now
-        while len(self.clients) > COUNT_CEILING:  # §5: the 50 most recent contacts are kept
-            self.clients.popitem(last=False)
-
-
-_COUNTER_BY_STATUS = {
-    UNLICENSED: "Unlicensed",
-    LICENSED: "Licensed",
-    OOB_GRACE: "OOBGrace",
-    OOT_GRACE: "OOTGrace",
-    NON_GENUINE_GRACE: "NonGenuineGrace",
-    NOTIFICATION: "Notification",
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class _Candidate:
-    name: str
-    port: int
-    source: str  # "registered" | "cached" | "dns"
-
-
-def _port(text: str | None) -> int:
-    if text is None or not text.strip().isdigit():
-        return 0
-    value = int(text.strip())
-    return value if 0 < value <= 0xFFFF else 0
-
-
-def parse_publish_list(entries: t.Iterable[str]) -> tuple[tuple[str, int, int], ...]:
-    """DnsDomainPublishList entries "domain, priority, weight"; missing numbers are 0 (§3.7)."""
-    parsed = []
-    for entry in entries:
-        parts = [part.strip() for part in entry.split(",")]
-        if not parts or not parts[0]:
-            continue
-        numbers = [int(part) if part.isdigit() else 0 for part in parts[1:3]]
-        numbers += [0] * (2 - len(numbers))
-        parsed.append((parts[0].rstrip(".").lower(), numbers[0], numbers[1]))
-    return tuple(parsed)
 
 
 OFFICE = "Office"
@@ -398,9 +276,9 @@ class Licensing:
         self.rearm_count = 1001 if self.edition.build >= 9200 else 3  # Assumption: Windows 8+ 1001, older 3.
         self.installed_licenses: set[str] = set()
         self.discovered = ("", 0, "")
+        self.oob_until = machine.now() + OOB_GRACE_PERIOD
         self.products: list[Product] = self._build_products()
         self._by_id = {product.id.lower(): product for product in self.products}
-        self.oob_until = machine.now() + OOB_GRACE_PERIOD
 
     # --- product catalogue --------------------------------------------------------------------------
 
@@ -441,6 +319,7 @@ class Licensing:
             edition=None,
             key=ed.OFFICE_GVLK,
             status=OOB_GRACE,
+            until=self.oob_until,
         )
         products.append(office)
         return products
@@ -513,7 +392,7 @@ class Licensing:
 
     def configured_host_settings(self) -> KmsEffective:
         reg = self.registry
-        listening = _port(reg.read_str(SPP_KEY, V_LISTENING_PORT)) or DEFAULT_KMS_PORT
+        listening = parse_port(reg.read_str(SPP_KEY, V_LISTENING_PORT)) or DEFAULT_KMS_PORT
         return KmsEffective(
             kms_enabled=self.is_kms_host(),
             listening_port=listening,
@@ -544,17 +423,10 @@ class Licensing:
         )
 
     def srv_publications(self) -> list[tuple[str, int, int, int]]:
-        """(domain, priority, weight, port) SRV records this host has published (§5 DNS).
+        return kms.publications(self)
 
-        Records persist while sppsvc is stopped, like real DNS records that are not scavenged.
-        """
-        eff = self.effective
-        if eff is None or not eff.kms_enabled or not eff.dns_publishing or not self.host_activated():
-            return []
-        records = {self.machine.domain.lower(): (0, 0)}  # own domain, priority 0 weight 0 (§5)
-        for domain, priority, weight in eff.publish_list:
-            records[domain] = (priority, weight)
-        return [(domain, prio, weight, eff.listening_port) for domain, (prio, weight) in records.items()]
+    def serve_kms_request(self, request: KmsRequest) -> KmsResponse:
+        return kms.serve(self, request)
 
     def epid(self) -> str:
         seed = _digest("epid", self.machine.fqdn)
@@ -579,19 +451,19 @@ class Licensing:
 
     # --- registry-backed settings ---------------------------------------------------------------------
 
-    def _registered(self, product: Product) -> tuple[str, int]:
+    def registered_kms(self, product: Product) -> tuple[str, int]:
         """KMS name/port in the discovery order of seeds/004: SKU, AppID, then global value."""
         reg = self.registry
         levels = (self._sku_key(product), self._app_key(product), SPP_KEY)
         name = next((n for n in (reg.read_str(level, V_KMS_NAME) for level in levels) if n), "")
-        port = next((p for p in (_port(reg.read_str(level, V_KMS_PORT)) for level in levels) if p), 0)
+        port = next((p for p in (parse_port(reg.read_str(level, V_KMS_PORT)) for level in levels) if p), 0)
         return name, port
 
-    def _lookup_domain(self, product: Product) -> str:
+    def lookup_domain(self, product: Product) -> str:
         reg = self.registry
         return reg.read_str(self._sku_key(product), V_LOOKUP_DOMAIN) or reg.read_str(SPP_KEY, V_LOOKUP_DOMAIN) or ""
 
-    def _activation_type(self, product: Product) -> int:
+    def activation_type(self, product: Product) -> int:
         reg = self.registry
         value = reg.read_dword(self._sku_key(product), V_ACTIVATION_TYPE)
         return value if value is not None else reg.read_dword(SPP_KEY, V_ACTIVATION_TYPE) or 0
@@ -619,9 +491,9 @@ class Licensing:
             "ClientMachineID": self.cmid,
             # Assumption: unset string settings read as "" (the facts only say "returns null/empty").
             "KeyManagementServiceMachine": reg.read_str(SPP_KEY, V_KMS_NAME) or "",
-            "KeyManagementServicePort": _port(reg.read_str(SPP_KEY, V_KMS_PORT)),  # 0 when unset (§3.3)
+            "KeyManagementServicePort": parse_port(reg.read_str(SPP_KEY, V_KMS_PORT)),  # 0 when unset (§3.3)
             "KeyManagementServiceLookupDomain": reg.read_str(SPP_KEY, V_LOOKUP_DOMAIN) or "",
-            "KeyManagementServiceListeningPort": _port(reg.read_str(SPP_KEY, V_LISTENING_PORT)),
+            "KeyManagementServiceListeningPort": parse_port(reg.read_str(SPP_KEY, V_LISTENING_PORT)),
             "KeyManagementServiceDnsPublishing": not reg.read_dword(SPP_KEY, V_DISABLE_DNS),
             "KeyManagementServiceLowPriority": bool(reg.read_dword(SPP_KEY, V_LOW_PRIORITY)),
             "KeyManagementServiceHostCaching": self.host_caching(),
@@ -665,13 +537,14 @@ class Licensing:
 
     def _counter_props(self, host: bool) -> dict[str, CimValue]:
         return {
-            f"KeyManagementService{name}Requests": (self.host.counters[name] if host else 0) for name in _COUNTER_NAMES
+            f"KeyManagementService{name}Requests": (self.host.counters[name] if host else 0)
+            for name in kms.COUNTER_NAMES
         }
 
     def product_instance(self, product: Product) -> dict[str, CimValue]:
         now = self.machine.now()
         status, reason, minutes = product.effective(now)
-        name, port = self._registered(product)
+        name, port = self.registered_kms(product)
         host = product.channel == CHANNEL_CSVLK and product.key is not None
         count = self.host.current_count(now) if host else 0
         kms_client = product.channel == CHANNEL_GVLK
@@ -702,12 +575,12 @@ class Licensing:
             or reg.read_dword(SPP_KEY, V_RENEWAL_INTERVAL)
             or DEFAULT_RENEWAL_INTERVAL,
             "VLActivationType": product.activation_type_used,
-            "VLActivationTypeEnabled": self._activation_type(product),
+            "VLActivationTypeEnabled": self.activation_type(product),
             "KeyManagementServiceProductKeyID": product.kms_epid if kms_client else (self.epid() if host else ""),
             # Assumption: the product reports its effective registration (per-SKU, else AppID/global),
             # which is what slmgr /dlv prints as "Registered KMS machine name".
             "KeyManagementServiceMachine": name,
-            "KeyManagementServiceLookupDomain": self._lookup_domain(product),
+            "KeyManagementServiceLookupDomain": self.lookup_domain(product),
             "KeyManagementServicePort": port,
             "DiscoveredKeyManagementServiceMachineName": product.discovered_name,
             "DiscoveredKeyManagementServiceMachineIpAddress": product.discovered_ip,
@@ -798,7 +671,7 @@ class Licensing:
             raise ProviderError(SL_E_NOT_SUPPORTED, f"{method} applies to KMS hosts only")
 
     @staticmethod
-    def _check_port(port: int) -> None:
+    def _checkparse_port(port: int) -> None:
         if not 0 < port <= 0xFFFF:
             raise ProviderError(E_INVALIDARG, f"Port {port} is out of range")
 
@@ -866,7 +739,7 @@ class Licensing:
 
     def _svc_SetKeyManagementServicePort(self, params: t.Mapping[str, CimValue]) -> None:
         port = self._uint(params, "PortNumber")
-        self._check_port(port)
+        self._checkparse_port(port)
         self._set_sz(SPP_KEY, V_KMS_PORT, str(port))
 
     def _svc_ClearKeyManagementServicePort(self, params: t.Mapping[str, CimValue]) -> None:
@@ -884,7 +757,7 @@ class Licensing:
     def _svc_SetKeyManagementServiceListeningPort(self, params: t.Mapping[str, CimValue]) -> None:
         self._require_host("SetKeyManagementServiceListeningPort")
         port = self._uint(params, "PortNumber")
-        self._check_port(port)
+        self._checkparse_port(port)
         self._set_sz(SPP_KEY, V_LISTENING_PORT, str(port))  # REG_SZ (§3.7)
 
     def _svc_ClearKeyManagementServiceListeningPort(self, params: t.Mapping[str, CimValue]) -> None:
@@ -1049,7 +922,7 @@ class Licensing:
 
     def _prod_SetKeyManagementServicePort(self, product: Product, params: t.Mapping[str, CimValue]) -> None:
         port = self._uint(params, "PortNumber")
-        self._check_port(port)
+        self._checkparse_port(port)
         self._set_sz(self._sku_key(product), V_KMS_PORT, str(port))
 
     def _prod_ClearKeyManagementServicePort(self, product: Product, params: t.Mapping[str, CimValue]) -> None:
@@ -1092,7 +965,7 @@ class Licensing:
         if product.key is None:
             raise ProviderError(SL_E_PKEY_NOT_INSTALLED, "The product key is not available")
         if product.channel == CHANNEL_GVLK:
-            self._kms_activate(product)
+            kms.activate(self, product)
         else:
             self._online_activate(product)
 
@@ -1107,83 +980,7 @@ class Licensing:
         product.activation_type_used = 0
         self.machine.count_write()
 
-    def _kms_candidates(self, product: Product) -> list[_Candidate]:
-        """Which KMS hosts to try, in the order of seeds/004 "KMS discovery search order"."""
-        name, port = self._registered(product)
-        if name:
-            # Assumption: a registered KMS is the only one tried (no fallback to DNS).
-            return [_Candidate(name, port or DEFAULT_KMS_PORT, "registered")]
-        candidates: list[_Candidate] = []
-        if self.host_caching() and product.cached_host is not None:
-            candidates.append(_Candidate(*product.cached_host, "cached"))
-        domain = self._lookup_domain(product) or self.machine.domain
-        for record in self.machine.network.srv_records(domain):
-            if all((c.name.lower(), c.port) != (record.target.lower(), record.port) for c in candidates):
-                candidates.append(_Candidate(record.target, record.port, "dns"))
-        return candidates
-
-    def _kms_activate(self, product: Product) -> None:
-        kind = self._activation_type(product)
-        if kind in (1, 3):
-            # Assumption: AD-only or token-only activation never contacts a KMS; neither is emulated.
-            raise ProviderError(SL_E_VL_BINDING_SERVICE_UNAVAILABLE, f"Activation type {kind} allows no KMS activation")
-        candidates = self._kms_candidates(product)
-        if not candidates:
-            raise ProviderError(DNS_ERROR_RCODE_NAME_ERROR, "No _vlmcs._tcp SRV record found")  # §4 0x8007232B
-        response_error: int | None = None
-        events = self.machine.events
-        for candidate in candidates:
-            now = self.machine.now()
-            status, _, minutes = product.effective(now)
-            request = KmsRequest(
-                client_name=self.machine.fqdn,
-                cmid=self.cmid,
-                client_time=now,
-                license_status=status,
-                minutes_left=minutes,
-                activation_id=product.id,
-                edition=product.edition if product.is_windows else None,
-                n_policy=product.n_policy,
-            )
-            host, result = self.machine.network.send_kms_request(self.machine, candidate.name, candidate.port, request)
-            server = f"{candidate.name}:{candidate.port}"
-            logged = {
-                "server": server,
-                "cmid": self.cmid,
-                "when": now,
-                "license_status": status,
-                "minutes_left": minutes,
-                "activation_id": product.id,
-                "n_policy": product.n_policy,
-            }
-            if host is None or isinstance(result, int):
-                # Never reached a KMS: 12288 carries why (§7.2 diagnosis: 12288 without 12289).
-                events.request_sent(hresult=result if isinstance(result, int) else RPC_S_SERVER_UNAVAILABLE, **logged)
-                continue
-            events.request_sent(hresult=result.hresult, **logged)
-            if result.hresult == SL_E_VL_INVALID_TIMESTAMP:
-                # §4: slmgr shows 0xC004F074 and event 12288 carries 0xC004F06C.
-                continue
-            events.response_processed(
-                hresult=result.hresult,
-                bound=result.hresult == 0,
-                count=result.count,
-                activation_interval=result.activation_interval,
-                renewal_interval=result.renewal_interval,
-                when=now,
-            )
-            if result.hresult == 0:
-                self._kms_success(product, candidate, host, result)
-                return
-            if result.hresult == SL_E_VL_NOT_ENOUGH_COUNT:
-                raise ProviderError(result.hresult, "The count reported by your KMS is insufficient")
-            # seeds/004: the client tries each host until an activated KMS with the right key answers.
-            response_error = result.hresult
-        if response_error is not None:
-            raise ProviderError(response_error, f"KMS refused the request ({hresult_hex(response_error)})")
-        raise ProviderError(SL_E_VL_BINDING_SERVICE_UNAVAILABLE, "No Key Management Service (KMS) could be contacted")
-
-    def _kms_success(self, product: Product, candidate: _Candidate, host: Machine, result: KmsResponse) -> None:
+    def kms_activated(self, product: Product, candidate: kms.Candidate, host: Machine, result: KmsResponse) -> None:
         now = self.machine.now()
         product.status, product.until = LICENSED, now + KMS_VALIDITY  # §5: 180 days
         product.kms_epid = result.epid
@@ -1197,50 +994,6 @@ class Licensing:
         product.activation_type_used = 2
         self.discovered = (product.discovered_name, product.discovered_port, product.discovered_ip)
         self.machine.count_write()
-
-    def serve_kms_request(self, request: KmsRequest) -> KmsResponse:
-        """The KMS host side: validate, count, answer, log 12290 (§4, §5, §7.2)."""
-        now = self.machine.now()
-        eff = self.effective
-        assert eff is not None  # only called when listening
-        counters = self.host.counters
-        counters["Total"] += 1
-        hresult: int
-        count = self.host.current_count(now)
-        host_product = self.host_product()
-        group = ed.CSVLK_GROUPS.get(host_product.csvlk_group or "") if host_product is not None else None
-        if abs(request.client_time - now) > MAX_CLOCK_SKEW:
-            hresult = SL_E_VL_INVALID_TIMESTAMP
-        elif not self.host_activated():
-            hresult = SL_E_VL_KMS_NOT_ACTIVATED
-        elif group is None or request.edition is None or not group.covers(request.edition):
-            hresult = SL_E_VL_KMS_ID_MISMATCH
-        else:
-            # §5: every valid request is counted, including those that get "not enough count".
-            self.host.record(request.cmid, now)
-            count = self.host.current_count(now)
-            counters[_COUNTER_BY_STATUS.get(request.license_status, "Unlicensed")] += 1
-            hresult = 0 if count >= request.n_policy else SL_E_VL_NOT_ENOUGH_COUNT
-        if hresult in (SL_E_VL_INVALID_TIMESTAMP, SL_E_VL_KMS_NOT_ACTIVATED, SL_E_VL_KMS_ID_MISMATCH):
-            counters["Failed"] += 1
-        self.machine.events.request_processed(
-            hresult=hresult,
-            min_count=request.n_policy,
-            client_name=request.client_name,
-            cmid=request.cmid,
-            client_when=request.client_time,
-            license_status=request.license_status,
-            minutes_left=request.minutes_left,
-            activation_id=request.activation_id,
-            when=now,
-        )
-        return KmsResponse(
-            hresult=hresult,
-            count=count,
-            activation_interval=eff.activation_interval,
-            renewal_interval=eff.renewal_interval,
-            epid=self.epid() if hresult == 0 else "",
-        )
 
     # --- state dump ---------------------------------------------------------------------------------------
 
@@ -1285,7 +1038,11 @@ class Licensing:
                 "cmids": list(self.host.clients),
                 "reachable": self.host.reachable,
                 "requests": dict(self.host.counters),
-                "configured": self.configured_host_settings().as_json(),
+                "configured": {
+                    key: value
+                    for key, value in self.configured_host_settings().as_json().items()
+                    if key != "started_at"
+                },
                 "effective": self.effective.as_json() if self.effective is not None else None,
                 "listening": self.kms_listening(self.effective.listening_port) if self.effective else False,
                 "srv_records": [

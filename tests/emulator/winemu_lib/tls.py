@@ -45,11 +45,9 @@ class ServerCertificate:
 
 
 def self_signed(names: t.Iterable[str], *, common_name: str = "winemu") -> ServerCertificate:
-    """Generate a key pair and a self-signed server certificate for ``names``.
-
+    """Generate a key pair and a self-signed server certificate for ``names``."""
     # Assumption: an ECDSA P-256 key instead of the RSA key Windows' New-SelfSignedCertificate makes; clients
     # that ignore validation cannot tell, and generation takes milliseconds even for a large fleet.
-    """
     key = ec.generate_private_key(ec.SECP256R1())
     dns_names = sorted({name.lower() for name in names if name} | {"localhost"})
     alt_names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]

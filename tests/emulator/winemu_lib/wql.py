@@ -18,6 +18,9 @@ import typing as t
 
 from . import cim, soap
 
+# Assumption: NULL handling follows SQL's three-valued logic (a comparison with a NULL property is unknown, so
+# neither it nor its NOT matches); the WMI documentation only says to test NULL with IS [NOT] NULL.
+
 
 class WqlError(ValueError):
     """The query is not valid WQL, or names a property the class does not have."""

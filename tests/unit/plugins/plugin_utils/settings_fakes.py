@@ -61,8 +61,7 @@ class FakeWmi:
         }
         self.products = {pid: {"ID": pid, "ApplicationID": WINDOWS_APP} for pid in products}
         self.sppsvc = {"Name": "sppsvc", "State": "Running", "StartMode": "Manual"}
-        self.fail_at: int | None = None  # 1-based request number that fails
-        self.failure: Exception | None = None
+        self.failures: dict[int, Exception] = {}  # 1-based request number -> what that request raises
         self.return_values: dict[str, int] = {}  # method -> forced ReturnValue
 
     # -- helpers for tests -------------------------------------------------------------------
@@ -81,8 +80,8 @@ class FakeWmi:
     # -- WmiClient API -----------------------------------------------------------------------
     def _count(self) -> None:
         self.requests += 1
-        if self.fail_at is not None and self.requests == self.fail_at and self.failure is not None:
-            raise self.failure
+        if self.requests in self.failures:
+            raise self.failures[self.requests]
 
     def query(self, wql: str, *, namespace: str = "root/cimv2") -> list[dict[str, t.Any]]:
         self._count()
@@ -232,7 +231,7 @@ class FakeWmi:
             return {
                 "ReturnValue": 0,
                 "sNames": list(values),
-                "Types": [_TYPE_CODES[reg_type] for reg_type, _ in values.values()],
+                "Types": [_TYPE_CODES[reg_type] for reg_type, _data in values.values()],
             }
         name = params["sValueName"]
         if method == "DeleteValue":

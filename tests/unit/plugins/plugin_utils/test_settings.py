@@ -575,8 +575,9 @@ def test_lookup_domain_with_a_server_warns_that_the_name_wins() -> None:
 
 def test_a_fault_part_way_reports_what_was_applied_and_a_rerun_converges() -> None:
     fake = FakeWmi(kms_host=True)
-    fake.fail_at = 4  # query, registry read, first write ok; the second write faults
-    fake.failure = WSManFault("Generic failure", hresult=0xC004F074)
+    fake.failures[4] = WSManFault(
+        "Generic failure", hresult=0xC004F074
+    )  # query, registry read, first write ok; the second write faults
     context = ctx()
     with pytest.raises(ModuleFailure) as info:
         run(fake, s.Scope.HOST, context, listening_port=1700, dns_publish_domains=[{"domain": "east.contoso.com"}])
@@ -585,15 +586,16 @@ def test_a_fault_part_way_reports_what_was_applied_and_a_rerun_converges() -> No
     assert info.value.detail["setting"] == "dns_publish_domains"
     assert info.value.detail["error"]["hresult"] == "0xC004F074"
     assert info.value.detail["error"]["explanation"] == explain(0xC004F074).to_dict()
-    fake.fail_at = None
+    fake.failures.clear()
     result = run(fake, s.Scope.HOST, listening_port=1700, dns_publish_domains=[{"domain": "east.contoso.com"}])
     assert result["changes"] == ["dns_publish_domains"]
 
 
 def test_connection_lost_after_a_write_becomes_a_failure_with_applied() -> None:
     fake = FakeWmi()
-    fake.fail_at = 5  # query, 2 registry reads, first write; then the connection drops
-    fake.failure = WSManUnreachable("connection reset by peer")
+    fake.failures[5] = WSManUnreachable(
+        "connection reset by peer"
+    )  # query, 2 registry reads, first write; then the connection drops
     context = ctx()
     with pytest.raises(ModuleFailure, match="connection reset"):
         run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
@@ -602,8 +604,7 @@ def test_connection_lost_after_a_write_becomes_a_failure_with_applied() -> None:
 
 def test_connection_lost_before_any_write_stays_unreachable() -> None:
     fake = FakeWmi()
-    fake.fail_at = 4
-    fake.failure = WSManUnreachable("connection reset by peer")
+    fake.failures[4] = WSManUnreachable("connection reset by peer")
     with pytest.raises(WSManUnreachable):
         run(fake, s.Scope.CLIENT, server="kms01")
 
@@ -697,8 +698,7 @@ def test_action_failure_reports_applied(monkeypatch: pytest.MonkeyPatch) -> None
     from ansible_collections.winact.kms.plugins.plugin_utils import _action
 
     fake = FakeWmi()
-    fake.fail_at = 5
-    fake.failure = WSManUnreachable("connection reset by peer")
+    fake.failures[5] = WSManUnreachable("connection reset by peer")
     monkeypatch.setattr(_action, "connection_transport", lambda connection: connection)
     monkeypatch.setattr(_action, "WmiClient", lambda transport: fake)
     result = action("kms_client", {"server": "kms01", "port": 1700}).run(task_vars={})

@@ -55,7 +55,7 @@ def test_recorded_instance_of_a_class_outside_the_schema() -> None:
     assert disk["Compressed"] == "false"
     assert disk["Availability"] is None
     assert disk["VolumeName"] == ""
-    assert len(disk) == 41
+    assert len(disk) == 39
 
 
 def test_get_faults() -> None:

@@ -100,7 +100,7 @@ def test_list_inputs_become_repeated_elements() -> None:
 
 
 def test_enum_key_recording_from_windows() -> None:
-    client, _ = _client(fixture("invoke-static-method-response_StdRegProv-EnumKey_OUTPUT_array_ws2003.xml"))
+    client = _client(fixture("invoke-static-method-response_StdRegProv-EnumKey_OUTPUT_array_ws2003.xml"))[0]
     out = client.invoke("StdRegProv", "EnumKey", {"hDefKey": HKLM, "sSubKeyName": "SOFTWARE"}, namespace="root/default")
     assert out["ReturnValue"] == 0
     assert len(out["sNames"]) == 26
@@ -124,25 +124,29 @@ def test_enum_key_recording_from_windows() -> None:
     ],
 )
 def test_get_multi_string_value_arrays_are_driven_by_the_schema(name: str, expected: dict[str, object]) -> None:
-    client, _ = _client(fixture(name))
-    assert client.invoke("StdRegProv", "GetMultiStringValue", {"sSubKeyName": "K"}, namespace="root/default") == expected
+    client = _client(fixture(name))[0]
+    assert (
+        client.invoke("StdRegProv", "GetMultiStringValue", {"sSubKeyName": "K"}, namespace="root/default") == expected
+    )
 
 
 def test_enum_values_null_arrays() -> None:
-    client, _ = _client(fixture("invoke-StdRegProv-EnumValues_OUTPUT_null-arrays.xml"))
+    client = _client(fixture("invoke-StdRegProv-EnumValues_OUTPUT_null-arrays.xml"))[0]
     out = client.invoke("StdRegProv", "EnumValues", {"sSubKeyName": SPP_KEY}, namespace="root/default")
     assert out == {"sNames": None, "Types": None, "ReturnValue": 0}
 
 
 def test_enum_values_parallel_arrays_are_typed() -> None:
-    client, _ = _client(fixture("invoke-StdRegProv-EnumValues_OUTPUT_arrays.xml"))
+    client = _client(fixture("invoke-StdRegProv-EnumValues_OUTPUT_arrays.xml"))[0]
     out = client.invoke("StdRegProv", "EnumValues", {"sSubKeyName": SPP_KEY}, namespace="root/default")
     assert out == {"sNames": ["KeyManagementServiceName", "VLActivationInterval"], "Types": [1, 4], "ReturnValue": 0}
 
 
 def test_return_value_above_two_to_the_31() -> None:
-    client, _ = _client(fixture("invoke-StdRegProv-GetDWORDValue_OUTPUT_type-mismatch.xml"))
-    out = client.invoke("StdRegProv", "GetDWORDValue", {"sSubKeyName": "K", "sValueName": "V"}, namespace="root/default")
+    client = _client(fixture("invoke-StdRegProv-GetDWORDValue_OUTPUT_type-mismatch.xml"))[0]
+    out = client.invoke(
+        "StdRegProv", "GetDWORDValue", {"sSubKeyName": "K", "sValueName": "V"}, namespace="root/default"
+    )
     assert out == {"uValue": None, "ReturnValue": 0x80041005}
 
 
@@ -154,7 +158,7 @@ def test_method_outside_the_schema_still_types_return_value() -> None:
         f'</s:Header><s:Body><p:Create_OUTPUT xmlns:p="{WMI_URI}/root/cimv2/Win32_Process">'
         "<p:ProcessId>4000</p:ProcessId><p:ReturnValue>0</p:ReturnValue></p:Create_OUTPUT></s:Body></s:Envelope>"
     )
-    client, _ = _client(output.encode())
+    client = _client(output.encode())[0]
     assert client.invoke("Win32_Process", "Create", {"CommandLine": "x"}) == {"ProcessId": "4000", "ReturnValue": 0}
 
 
@@ -181,7 +185,7 @@ def test_unexpected_output_shapes_are_protocol_errors(body: str, message: str) -
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
         f'<s:Header><a:RelatesTo>x</a:RelatesTo></s:Header><s:Body xmlns:p="{SLS}">{body}</s:Body></s:Envelope>'
     )
-    client, _ = _client(xml.encode())
+    client = _client(xml.encode())[0]
     with pytest.raises(WSManProtocolError, match=message):
         client.invoke("SoftwareLicensingService", "InstallProductKey", {"ProductKey": "K"}, selectors={"Version": "1"})
 
@@ -190,7 +194,7 @@ def test_unexpected_output_shapes_are_protocol_errors(body: str, message: str) -
     "name", ["fault-method-sl-hresult_msft-wmierror.xml", "fault-method-sl-hresult_providerfault.xml"]
 )
 def test_sl_hresult_faults_reach_the_caller_typed(name: str) -> None:
-    client, _ = _client(Reply(fixture(name), status=500))
+    client = _client(Reply(fixture(name), status=500))[0]
     with pytest.raises(WSManFault) as caught:
         client.invoke("SoftwareLicensingService", "InstallProductKey", {"ProductKey": "K"}, selectors={"Version": "1"})
     assert caught.value.hresult == 0xC004F050
@@ -199,10 +203,10 @@ def test_sl_hresult_faults_reach_the_caller_typed(name: str) -> None:
 
 
 def test_invalid_selectors_and_timeouts() -> None:
-    client, _ = _client(
+    client = _client(
         Reply(fixture("fault-invalid-selectors_wsmanfault.xml"), status=500),
         Reply(fixture("fault-operation-timeout_2150858793.xml"), status=500),
-    )
+    )[0]
     with pytest.raises(WSManInvalidSelectors):
         client.invoke("SoftwareLicensingService", "RefreshLicenseStatus")
     with pytest.raises(WSManTimeout, match="may still be running"):
@@ -236,7 +240,7 @@ def test_namespace_spellings(namespace: str) -> None:
 
 @pytest.mark.parametrize("namespace", ["", "root/cim v2", "root/../x"])
 def test_bad_namespaces(namespace: str) -> None:
-    client, _ = _client()
+    client = _client()[0]
     with pytest.raises(ValueError, match="namespace"):
         client.invoke("SoftwareLicensingService", "InstallProductKey", namespace=namespace)
 
@@ -245,3 +249,35 @@ def test_every_schema_method_declares_return_value() -> None:
     assert METHOD_TYPES
     for (class_name, method), outputs in METHOD_TYPES.items():
         assert outputs.get("ReturnValue") == "uint32", (class_name, method)
+
+
+def test_caller_mistakes_are_not_counted_as_requests() -> None:
+    client, transport = _client()
+    with pytest.raises(TypeError, match="must be a string"):
+        client.invoke("SoftwareLicensingService", "InstallProductKey", selectors={"Version": 10})  # type: ignore[dict-item]
+    assert (client.requests, transport.sent) == (0, [])
+
+
+def test_schema_lookup_ignores_case_like_wmi() -> None:
+    client = _client(fixture("invoke-StdRegProv-GetMultiStringValue_OUTPUT_1-element.xml"))[0]
+    out = client.invoke("stdregprov", "getmultistringvalue", {"sSubKeyName": "K"}, namespace="root/default")
+    assert out == {"sValue": ["kms01.corp.example.com"], "ReturnValue": 0}
+
+
+@pytest.mark.parametrize(("read_timeout", "expected"), [(30, 25), (90, 60), (5.5, 1), (3, 1)])
+def test_default_operation_timeout(read_timeout: float, expected: float) -> None:
+    assert WmiClient(FakeTransport(read_timeout=read_timeout)).operation_timeout == expected
+
+
+@pytest.mark.parametrize(("read_timeout", "operation_timeout"), [(30, 30), (30, 45), (30, 0), (30, -1), (1, None)])
+def test_operation_timeout_must_stay_below_the_read_timeout(
+    read_timeout: float, operation_timeout: float | None
+) -> None:
+    with pytest.raises(ValueError, match="below the transport read timeout"):
+        WmiClient(FakeTransport(read_timeout=read_timeout), operation_timeout=operation_timeout)
+
+
+def test_explicit_operation_timeout_is_sent() -> None:
+    transport = FakeTransport(fixture("invoke-SoftwareLicensingService-InstallProductKey_OUTPUT.xml"))
+    WmiClient(transport, operation_timeout=12.5).invoke("SoftwareLicensingService", "InstallProductKey")
+    assert b"<w:OperationTimeout>PT12.5S</w:OperationTimeout>" in transport.sent[0]

@@ -67,7 +67,7 @@ def test_paged_enumeration_pulls_with_each_new_context_until_end_of_sequence() -
         "4f2c1cf4-0000-4000-8000-000000000001",
         "9d3b8a1c-0000-4000-8000-000000000002",
     ]
-    first, second, addon, _ = rows
+    first, second, addon = rows[:3]
     assert first["LicenseStatus"] == 1 and first["GracePeriodRemaining"] == 259200
     assert first["LicenseIsAddon"] is False and addon["LicenseIsAddon"] is True
     assert first["PartialProductKey"] == "WX4NM" and second["PartialProductKey"] is None
@@ -256,3 +256,11 @@ def test_empty_pages_are_fine() -> None:
     empty = PAGE2.replace(PAGE2[PAGE2.index(b"<n:Items>") : PAGE2.index(b"</n:Items>") + 10], b"")
     rows = WmiClient(FakeTransport(PAGE1, empty, PAGE3)).query(WQL)
     assert len(rows) == 2
+
+
+def test_class_names_in_wql_are_case_insensitive() -> None:
+    rows = WmiClient(FakeTransport(PAGE1, PAGE2, PAGE3)).query("select * from softwarelicensingproduct")
+    assert rows[0]["LicenseStatus"] == 1 and rows[0]["LicenseIsAddon"] is False
+    body = fixture("enumerate-response_optimized-end_xmlfragment_SoftwareLicensingService.xml")
+    (row,) = WmiClient(FakeTransport(body)).query("SELECT KeyManagementServicePort FROM softwarelicensingservice")
+    assert row["KeyManagementServicePort"] == 1688

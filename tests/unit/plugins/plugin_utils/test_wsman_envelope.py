@@ -74,8 +74,8 @@ def test_header_carries_every_field_windows_expects() -> None:
 
 
 def test_message_ids_are_fresh_uuid_urns_unless_given() -> None:
-    _, first = _build()
-    _, second = _build()
+    first = _build()[1]
+    second = _build()[1]
     assert re.fullmatch(r"uuid:[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}", first)
     assert first != second
     xml, given = _build(message_id="uuid:11111111-2222-3333-4444-555555555555")
@@ -84,7 +84,7 @@ def test_message_ids_are_fresh_uuid_urns_unless_given() -> None:
 
 
 def test_selector_and_option_sets() -> None:
-    xml, _ = _build(selectors={"Version": "10.0.20348.1"}, options={"WMI_Option": "1"})
+    xml = _build(selectors={"Version": "10.0.20348.1"}, options={"WMI_Option": "1"})[0]
     envelope = parse_xml(xml)
     selector_set = _header(envelope, NS_WSMAN, "SelectorSet")
     assert selector_set.get(MUST) is None
@@ -103,7 +103,7 @@ def test_selector_values_must_be_strings() -> None:
 def test_body_keeps_its_own_namespace_and_uses_readable_prefixes() -> None:
     body = ET.Element(qname(URI, "InstallProductKey_INPUT"))
     ET.SubElement(body, qname(URI, "ProductKey")).text = "WX4NM-KYWYW-QJJR4-XV3QB-6VM33"
-    xml, _ = _build(body=body)
+    xml = _build(body=body)[0]
 
     text = xml.decode()
     assert text.startswith('<?xml version="1.0" encoding="utf-8"?><s:Envelope ')
@@ -121,7 +121,7 @@ def test_header_prefix_shadowed_in_the_body_is_declared_again() -> None:
     # The body binds "p" to the resource URI; a DataLocale-namespace element inside it must still resolve.
     body = ET.Element(qname(URI, "M_INPUT"))
     ET.SubElement(ET.SubElement(body, qname(URI, "Outer")), qname(NS_MS_WSMAN, "Inner")).text = "x"
-    xml, _ = _build(body=body)
+    xml = _build(body=body)[0]
     inner = parse_xml(xml).find(
         f"{qname(NS_SOAP, 'Body')}/{qname(URI, 'M_INPUT')}/{qname(URI, 'Outer')}/{qname(NS_MS_WSMAN, 'Inner')}"
     )
@@ -132,7 +132,7 @@ def test_text_and_attributes_are_escaped_and_round_trip() -> None:
     tricky = "a<b & c>\"d\" 'e'\r\nline\ttab ü €"
     filter_ = ET.Element(qname(NS_ENUMERATION, "Enumerate"))
     ET.SubElement(filter_, qname(NS_WSMAN, "Filter"), {"Dialect": tricky}).text = tricky
-    xml, _ = _build(body=filter_, selectors={"Name": tricky})
+    xml = _build(body=filter_, selectors={"Name": tricky})[0]
     envelope = parse_xml(xml)
     element = envelope.find(
         f"{qname(NS_SOAP, 'Body')}/{qname(NS_ENUMERATION, 'Enumerate')}/{qname(NS_WSMAN, 'Filter')}"

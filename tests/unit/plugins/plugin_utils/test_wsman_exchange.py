@@ -123,13 +123,13 @@ def test_operation_timeout_must_stay_below_the_read_timeout() -> None:
 
 def test_http_401_is_unreachable_with_the_endpoint() -> None:
     error = fault_from_http("http://ws01:5985/wsman", 401, b"")
-    assert type(error) is WSManUnreachable
+    assert error.__class__ is WSManUnreachable
     assert error.message == "wrong user name or password (HTTP 401) for http://ws01:5985/wsman"
 
 
 def test_http_500_with_a_fault_body_is_the_decoded_fault() -> None:
     error = fault_from_http(ENDPOINT, 500, fixture("fault-operation-timeout_2150858793.xml"))
-    assert type(error) is WSManTimeout
+    assert error.__class__ is WSManTimeout
 
 
 def test_http_500_fault_as_decoded_text() -> None:
@@ -150,7 +150,7 @@ def test_http_500_fault_as_decoded_text() -> None:
 )
 def test_http_errors_without_a_soap_body_are_unreachable(status: int, body: bytes, message: str) -> None:
     error = fault_from_http(ENDPOINT, status, body)
-    assert type(error) is WSManUnreachable
+    assert error.__class__ is WSManUnreachable
     assert message in error.message
 
 
@@ -164,6 +164,6 @@ def test_http_errors_without_a_soap_body_are_unreachable(status: int, body: byte
 )
 def test_http_500_with_bad_xml_is_a_protocol_error(body: bytes, message: str) -> None:
     error = fault_from_http(ENDPOINT, 500, body)
-    assert type(error) is WSManProtocolError
+    assert error.__class__ is WSManProtocolError
     with pytest.raises(WSManProtocolError, match=message):
         raise error

@@ -38,7 +38,7 @@ def test_hresult_hex(code: int, text: str) -> None:
 
 def test_invalid_selectors_recording() -> None:
     fault = decode_fault(fixture("fault-invalid-selectors_wsmanfault.xml"))
-    assert type(fault) is WSManInvalidSelectors
+    assert fault.__class__ is WSManInvalidSelectors
     assert (fault.code, fault.subcode) == ("Sender", "w:InvalidSelectors")
     assert fault.wsman_code == 2150858843
     assert fault.hresult == 0x8033805B
@@ -52,7 +52,7 @@ def test_invalid_selectors_recording() -> None:
 
 def test_operation_timeout_recording_says_it_may_still_be_running() -> None:
     fault = decode_fault(fixture("fault-operation-timeout_2150858793.xml"))
-    assert type(fault) is WSManTimeout
+    assert fault.__class__ is WSManTimeout
     assert (fault.code, fault.subcode, fault.wsman_code) == ("Receiver", "w:TimedOut", 2150858793)
     assert "may still be running" in fault.message
     assert "within the time specified in OperationTimeout." in fault.message
@@ -64,7 +64,7 @@ def test_operation_timeout_recording_says_it_may_still_be_running() -> None:
 
 def test_class_not_found_recording_with_pretty_printed_codes() -> None:
     fault = decode_fault(fixture("fault-wql-class-not-found_wmi-provider_ws2008r2.xml"))
-    assert type(fault) is WSManClassNotFound
+    assert fault.__class__ is WSManClassNotFound
     # The recording is indented: code and subcode must come out stripped.
     assert (fault.code, fault.subcode) == ("Sender", "n:CannotProcessFilter")
     assert fault.wsman_code == 2150858778
@@ -84,7 +84,7 @@ def test_class_not_found_recording_with_pretty_printed_codes() -> None:
 
 def test_quota_recording_with_msft_wmierror() -> None:
     fault = decode_fault(fixture("fault-msft-wmierror-quota_shells.xml"))
-    assert type(fault) is WSManQuotaExceeded
+    assert fault.__class__ is WSManQuotaExceeded
     assert (fault.subcode, fault.hresult, fault.wsman_code) == ("w:QuotaLimit", 2150859173, None)
     assert fault.provider_message is not None and "maximum number of 30 concurrent shells" in fault.provider_message
     assert "WinRM quota" in fault.message and "(HRESULT 0x803381A5)" in fault.message
@@ -92,7 +92,7 @@ def test_quota_recording_with_msft_wmierror() -> None:
 
 def test_sl_hresult_in_msft_wmierror_shape() -> None:
     fault = decode_fault(fixture("fault-method-sl-hresult_msft-wmierror.xml"))
-    assert type(fault) is WSManFault
+    assert fault.__class__ is WSManFault
     assert fault.hresult == SL_E_INVALID_PRODUCT_KEY
     assert (fault.code, fault.subcode) == ("Receiver", "w:InternalError")
     assert fault.provider_message == SL_MESSAGE
@@ -101,7 +101,7 @@ def test_sl_hresult_in_msft_wmierror_shape() -> None:
 
 def test_sl_hresult_in_provider_fault_shape() -> None:
     fault = decode_fault(fixture("fault-method-sl-hresult_providerfault.xml"))
-    assert type(fault) is WSManFault
+    assert fault.__class__ is WSManFault
     assert fault.hresult == SL_E_INVALID_PRODUCT_KEY
     assert fault.wsman_code == SL_E_INVALID_PRODUCT_KEY
     assert fault.provider_message == SL_MESSAGE
@@ -111,7 +111,7 @@ def test_sl_hresult_in_provider_fault_shape() -> None:
 
 def test_wql_fault_prefers_the_wmi_status_code() -> None:
     fault = decode_fault(fixture("fault-wql-invalid-query_wmi-provider.xml"))
-    assert type(fault) is WSManFault
+    assert fault.__class__ is WSManFault
     assert fault.subcode == "n:CannotProcessFilter"
     assert fault.wsman_code == 2150858778
     assert fault.hresult == 0x80041017  # __ExtendedStatus StatusCode beats the generic WinRM code
@@ -120,20 +120,20 @@ def test_wql_fault_prefers_the_wmi_status_code() -> None:
 
 def test_access_denied() -> None:
     fault = decode_fault(fixture("fault-access-denied_wsmanfault.xml"))
-    assert type(fault) is WSManAccessDenied
+    assert fault.__class__ is WSManAccessDenied
     assert fault.hresult == 5
     assert "Administrators group" in fault.message and "LocalAccountTokenFilterPolicy" in fault.message
 
 
 def test_winrm2_numeric_code_without_subcode() -> None:
     fault = decode_fault(fixture("fault-winrm2-numeric-only_invalid-selectors.xml"))
-    assert type(fault) is WSManInvalidSelectors
+    assert fault.__class__ is WSManInvalidSelectors
     assert (fault.code, fault.subcode, fault.wsman_code) == ("Sender", None, 2150858843)
 
 
 def test_instance_not_found() -> None:
     fault = decode_fault(fixture("fault-instance-not-found_msft-wmierror.xml"))
-    assert type(fault) is WSManNotFound
+    assert fault.__class__ is WSManNotFound
     assert fault.hresult == 0x80041002
 
 
@@ -170,7 +170,7 @@ def test_mapping_by_subcode_or_numeric_code(subcode: str | None, code: str | Non
         f"<s:Detail>{detail}</s:Detail></s:Fault></s:Body></s:Envelope>"
     )
     fault = decode_fault(xml.encode())
-    assert type(fault) is expected
+    assert fault.__class__ is expected
     assert ("detail text" if code else "reason text") in fault.message
 
 
@@ -180,7 +180,7 @@ def test_minimal_fault_without_detail_or_reason() -> None:
         b"<s:Code><s:Value>s:Receiver</s:Value></s:Code></s:Fault></s:Body></s:Envelope>"
     )
     fault = decode_fault(xml)
-    assert type(fault) is WSManFault
+    assert fault.__class__ is WSManFault
     assert (fault.code, fault.subcode, fault.hresult, fault.reason) == ("Receiver", None, None, None)
     assert fault.message == "WS-Management fault Receiver: no message from the host"
 

@@ -188,7 +188,7 @@ def test_other_connection_types_are_refused(kind: str | None) -> None:
     [
         (types.SimpleNamespace(transport="winrm"), "connection._connect"),
         (FakeWinrmConnection(lambda: None), "connection.protocol"),
-        (FakeWinrmConnection(lambda: types.SimpleNamespace()), "connection.protocol.transport"),
+        (FakeWinrmConnection(types.SimpleNamespace), "connection.protocol.transport"),
         (winrm_connection(types.SimpleNamespace(endpoint=ENDPOINT)), "connection.protocol.transport.send_message"),
         (FakePsrpConnection(lambda: None), "connection.runspace.connection"),
         (psrp_connection(types.SimpleNamespace(send=print, endpoint=ENDPOINT)), "transport.read_timeout"),
@@ -197,7 +197,7 @@ def test_other_connection_types_are_refused(kind: str | None) -> None:
 def test_missing_private_attributes_are_named(connection: Any, missing: str) -> None:
     with pytest.raises(WSManError, match="supported: ansible-core") as caught:
         connection_transport(connection)
-    assert type(caught.value) is WSManError
+    assert caught.value.__class__ is WSManError
     assert missing in caught.value.message
 
 
@@ -228,7 +228,7 @@ def test_unusable_endpoint_or_timeout(endpoint: Any, read_timeout: Any, message:
 )
 def test_connect_failures_are_unreachable(exc: BaseException) -> None:
     connection = FakeWinrmConnection(lambda: None)
-    connection._connect = raising(exc)  # type: ignore[method-assign,assignment]
+    connection._connect = raising(exc)  # type: ignore[method-assign]
     with pytest.raises(WSManUnreachable, match="cannot open the winrm connection") as caught:
         connection_transport(connection)
     assert str(exc) in caught.value.message
@@ -236,7 +236,7 @@ def test_connect_failures_are_unreachable(exc: BaseException) -> None:
 
 def test_psrp_runspace_open_failure_is_unreachable() -> None:
     connection = FakePsrpConnection(lambda: None)
-    connection._connect = raising(psrp_exceptions.AuthenticationError("Failed to authenticate the user u with basic"))  # type: ignore[method-assign,assignment]
+    connection._connect = raising(psrp_exceptions.AuthenticationError("Failed to authenticate the user u with basic"))  # type: ignore[method-assign]
     with pytest.raises(WSManUnreachable, match="cannot open the psrp connection: Failed to authenticate"):
         connection_transport(connection)
 
@@ -266,7 +266,7 @@ def test_winrm_exception_mapping(exc: BaseException, expected: type, message: st
     transport = connection_transport(winrm_connection(FakeWinrmHttp(raising(exc))))
     with pytest.raises(expected, match=message) as caught:
         transport.send(b"<x/>")
-    assert type(caught.value) is expected
+    assert caught.value.__class__ is expected
     assert caught.value.__cause__ is exc
 
 

@@ -1,0 +1,114 @@
+"""The protocol layer in front of the real emulated machines (fleet.py), end to end over WS-Man."""
+
+from __future__ import annotations
+
+import collections.abc
+import typing as t
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+import pytest
+from pypsrp.wsman import SelectorSet, WSMan
+from winemu_lib import soap
+from winemu_lib.fleet import Fleet
+
+if t.TYPE_CHECKING:
+    from .conftest import RunningFleet, WinemuRunner
+
+SLS_URI = soap.WMI_URI_PREFIX + "root/cimv2/SoftwareLicensingService"
+REG_URI = soap.WMI_URI_PREFIX + "root/default/StdRegProv"
+SPP_KEY = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform"
+
+
+@pytest.fixture
+def small(
+    winemu: WinemuRunner, start_real_fleet: t.Callable[[Fleet], RunningFleet]
+) -> collections.abc.Iterator[RunningFleet]:
+    yield start_real_fleet(Fleet.load(winemu.fleets_dir / "small.yml"))
+
+
+def wsman_client(running: RunningFleet, host: str) -> WSMan:
+    return WSMan(
+        "127.0.0.1",
+        port=urllib.parse.urlsplit(running.url(host)).port,
+        username="Administrator",
+        password="Winact-2026!",
+        auth="basic",
+        ssl=False,
+        encryption="never",
+    )
+
+
+def service_version(running: RunningFleet, host: str) -> str:
+    items, _ = running.query("SELECT Version FROM SoftwareLicensingService", host=host)
+    assert len(items) == 1
+    version = items[0].findtext("Version")
+    assert version
+    return version
+
+
+def test_instance_method_round_trip_counts_one_write(small: RunningFleet) -> None:
+    version = service_version(small, "srv01")
+    selectors = SelectorSet()
+    selectors.add_option("Version", version)
+    with wsman_client(small, "srv01") as client:
+        body = ET.Element(f"{{{SLS_URI}}}SetKeyManagementServiceMachine_INPUT")
+        ET.SubElement(body, f"{{{SLS_URI}}}MachineName").text = "kms01.corp.example.com"
+        response = client.invoke(f"{SLS_URI}/SetKeyManagementServiceMachine", SLS_URI, body, selector_set=selectors)
+    output = response.find(f"{{{soap.NS_S}}}Body/{{{SLS_URI}}}SetKeyManagementServiceMachine_OUTPUT")
+    assert output is not None and output.findtext(f"{{{SLS_URI}}}ReturnValue") == "0"
+    reply = small.invoke(
+        REG_URI,
+        "GetStringValue",
+        {"hDefKey": small.HKLM, "sSubKeyName": SPP_KEY, "sValueName": "KeyManagementServiceName"},
+        host="srv01",
+    )
+    assert reply.text(f"s:Body/{{{REG_URI}}}GetStringValue_OUTPUT/{{{REG_URI}}}sValue") == "kms01.corp.example.com"
+    stats = small.endpoint("srv01").stats_dict()
+    assert stats["writes"] == 1
+    assert stats["requests"]["by_method"] == {
+        "SoftwareLicensingService.SetKeyManagementServiceMachine": 1,
+        "StdRegProv.GetStringValue": 1,
+        "enumerate:SoftwareLicensingService": 1,
+    }
+
+
+def test_spp_failure_is_a_provider_fault_with_the_hresult(small: RunningFleet) -> None:
+    version = service_version(small, "pc01")
+    reply = small.invoke(
+        SLS_URI, "InstallProductKey", {"ProductKey": "not-a-key"}, selectors={"Version": version}, host="pc01"
+    )
+    assert reply.status == 500
+    assert reply.subcode == "w:InternalError"
+    assert reply.wsman_code == 0xC004F050
+    assert reply.provider_code == 0xC004F050
+    assert small.endpoint("pc01").stats_dict()["writes"] == 0
+
+
+def test_singleton_still_needs_its_key(small: RunningFleet) -> None:
+    reply = small.invoke(SLS_URI, "RefreshLicenseStatus", host="pc01")
+    assert reply.status == 500 and reply.subcode == "w:InvalidSelectors"
+
+
+def test_reads_cause_no_writes(small: RunningFleet) -> None:
+    for host in ("kms01", "srv01", "pc01"):
+        small.query("SELECT * FROM SoftwareLicensingProduct WHERE PartialProductKey IS NOT NULL", host=host)
+        small.query("SELECT * FROM Win32_OperatingSystem", host=host)
+        reply = small.get(soap.WMI_URI_PREFIX + "root/cimv2/Win32_Service", {"Name": "sppsvc"}, host=host)
+        assert reply.status == 200
+        assert small.endpoint(host).stats_dict()["writes"] == 0
+
+
+def test_every_class_renders_and_parses(small: RunningFleet) -> None:
+    machine = small.endpoint("kms01").machine
+    for class_name in (
+        "SoftwareLicensingService",
+        "SoftwareLicensingProduct",
+        "Win32_OperatingSystem",
+        "Win32_Service",
+    ):
+        class_def = machine.class_def("root/cimv2", class_name)
+        items, _ = small.query(f"SELECT * FROM {class_name}", host="kms01")
+        assert items, class_name
+        uri = f"{soap.WMI_URI_PREFIX}root/cimv2/{class_def.name}"
+        assert {item.tag for item in items} == {f"{{{uri}}}{class_def.name}"}

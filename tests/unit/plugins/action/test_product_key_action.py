@@ -1,0 +1,297 @@
+# Copyright (c) 2026 winact.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""winact.kms.product_key logic against a fake host: plan, install, idempotence, KMS host keys, secrets."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from ansible_collections.winact.kms.plugins.action import product_key as pk
+from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure, TaskContext
+from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
+from ansible_collections.winact.kms.tests.unit.plugins.action.licensing_fakes import (
+    SERVER_2022_DC_GVLK,
+    SERVER_2022_DC_ID,
+    FakeHost,
+    KeySpec,
+)
+
+# Fabricated keys (valid alphabet, never real keys).
+MAK = "QGT6C-D2FR3-CYJCD-VVDKD-2VC3F"
+CSVLK = "K663C-33TCK-C2GPV-G2F3P-27HF3"
+WIN11_PRO_GVLK = "W269N-WFGWX-YVC9B-4J6C9-T83GX"
+MAK_ID = "11111111-2222-3333-4444-555555555555"
+CSVLK_ID = "66666666-7777-8888-9999-000000000000"
+KMS_CLIENT = "Windows(R) Operating System, VOLUME_KMSCLIENT channel"
+KMS_HOST = "Windows(R) Operating System, VOLUME_KMS_2022 channel"
+DIGITAL_PRODUCT_ID_KEY = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion"
+
+
+def server_2022(partial: str | None = None, description: str = KMS_CLIENT) -> FakeHost:
+    host = FakeHost()
+    host.add_product(SERVER_2022_DC_ID, PartialProductKey=partial, Description=description)
+    host.add_product(MAK_ID, Description="Windows(R) Operating System, VOLUME_MAK channel")
+    host.add_product(CSVLK_ID, Description=KMS_HOST)
+    host.keys[SERVER_2022_DC_GVLK] = KeySpec(SERVER_2022_DC_ID, KMS_CLIENT, "Volume:GVLK")
+    host.keys[MAK] = KeySpec(MAK_ID, "Windows(R) Operating System, VOLUME_MAK channel", "Volume:MAK")
+    host.keys[CSVLK] = KeySpec(CSVLK_ID, KMS_HOST, "Volume:CSVLK", license_status=1)
+    host.install_error[WIN11_PRO_GVLK] = 0xC004F069
+    host.registry[pk.SL_KEY_PATH.lower()] = {}
+    return host
+
+
+def run(
+    host: FakeHost, check: bool = False, diff: bool = False, **params: t.Any
+) -> tuple[dict[str, t.Any], TaskContext]:
+    ctx = TaskContext(check_mode=check, diff_mode=diff, task_vars={})
+    request = pk.build_request(params)
+    return pk.ProductKey(t.cast(t.Any, host), request, ctx).run(), ctx
+
+
+def installed_keys(host: FakeHost) -> list[str]:
+    return [c.params["ProductKey"] for c in host.invoked("InstallProductKey")]
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+
+def test_catalog_is_the_default_and_the_word_gvlk() -> None:
+    assert pk.build_request({}).key is None
+    assert pk.build_request({"key": "GVLK"}).key is None
+    assert pk.build_request({"state": "absent", "key": "whatever"}).key is None
+
+
+def test_explicit_key_is_normalised() -> None:
+    assert pk.build_request({"key": MAK.lower().replace("-", "\u2013")}).key == MAK
+
+
+@pytest.mark.parametrize("bad", [MAK[:-1], MAK.replace("Q", "A"), MAK + "-XXXXX"])
+def test_bad_key_is_refused_without_showing_it(bad: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        pk.build_request({"key": bad})
+    assert info.value.option == "key"
+    assert bad not in str(info.value)
+    assert bad[:10] not in str(info.value)
+
+
+def test_bad_activation_id() -> None:
+    with pytest.raises(ValidationError, match="activation_id"):
+        pk.build_request({"activation_id": "not-a-guid"})
+
+
+# -- install ------------------------------------------------------------------------------------
+
+
+def test_installs_the_catalog_gvlk_of_the_detected_edition() -> None:
+    host = server_2022()
+    result, ctx = run(host)
+    assert installed_keys(host) == [SERVER_2022_DC_GVLK]
+    assert [c.method for c in host.calls if c.kind == "invoke" and c.cls == "SoftwareLicensingService"] == [
+        "InstallProductKey",
+        "RefreshLicenseStatus",
+    ]
+    assert result["changed"] is True
+    assert result["key_source"] == "catalog"
+    assert result["edition"]["edition"] == "Windows Server 2022 Datacenter"
+    assert result["previous_partial_product_key"] is None
+    assert result["partial_product_key"] == "6VM33"
+    assert result["product"]["product_key_channel"] == "Volume:GVLK"
+    assert result["kms_host_key"] is False
+    assert (result["restart_required"], result["restarted"]) == (False, False)
+    # No KMS host key: KeyManagementServiceVersion deleted at both paths (absent here: nothing to do).
+    assert [c.params["sSubKeyName"] for c in host.invoked("DeleteValue")] == [pk.SL_KEY_PATH, pk.SL_KEY_PATH_32]
+    assert ctx.applied and "6VM33" in ctx.applied[0] and SERVER_2022_DC_GVLK not in " ".join(ctx.applied)
+
+
+def test_second_run_changes_nothing() -> None:
+    host = server_2022(partial="6VM33")
+    result, _ = run(host)
+    assert result["changed"] is False
+    assert host.writes() == []
+    assert result["previous_partial_product_key"] == result["partial_product_key"] == "6VM33"
+
+
+def test_check_mode_plans_without_writing() -> None:
+    host = server_2022(partial="2VC3F", description="Windows(R) Operating System, VOLUME_MAK channel")
+    result, _ = run(host, check=True, diff=True)
+    assert result["changed"] is True
+    assert host.writes() == []
+    assert result["diff"] == {
+        "before": {"product_key": "XXXXX-XXXXX-XXXXX-XXXXX-2VC3F"},
+        "after": {"product_key": "XXXXX-XXXXX-XXXXX-XXXXX-6VM33"},
+    }
+
+
+def test_explicit_mak_replaces_the_gvlk() -> None:
+    host = server_2022(partial="6VM33")
+    result, _ = run(host, key=MAK)
+    assert installed_keys(host) == [MAK]
+    assert result["previous_partial_product_key"] == "6VM33"
+    assert result["partial_product_key"] == "2VC3F"
+    assert result["key_source"] == "explicit"
+    assert "edition" not in result
+    assert MAK not in repr(result)
+
+
+def test_kms_host_key_sets_the_version_value_and_restarts_sppsvc() -> None:
+    host = server_2022(partial="6VM33")
+    host.registry[pk.SL_KEY_PATH_32.lower()] = {}
+    result, ctx = run(host, key=CSVLK)
+    assert result["kms_host_key"] is True
+    assert result["restart_required"] is True and result["restarted"] is True
+    version = host.service["Version"]
+    assert host.reg(pk.SL_KEY_PATH, pk.KMS_VERSION_VALUE) == (1, version)
+    assert host.reg(pk.SL_KEY_PATH_32, pk.KMS_VERSION_VALUE) == (1, version)
+    assert host.writes()[-2:] == ["Win32_Service.StopService", "Win32_Service.StartService"]
+    assert ctx.applied[-1] == "restart sppsvc"
+
+
+def test_kms_host_key_skips_the_32_bit_path_when_it_does_not_exist() -> None:
+    host = server_2022()
+    run(host, key=CSVLK, restart_service="never")
+    assert host.reg(pk.SL_KEY_PATH, pk.KMS_VERSION_VALUE) is not None
+    assert pk.SL_KEY_PATH_32.lower() not in host.registry
+
+
+def test_restart_never_warns() -> None:
+    host = server_2022()
+    result, ctx = run(host, key=CSVLK, restart_service="never")
+    assert result["restart_required"] is True and result["restarted"] is False
+    assert any("restart sppsvc" in w for w in ctx.warnings)
+    assert "Win32_Service.StopService" not in host.writes()
+
+
+def test_replacing_a_kms_host_key_by_the_gvlk_deletes_the_version_value() -> None:
+    host = server_2022(partial="27HF3", description=KMS_HOST)
+    host.reg_set(pk.SL_KEY_PATH, pk.KMS_VERSION_VALUE, 1, "10.0.20348.1")
+    host.products[CSVLK_ID]["PartialProductKey"] = "27HF3"
+    host.products[SERVER_2022_DC_ID]["PartialProductKey"] = None
+    result, _ = run(host)
+    assert host.reg(pk.SL_KEY_PATH, pk.KMS_VERSION_VALUE) is None
+    assert result["kms_host_key"] is False
+    assert result["restart_required"] is True  # the KMS host went away
+
+
+def test_restart_always_after_any_change_and_never_without_one() -> None:
+    host = server_2022()
+    result, _ = run(host, restart_service="always")
+    assert result["restarted"] is True
+    result, _ = run(host, restart_service="always")
+    assert result["changed"] is False and result["restarted"] is False
+
+
+def test_wrong_edition_key_fails_with_the_sl_error_explained() -> None:
+    host = server_2022(partial="6VM33")
+    with pytest.raises(ModuleFailure) as info:
+        run(host, key=WIN11_PRO_GVLK)
+    failure = info.value
+    assert "0xC004F069 SL_E_MISMATCHED_PRODUCT_SKU" in failure.msg
+    assert "XXXXX-XXXXX-XXXXX-XXXXX-T83GX" in failure.msg
+    assert WIN11_PRO_GVLK not in failure.msg + repr(failure.detail)
+    assert failure.detail["error"]["symbol"] == "SL_E_MISMATCHED_PRODUCT_SKU"
+    assert failure.detail["error"]["fix"]
+    assert host.writes() == ["SoftwareLicensingService.InstallProductKey"]
+
+
+def test_unknown_key_is_invalid() -> None:
+    host = server_2022()
+    with pytest.raises(ModuleFailure, match="0xC004F050 SL_E_INVALID_PRODUCT_KEY"):
+        run(host, key="BCDFG-HJKMN-PQRTV-WXY23-46789")
+
+
+def test_edition_without_gvlk_names_what_was_detected() -> None:
+    host = server_2022()
+    host.os.update(OperatingSystemSKU=101, ProductType=1, BuildNumber="22631")  # Windows 11 Home
+    with pytest.raises(ModuleFailure) as info:
+        run(host)
+    assert "101" in info.value.msg and "22631" in info.value.msg
+    assert "key:" in info.value.msg
+    assert host.writes() == []
+
+
+def test_key_landing_on_another_product_is_reported() -> None:
+    host = server_2022()
+    with pytest.raises(ModuleFailure, match="belongs to another product"):
+        run(host, key=MAK, activation_id=SERVER_2022_DC_ID)
+
+
+def test_unknown_activation_id() -> None:
+    with pytest.raises(ModuleFailure, match="No product with Activation ID"):
+        run(server_2022(), activation_id="00000000-0000-0000-0000-000000000001")
+
+
+def test_access_denied_is_explained() -> None:
+    host = server_2022()
+    host.access_denied = True
+    action = pk.ActionModule.__new__(pk.ActionModule)
+    action._request = pk.build_request({})
+    ctx = TaskContext(check_mode=False, diff_mode=False, task_vars={})
+    with pytest.raises(ModuleFailure) as info:
+        action.execute(t.cast(t.Any, host), {}, ctx)
+    assert info.value.msg.startswith("Reading the licensing state failed with 0x80070005")
+    assert info.value.detail["error"]["hresult"] == "0x80070005"
+
+
+# -- absent and registry ------------------------------------------------------------------------
+
+
+def test_absent_uninstalls_then_is_idempotent() -> None:
+    host = server_2022(partial="6VM33")
+    result, _ = run(host, state="absent")
+    assert result["changed"] is True
+    assert [c.selectors for c in host.invoked("UninstallProductKey")] == [{"ID": SERVER_2022_DC_ID}]
+    assert result["partial_product_key"] is None and result["previous_partial_product_key"] == "6VM33"
+    again, _ = run(host, state="absent")
+    assert again["changed"] is False
+
+
+def test_clear_registry_only_while_the_key_is_there() -> None:
+    host = server_2022(partial="6VM33")
+    data = [0] * 52 + list(range(1, 16)) + [0] * 97
+    host.reg_set(DIGITAL_PRODUCT_ID_KEY, "DigitalProductId", 3, data)
+    result, _ = run(host, clear_registry=True)
+    assert result["changed"] is True and result["registry_cleared"] is True
+    assert len(host.invoked("ClearProductKeyFromRegistry")) == 1
+    again, _ = run(host, clear_registry=True)
+    assert again["changed"] is False and again["registry_cleared"] is False
+    assert len(host.invoked("ClearProductKeyFromRegistry")) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "cleared"),
+    [(None, True), ([1] * 20, True), ([0] * 164, True), ([0] * 52 + [7] + [0] * 111, False)],
+)
+def test_key_bytes_cleared(data: t.Any, cleared: bool) -> None:
+    assert pk.key_bytes_cleared(data) is cleared
+
+
+def test_wants_restart() -> None:
+    assert pk.wants_restart("auto", True, True) is True
+    assert pk.wants_restart("auto", True, False) is False
+    assert pk.wants_restart("always", True, False) is True
+    assert pk.wants_restart("always", False, False) is False
+    assert pk.wants_restart("never", True, True) is False
+
+
+def test_clear_registry_after_an_install() -> None:
+    host = server_2022()
+    data = [0] * 52 + list(range(1, 16)) + [0] * 97
+
+    def install_writes_the_registry(method: str, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        out = FakeHost._spp_service(host, method, params)
+        if method == "InstallProductKey":
+            host.reg_set(DIGITAL_PRODUCT_ID_KEY, "DigitalProductId", 3, data)
+        return out
+
+    host._spp_service = install_writes_the_registry  # type: ignore[method-assign]
+    result, _ = run(host, key=MAK, clear_registry=True)
+    assert result["registry_cleared"] is True
+    assert [c.method for c in host.calls if c.cls == "SoftwareLicensingService" and c.kind == "invoke"] == [
+        "InstallProductKey",
+        "RefreshLicenseStatus",
+        "ClearProductKeyFromRegistry",
+    ]
+    checked, _ = run(server_2022(), check=True, key=MAK, clear_registry=True)
+    assert checked["registry_cleared"] is True

@@ -1,0 +1,145 @@
+# Copyright (c) 2026 winact.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""winact.kms.time_source: peer validation, comparison, and the plan/apply/restart flow on a fake host."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from ansible_collections.winact.kms.plugins.action import time_source as ts
+from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure, TaskContext
+from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
+from ansible_collections.winact.kms.tests.unit.plugins.action.licensing_fakes import FakeHost
+
+
+def host_with(ntp_server: str | None = "time.windows.com,0x8", type_: str | None = "NT5DS") -> FakeHost:
+    host = FakeHost()
+    host.registry[ts.PARAMETERS_KEY.lower()] = {}
+    if ntp_server is not None:
+        host.reg_set(ts.PARAMETERS_KEY, ts.NTP_SERVER, 1, ntp_server)
+    if type_ is not None:
+        host.reg_set(ts.PARAMETERS_KEY, ts.TYPE, 1, type_)
+    return host
+
+
+def run(
+    host: FakeHost, check: bool = False, diff: bool = False, **params: t.Any
+) -> tuple[dict[str, t.Any], TaskContext]:
+    ctx = TaskContext(check_mode=check, diff_mode=diff, task_vars={})
+    return ts.configure(t.cast(t.Any, host), ts.build_request(params), ctx), ctx
+
+
+@pytest.mark.parametrize(
+    ("entry", "flags", "text"),
+    [
+        ("ntp1.example.com", 8, "ntp1.example.com,0x8"),
+        ("ntp1.example.com,0x9", 8, "ntp1.example.com,0x9"),
+        ("ntp1.example.com,0X1", 8, "ntp1.example.com,0x1"),
+        ("192.0.2.1", 0, "192.0.2.1"),
+        ("fd00::123", 8, "fd00::123,0x8"),
+    ],
+)
+def test_peer_parsing(entry: str, flags: int, text: str) -> None:
+    assert ts.parse_peer("servers", entry, flags).text == text
+
+
+@pytest.mark.parametrize(
+    ("servers", "flags", "message"),
+    [
+        ([], 8, "at least one"),
+        (["ntp1 ntp2"], 8, "whitespace"),
+        (["ntp1,9"], 8, "hex number"),
+        (["ntp1,0x10"], 8, "out of range"),
+        (["http://ntp1"], 8, "scheme"),
+        (["ntp1:123"], 8, "port"),
+        (["ntp1", "NTP1"], 8, "listed twice"),
+        (["ntp1"], 16, "out of range"),
+    ],
+)
+def test_bad_input(servers: list[str], flags: int, message: str) -> None:
+    with pytest.raises(ValidationError, match=message) as info:
+        ts.build_request({"servers": servers, "flags": flags})
+    assert info.value.option in ("servers", "flags")
+
+
+def test_stored_value_parsing_is_lenient() -> None:
+    peers = ts.parse_ntp_server("  a.example.com,0x9   b.example.com c,zz ")
+    assert [(p.host, p.flags) for p in peers] == [("a.example.com", 9), ("b.example.com", None), ("c,zz", None)]
+    assert ts.parse_ntp_server(None) == []
+
+
+def test_comparison_ignores_case_and_flag_spelling_but_not_order() -> None:
+    left = ts.parse_ntp_server("NTP1.example.com,0x08 ntp2.example.com.,0x8")
+    assert ts.same_peers(left, ts.parse_ntp_server("ntp1.example.com,0x8 ntp2.example.com,0x8"))
+    assert not ts.same_peers(left, ts.parse_ntp_server("ntp2.example.com,0x8 ntp1.example.com,0x8"))
+    assert not ts.same_peers(left, ts.parse_ntp_server("ntp1.example.com,0x9 ntp2.example.com,0x8"))
+
+
+def test_apply_restart_then_idempotent() -> None:
+    host = host_with()
+    result, ctx = run(host, servers=["ntp1.example.com", "ntp2.example.com,0x9"])
+    value = "ntp1.example.com,0x8 ntp2.example.com,0x9"
+    assert result["changed"] is True
+    assert result["changes"] == ["NtpServer", "Type"]
+    assert host.reg(ts.PARAMETERS_KEY, ts.NTP_SERVER) == (1, value)
+    assert host.reg(ts.PARAMETERS_KEY, ts.TYPE) == (1, "NTP")
+    assert result["restarted"] is True
+    assert host.writes()[-2:] == ["Win32_Service.StopService", "Win32_Service.StartService"]
+    assert (result["previous_ntp_server"], result["ntp_server"]) == ("time.windows.com,0x8", value)
+    assert ctx.applied == ["NtpServer", "Type", "restart W32Time"]
+    before = len(host.writes())
+    again, _ = run(host, servers=["NTP1.example.com,0x8", "ntp2.example.com,0x9"], type="ntp")
+    assert again["changed"] is False and again["restarted"] is False
+    assert len(host.writes()) == before
+
+
+def test_check_and_diff_mode_write_nothing() -> None:
+    host = host_with(ntp_server=None, type_=None)
+    result, _ = run(host, check=True, diff=True, servers=["ntp1.example.com"])
+    assert result["changed"] is True and result["restarted"] is False
+    assert host.writes() == []
+    assert result["diff"] == {
+        "before": {"NtpServer": None, "Type": None},
+        "after": {"NtpServer": "ntp1.example.com,0x8", "Type": "NTP"},
+    }
+
+
+def test_missing_key_is_created() -> None:
+    host = FakeHost()
+    result, _ = run(host, servers=["ntp1.example.com"], restart_service="never")
+    assert result["changed"] is True and result["restarted"] is False
+    assert host.reg(ts.PARAMETERS_KEY, ts.NTP_SERVER) == (1, "ntp1.example.com,0x8")
+    assert "Win32_Service.StopService" not in host.writes()
+
+
+def test_always_restarts_even_without_changes() -> None:
+    host = host_with("ntp1.example.com,0x8", "NTP")
+    result, _ = run(host, servers=["ntp1.example.com"], restart_service="always")
+    assert result["changed"] is True and result["changes"] == [] and result["restarted"] is True
+
+
+def test_disabled_w32time_fails_before_writing() -> None:
+    host = host_with()
+    host.services["W32Time"]["StartMode"] = "Disabled"
+    with pytest.raises(ModuleFailure, match="W32Time is disabled"):
+        run(host, servers=["ntp1.example.com"])
+    assert host.writes() == []
+    result, _ = run(host, servers=["ntp1.example.com"], restart_service="never")
+    assert result["changed"] is True
+
+
+def test_stopped_w32time_is_started() -> None:
+    host = host_with()
+    host.services["W32Time"]["State"] = "Stopped"
+    result, _ = run(host, servers=["ntp1.example.com"])
+    assert result["restarted"] is True
+    assert result["service"]["state"] == "Running"
+
+
+def test_missing_service_is_explained() -> None:
+    host = host_with()
+    del host.services["W32Time"]
+    with pytest.raises(ModuleFailure, match="not installed"):
+        run(host, servers=["ntp1.example.com"])
