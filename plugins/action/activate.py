@@ -272,7 +272,7 @@ class ActionModule(WinactAction):
             self._request = build_request(params)
         except ValidationError as exc:
             return {"failed": True, "changed": False, "msg": str(exc), "option": exc.option}
-        return super()._run_module(params, ctx)
+        return lic.denied_as_failure(super()._run_module(params, ctx), lic.connection_user(self._connection))
 
     def execute(self, wmi: WmiClient, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
         request = self._request or build_request(params)

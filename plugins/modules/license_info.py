@@ -53,6 +53,7 @@ attributes:
     support: none
     description: Reports state and never changes it, so there is nothing to diff.
   platform:
+    support: full
     platforms: windows
     description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
 notes:
@@ -63,7 +64,7 @@ seealso:
     description: The command-line tool whose C(/dli) and C(/dlv) output this module returns as data.
     link: https://learn.microsoft.com/windows-server/get-started/activation-slmgr-vbs-options
 author:
-  - winact.kms contributors
+  - winact.kms contributors (@winact)
 """
 
 EXAMPLES = r"""

@@ -116,6 +116,12 @@ class WinactAction(ActionBase, metaclass=abc.ABCMeta):
     def execute(self, wmi: WmiClient, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
         """Read, plan and (unless in check mode) apply; return the module result."""
 
+    def validate(self, params: dict[str, t.Any]) -> None:
+        """Checks beyond the argument spec, run before any connection is opened.
+
+        Raise :class:`ModuleFailure` naming the option and what is allowed.
+        """
+
     def secrets(self, params: dict[str, t.Any]) -> list[str]:
         """Values that must never appear in clear text in the result (e.g. a MAK)."""
         return []
@@ -124,7 +130,7 @@ class WinactAction(ActionBase, metaclass=abc.ABCMeta):
         super().run(tmp, task_vars)
         del tmp
         try:
-            validation, params = self.validate_argument_spec(
+            validation, params = self.validate_argument_spec(  # type: ignore[no-untyped-call]
                 argument_spec=argument_spec_for(self.module_name),
                 mutually_exclusive=self.mutually_exclusive,
                 required_if=self.required_if,
@@ -147,6 +153,10 @@ class WinactAction(ActionBase, metaclass=abc.ABCMeta):
         return t.cast(dict[str, t.Any], scrub(result, secrets))
 
     def _run_module(self, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
+        try:
+            self.validate(params)
+        except ModuleFailure as exc:
+            return {"failed": True, "changed": False, "msg": exc.msg, **exc.detail}
         try:
             wmi = WmiClient(connection_transport(self._connection))
             result = self.execute(wmi, params, ctx)

@@ -565,7 +565,6 @@ class Request:
     desired: dict[str, t.Any]  # option -> normalised value, only for options given
     activation_id: str | None = None  # per-product scope for the settings whose WMI binding allows it
     restart: str = "auto"
-    notes: list[str] = dataclasses.field(default_factory=list)  # warnings known before reading
 
 
 def _given(params: t.Mapping[str, t.Any], option: str) -> bool:
@@ -838,7 +837,6 @@ def _wants_restart(choice: str, changes: t.Sequence[Change]) -> bool:
 
 def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.Any]:
     """Read -> plan -> (unless check mode) apply, restart, re-read -> module result."""
-    ctx.warnings.extend(request.notes)
     snapshot = read(wmi, request)
     ctx.warnings.extend(snapshot.warnings)
     check_role(request, snapshot)
@@ -848,9 +846,19 @@ def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.A
     restarted = False
     values = snapshot.values
     if changes and not ctx.check_mode:
-        apply(wmi, request, snapshot, changes, ctx)
+        try:
+            apply(wmi, request, snapshot, changes, ctx)
+        except ModuleFailure as exc:
+            # A rerun only sees what is still missing: say now whether what was applied awaits a restart.
+            exc.detail["restart_required"] = any(SETTINGS[option].restart for option in ctx.applied)
+            exc.detail["restarted"] = False
+            raise
         if _wants_restart(request.restart, changes):
-            restart_sppsvc(wmi)
+            try:
+                restart_sppsvc(wmi)
+            except ModuleFailure as exc:
+                exc.detail.update(restart_required=restart_required, restarted=False)
+                raise
             restarted = True
         after = read(wmi, request)
         values = after.values

@@ -12,7 +12,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.winact.kms.plugins.plugin_utils import _settings as settings
-from ansible_collections.winact.kms.plugins.plugin_utils._action import TaskContext, WinactAction
+from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure, TaskContext, WinactAction
 from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 
@@ -21,12 +21,11 @@ class SettingsAction(WinactAction):
     scope: t.ClassVar[settings.Scope]
     _request: settings.Request | None = None
 
-    def _run_module(self, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
+    def validate(self, params: dict[str, t.Any]) -> None:
         try:
             self._request = settings.build_request(self.scope, params)
         except ValidationError as exc:
-            return {"failed": True, "changed": False, "msg": str(exc), "option": exc.option}
-        return super()._run_module(params, ctx)
+            raise ModuleFailure(str(exc), option=exc.option) from exc
 
     def execute(self, wmi: WmiClient, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
         request = self._request or settings.build_request(self.scope, params)

@@ -358,6 +358,7 @@ def test_pywinrm_decodes_the_provider_fault(fleet: RunningFleet) -> None:
         username=fleet.ADMIN[0],
         password=fleet.ADMIN[1],
         message_encryption="never",
+        server_cert_validation="ignore",
     )
     data, _ = fleet.envelope(
         f"{fleet.SERVICE_URI}/Break",

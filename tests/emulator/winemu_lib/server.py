@@ -779,7 +779,7 @@ class HostEndpoint:
         filter_element = enum.find(f"{{{soap.NS_W}}}Filter")
         if filter_element is None:
             filter_element = enum.find(f"{{{soap.NS_N}}}Filter")
-        items, class_def = self._select(request, target, filter_element, ctx)
+        items, _ = self._select(request, target, filter_element, ctx)
         limit = request.max_envelope_size or soap.DEFAULT_MAX_ENVELOPE_SIZE
         action = soap.ENUMERATION + "EnumerateResponse"
         context = soap.new_uuid()

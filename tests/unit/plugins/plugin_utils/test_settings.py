@@ -582,6 +582,7 @@ def test_a_fault_part_way_reports_what_was_applied_and_a_rerun_converges() -> No
     with pytest.raises(ModuleFailure) as info:
         run(fake, s.Scope.HOST, context, listening_port=1700, dns_publish_domains=[{"domain": "east.contoso.com"}])
     assert context.applied == ["listening_port"]
+    assert info.value.detail["restart_required"] is True  # the applied port still awaits an sppsvc restart
     assert "dns_publish_domains" in info.value.msg
     assert info.value.detail["setting"] == "dns_publish_domains"
     assert info.value.detail["error"]["hresult"] == "0xC004F074"
@@ -622,9 +623,10 @@ def test_sppsvc_restart_failure_is_explained() -> None:
     fake = FakeWmi(kms_host=True)
     fake.sppsvc["StartMode"] = "Disabled"
     context = ctx()
-    with pytest.raises(ModuleFailure, match="Restarting sppsvc failed: sppsvc is disabled"):
+    with pytest.raises(ModuleFailure, match="Restarting sppsvc failed: sppsvc is disabled") as info:
         run(fake, s.Scope.HOST, context, low_priority=True)
     assert context.applied == ["low_priority"]
+    assert info.value.detail["restart_required"] is True and info.value.detail["restarted"] is False
 
 
 def test_no_diff_key_without_diff_mode() -> None:
