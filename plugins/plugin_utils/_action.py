@@ -47,7 +47,7 @@ def options_to_spec(options: t.Mapping[str, t.Mapping[str, t.Any]] | None) -> di
     return {name: _option_to_spec(option) for name, option in (options or {}).items()}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def argument_spec_for(module_name: str) -> dict[str, dict[str, t.Any]]:
     """The argument spec of ``winact.kms.<module_name>``, read from its doc stub."""
     stub = importlib.import_module(f"{COLLECTION_MODULES}.{module_name}")

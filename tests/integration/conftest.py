@@ -190,7 +190,9 @@ class FleetRun:
             cmd += ["--extra-vars", json.dumps(dict(extra_vars))]
         if verbosity:
             cmd.append("-" + "v" * verbosity)
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=self._ansible_env(record), timeout=600, check=False)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, env=self._ansible_env(record), timeout=600, check=False
+        )
         results = [TaskResult(**json.loads(line)) for line in record.read_text().splitlines() if line.strip()]
         return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, results)
 

@@ -70,9 +70,8 @@ def test_activation_above_threshold_then_unchanged(fleet: FleetRun) -> None:
         assert set(findings(run.task(TASK, host)).values()) == {"passed"}
         assert windows_status(fleet, host) == 1
     srvdns = run.task(TASK, "srvdns").result
-    assert "_vlmcs._tcp.corp.example.com" in next(f for f in srvdns["preflight"] if f["check"] == "kms_discovery")[
-        "message"
-    ]
+    discovery = next(f for f in srvdns["preflight"] if f["check"] == "kms_discovery")
+    assert "_vlmcs._tcp.corp.example.com" in discovery["message"]
     assert fleet.state("kms01")["kms_host"]["current_count"] == min(50, count_before + 2)
 
     again = fleet.playbook("activate.yml", limit="w11ok,srvdns", extra_vars=QUICK)

@@ -113,6 +113,6 @@ def test_bad_peers_fail_before_any_request(fleet: FleetRun) -> None:
     fleet.winemu("reset-stats", "timeoff")
     for servers in (["ntp1 ntp2"], ["ntp1:123"], ["ntp1,0x20"], []):
         run = fleet.playbook("time_source.yml", limit="timeoff", extra_vars={"ts_servers": servers})
-        result = run.task(TASK, "timeoff").result
-        assert result["failed"] is True and result["option"] == "servers", result
+        result = run.task(TASK, "timeoff")
+        assert result.failed and result.result["option"] == "servers", result
     assert fleet.stats("timeoff")["requests"]["total"] == 0

@@ -4,6 +4,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import typing as t
+
+from ansible.plugins.callback import CallbackBase
+
 DOCUMENTATION = r"""
 name: winact_record
 type: aggregate
@@ -13,12 +19,6 @@ description:
 requirements:
   - enable in configuration
 """
-
-import json
-import os
-import typing as t
-
-from ansible.plugins.callback import CallbackBase
 
 
 class CallbackModule(CallbackBase):
