@@ -9,13 +9,20 @@ work=$(mktemp -d)
 emulator_pid=""
 cleanup() {
   if [ -n "$emulator_pid" ] && kill -0 "$emulator_pid" 2>/dev/null; then
-    kill -TERM "$emulator_pid" && wait "$emulator_pid" || true
+    if kill -TERM "$emulator_pid"; then
+      wait "$emulator_pid" || true
+    fi
   fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-export PATH="$PWD/$VENV/bin:$PATH"
+# VENV may be absolute (make passes $(CURDIR)/.venv) or relative to the checkout.
+case "$VENV" in
+  /*) ;;
+  *) VENV="$PWD/$VENV" ;;
+esac
+export PATH="$VENV/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="$PWD/build/collections"
 export ANSIBLE_HOME="$work/ansible-home" ANSIBLE_LOCAL_TEMP="$work/ansible-tmp"
 export ANSIBLE_RETRY_FILES_ENABLED=false ANSIBLE_FORKS=20

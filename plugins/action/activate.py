@@ -369,57 +369,46 @@ class Activation:
 
     # -- run -------------------------------------------------------------------------------------
     def run(self) -> dict[str, t.Any]:
+        if self.request.checks:
+            for check in CHECKS:
+                if check not in self.request.checks:
+                    self.preflight.append(skipped(check, "skipped by skip_preflight"))
         if "service" in self.request.checks:
+            # First, before any SPP class: with sppsvc disabled even reading the license state fails.
             self.preflight.append(check_service(read_service(self.wmi, SPP_SERVICE)))
             if self.fatal():
                 self.fail_preflight()
-        elif self.request.checks:
-            self.preflight.append(skipped("service", "skipped by skip_preflight"))
-        for check in CHECKS[1:]:
-            if check not in self.request.checks and self.request.checks:
-                self.preflight.append(skipped(check, "skipped by skip_preflight"))
 
         product = self.read_product()
         if product is None:
             self.no_product()
-        assert product is not None
         service = lic.read_service(self.wmi, SERVICE_PROPERTIES)
-        licensed = product.get("LicenseStatus") == lic.LICENSED
         previous = self.status_fields(product, prefix="previous_")
-        if licensed and not self.request.force:
-            return {
-                "changed": False,
-                "activated": False,
-                "attempts": 0,
-                "preflight": self.findings(),
-                **previous,
-                **self.status_fields(product),
-                "product": lic.describe_product(product, None),
-            }
+        if product.get("LicenseStatus") == lic.LICENSED and not self.request.force:
+            return self.outcome(product, previous, changed=False)
         self.run_preflight(product, service)
         if self.fatal():
             self.fail_preflight(product)
         if self.ctx.check_mode:
-            return {
-                "changed": True,
-                "would_activate": True,
-                "activated": False,
-                "attempts": 0,
-                "preflight": self.findings(),
-                **previous,
-                **self.status_fields(product),
-                "product": lic.describe_product(product, None),
-            }
+            return self.outcome(product, previous, changed=True)
         product = self.activate(product, str(service.get("Version") or ""))
-        return {
-            "changed": True,
-            "activated": True,
+        return self.outcome(product, previous, changed=True, activated=True)
+
+    def outcome(
+        self, product: t.Mapping[str, t.Any], previous: dict[str, t.Any], *, changed: bool, activated: bool = False
+    ) -> dict[str, t.Any]:
+        result: dict[str, t.Any] = {
+            "changed": changed,
+            "activated": activated,
             "attempts": self.attempts,
             "preflight": self.findings(),
             **previous,
             **self.status_fields(product),
-            "product": lic.describe_product(product, None),
+            "product": lic.describe_product(dict(product), None),
         }
+        if self.ctx.check_mode:
+            result["would_activate"] = changed
+        return result
 
     @staticmethod
     def status_fields(product: t.Mapping[str, t.Any], prefix: str = "") -> dict[str, t.Any]:

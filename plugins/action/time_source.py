@@ -185,7 +185,7 @@ def configure(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t
     changed_values = dict(changes)
     result: dict[str, t.Any] = {
         "changed": bool(changes) or restart,
-        "changes": [name for name, _ in changes],
+        "changes": [name for name, _value in changes],
         "ntp_server": changed_values.get(NTP_SERVER, current_server),
         "previous_ntp_server": current_server,
         "type": changed_values.get(TYPE, current_type),

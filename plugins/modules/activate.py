@@ -72,7 +72,8 @@ options:
         member; whether the C(_vlmcs._tcp) record exists shows when C(Activate) fails with C(0x8007232B).
       - V(self_target) - the registered KMS host is not this machine itself (its computer name, DNS name, FQDN,
         C(localhost) or a loopback or own IP address).
-      - The V(clock), V(kms_discovery) and V(self_target) checks apply to KMS clients (a GVLK installed) only.
+      - The V(clock), V(kms_discovery) and V(self_target) checks apply to KMS clients (a GVLK installed) only,
+        and only when the task is going to call C(Activate) (not for a product that is already licensed).
     type: bool
     default: true
   skip_preflight:
@@ -90,6 +91,7 @@ attributes:
     support: none
     description: Activation has no before/after configuration to show; RV(license_status_name) tells the outcome.
   platform:
+    support: full
     platforms: windows
     description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
 notes:
@@ -107,7 +109,7 @@ seealso:
     description: Microsoft's list of activation errors the error table is built from.
     link: https://learn.microsoft.com/troubleshoot/windows-server/licensing-and-activation/troubleshoot-activation-error-codes
 author:
-  - winact.kms contributors
+  - winact.kms contributors (@winact)
 """
 
 EXAMPLES = r"""

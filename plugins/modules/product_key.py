@@ -34,8 +34,8 @@ options:
       - An edition without a published GVLK (Home, evaluation editions, an unknown build) fails, naming the
         detected SKU, build and license family; pass the key explicitly in that case.
       - Ignored with O(state=absent).
+      - The value is a secret; it is never logged, and results show only its last five characters.
     type: str
-    no_log: true
   state:
     description:
       - V(present) installs the key; V(absent) uninstalls the installed product key.
@@ -73,6 +73,7 @@ attributes:
     support: full
     description: Shows the installed and the planned key, each as its last five characters only.
   platform:
+    support: full
     platforms: windows
     description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
 notes:
@@ -90,7 +91,7 @@ seealso:
     description: Microsoft's table of GVLKs the catalog is built from.
     link: https://learn.microsoft.com/windows-server/get-started/kms-client-activation-keys
 author:
-  - winact.kms contributors
+  - winact.kms contributors (@winact)
 """
 
 EXAMPLES = r"""
@@ -172,7 +173,9 @@ product:
       type: str
       sample: OOBGrace
 kms_host_key:
-  description: Whether a KMS host key (CSVLK) is installed on the host after the change.
+  description: >-
+    Whether a KMS host key (CSVLK) is installed on the host after the change. Null in check mode when a key that
+    is not a GVLK would be installed: what kind of key it is shows only once SPP has taken it.
   returned: always
   type: bool
 registry_cleared:

@@ -58,6 +58,7 @@ attributes:
     support: full
     description: Shows C(NtpServer) and C(Type) before and after.
   platform:
+    support: full
     platforms: windows
     description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
 notes:
@@ -72,7 +73,7 @@ seealso:
     description: The W32Time registry values and w32tm options.
     link: https://learn.microsoft.com/windows-server/networking/windows-time-service/windows-time-service-tools-and-settings
 author:
-  - winact.kms contributors
+  - winact.kms contributors (@winact)
 """
 
 EXAMPLES = r"""

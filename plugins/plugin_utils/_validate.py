@@ -116,6 +116,19 @@ def dns_domain(option: str, value: t.Any) -> str:
     return name
 
 
+def _ipv6_text(address: ipaddress.IPv6Address) -> str:
+    """The compressed form, with an IPv4-mapped address always dotted (``::ffff:192.0.2.1``).
+
+    ``ipaddress`` prints IPv4-mapped addresses dotted only from Python 3.13 (``::ffff:c000:201`` before), so the
+    form is spelled out here: a stored or compared value must not depend on the controller's Python version.
+    """
+    mapped = address.ipv4_mapped
+    if mapped is None:
+        return address.compressed
+    scope = f"%{address.scope_id}" if address.scope_id else ""
+    return f"::ffff:{mapped}{scope}"
+
+
 def _ipv6(option: str, text: str, original: str) -> str:
     if "%" in text:
         raise ValidationError(
@@ -128,7 +141,7 @@ def _ipv6(option: str, text: str, original: str) -> str:
         raise ValidationError(
             option, f"{original!r} is not a valid IPv6 address ({exc}); expected {SERVER_ALLOWED}"
         ) from None
-    return f"[{address.compressed}]"
+    return f"[{_ipv6_text(address)}]"
 
 
 def kms_server(option: str, value: t.Any) -> str:
@@ -193,7 +206,7 @@ def server_key(name: str) -> str:
     inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
     if ":" in inner:
         try:
-            return f"[{ipaddress.IPv6Address(inner).compressed}]"
+            return f"[{_ipv6_text(ipaddress.IPv6Address(inner))}]"
         except ValueError:
             return text.lower()
     return text.rstrip(".").lower()

@@ -191,6 +191,7 @@ def test_non_admin_account(fleet: FleetRun, tmp_path: pathlib.Path) -> None:
 
 
 def test_events_of_failed_attempts_are_decoded(fleet: FleetRun) -> None:
+    assert activate(fleet, "w11skew", act_skip_preflight=["clock"]).failed  # logs 12288 here, 12290 on kms01
     run = fleet.playbook("license_info_events.yml", limit="w11skew,kms01", extra_vars={"event_count": 3})
     assert run.rc == 0, run.output
     client = run.task("Read license info with events", "w11skew").result["events"]

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 import sys
 import typing as t
@@ -93,6 +94,13 @@ def test_second_run_is_unchanged_with_zero_writes(fleet: FleetRun, hosts: dict[s
     run = fleet.playbook("product_key.yml", limit=",".join(names))
     assert run.rc == 0, run.output
     assert all(run.task(TASK, name).changed is False for name in names)
+    # `key: gvlk` is the same as leaving the key out (and the word is not treated as a secret).
+    named = fleet.playbook("product_key.yml", limit=",".join(names), extra_vars={"pk_key": "gvlk"})
+    assert named.rc == 0, named.output
+    for name in names:
+        result = named.task(TASK, name).result
+        assert result["changed"] is False and result["key_source"] == "catalog", name
+        assert "********" not in json.dumps(result), name
     assert fleet.all_writes() == before
 
 

@@ -291,8 +291,11 @@ def test_offline_confirmation(fleet: Fleet) -> None:
     mak = by_marker(ws, "VOLUME_MAK")
     iid = mak["OfflineInstallationId"]
     assert len(iid) == 63 and iid.isdigit()
-    bad = lambda: call_product(ws, mak["ID"], "DepositOfflineConfirmationId", InstallationId=iid, ConfirmationId="123")  # noqa: E731
-    assert hresult_of(bad) == 0xC004F02C
+
+    def deposit_bad_confirmation() -> dict[str, t.Any]:
+        return call_product(ws, mak["ID"], "DepositOfflineConfirmationId", InstallationId=iid, ConfirmationId="123")
+
+    assert hresult_of(deposit_bad_confirmation) == 0xC004F02C
     cid = "-".join(["123456"] * 8)
     call_product(ws, mak["ID"], "DepositOfflineConfirmationId", InstallationId=iid, ConfirmationId=cid)
     assert by_marker(ws, "VOLUME_MAK")["LicenseStatus"] == 1

@@ -44,8 +44,11 @@ class HostSpec:
     accounts: list[Account]
     faults: FaultSpec
     machine: Machine
+    # Inventory groups: the fleet file's `groups`, plus kms_hosts or kms_clients by role.
+    groups: tuple[str, ...] = ()
 
 
+_GROUP_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOP_KEYS = frozenset({"defaults", "keys", "hosts"})
 _HOST_KEYS = frozenset(
     {
@@ -62,6 +65,7 @@ _HOST_KEYS = frozenset(
         "license",
         "kms_host",
         "kms_client",
+        "groups",
         "sppsvc",
         "accounts",
         "https",
@@ -365,7 +369,16 @@ def _build_host(
         accounts=_accounts(where, data.get("accounts")),
         faults=_faults(where, data.get("faults")),
         machine=Machine(config, network, keyring),
+        groups=_groups(where, data.get("groups"), "kms_hosts" if kms_host is not None else "kms_clients"),
     )
+
+
+def _groups(where: _Where, raw: object, role_group: str) -> tuple[str, ...]:
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list) or not all(isinstance(g, str) and _GROUP_RE.match(g) for g in raw):
+        raise where.error("groups", "must be a list of inventory group names (letters, digits, underscores)")
+    return tuple(dict.fromkeys([role_group, *raw]))
 
 
 def _kms_host(

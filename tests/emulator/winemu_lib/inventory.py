@@ -25,6 +25,7 @@ def build(fleet: server.FleetServer, control_url: str) -> dict[str, t.Any]:
     endpoints = list(fleet.hosts.values())
     scheme = "https" if endpoints and all(endpoint.https for endpoint in endpoints) else "http"
     hosts: dict[str, dict[str, t.Any]] = {}
+    children: dict[str, dict[str, dict[str, None]]] = {}
     for endpoint in endpoints:
         account = account_for(endpoint)
         host_vars: dict[str, t.Any] = {
@@ -38,6 +39,8 @@ def build(fleet: server.FleetServer, control_url: str) -> dict[str, t.Any]:
         if host_scheme != scheme:
             host_vars["ansible_winrm_scheme"] = host_scheme
         hosts[endpoint.name] = host_vars
+        for group in getattr(endpoint.spec, "groups", ()):
+            children.setdefault(group, {"hosts": {}})["hosts"][endpoint.name] = None
     return {
         "all": {
             "vars": {
@@ -50,6 +53,7 @@ def build(fleet: server.FleetServer, control_url: str) -> dict[str, t.Any]:
                 "winemu_control": control_url,
             },
             "hosts": hosts,
+            "children": children,
         }
     }
 

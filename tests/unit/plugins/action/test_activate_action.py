@@ -135,7 +135,7 @@ def test_service_check() -> None:
 
 def test_activates_and_waits_for_licensed() -> None:
     host = client()
-    result, _ = run(host)
+    result, _sleeps = run(host)
     assert result["changed"] is True and result["activated"] is True
     assert result["attempts"] == 1
     assert (result["previous_license_status_name"], result["license_status_name"]) == ("OOBGrace", "Licensed")
@@ -145,16 +145,16 @@ def test_activates_and_waits_for_licensed() -> None:
 
 def test_already_licensed_is_unchanged_unless_forced() -> None:
     host = client(status=1)
-    result, _ = run(host)
+    result, _sleeps = run(host)
     assert result["changed"] is False and result["attempts"] == 0
     assert host.invoked("Activate") == []
-    forced, _ = run(host, force=True)
+    forced, _sleeps = run(host, force=True)
     assert forced["changed"] is True and len(host.invoked("Activate")) == 1
 
 
 def test_check_mode_reports_without_activating() -> None:
     host = client()
-    result, _ = run(host, check=True)
+    result, _sleeps = run(host, check=True)
     assert result["changed"] is True and result["would_activate"] is True
     assert host.writes() == []
 
@@ -176,7 +176,7 @@ def test_skew_fails_before_activate_and_in_check_mode() -> None:
         with pytest.raises(ModuleFailure, match=r"\[clock\].*0xC004F06C"):
             run(host, check=check)
     assert host.invoked("Activate") == []
-    result, _ = run(host, skip_preflight=["clock"])
+    result, _sleeps = run(host, skip_preflight=["clock"])
     assert statuses(result)["clock"] == "skipped"
 
 
@@ -191,7 +191,7 @@ def test_kms_checks_do_not_apply_to_a_mak() -> None:
     host = client()
     host.products[SERVER_2022_DC_ID]["Description"] = "Windows(R) Operating System, VOLUME_MAK channel"
     host.os["LocalDateTime"] = NOW + datetime.timedelta(hours=6)
-    result, _ = run(host)
+    result, _sleeps = run(host)
     assert statuses(result) == {
         "service": "passed",
         "clock": "skipped",
@@ -257,7 +257,7 @@ def test_non_transient_error_is_not_retried() -> None:
 def test_timeout_rereads_the_status_instead_of_failing() -> None:
     host = client()
     host.activate_outcomes = ["timeout"]
-    result, _ = run(host)
+    result, _sleeps = run(host)
     assert result["activated"] is True and result["attempts"] == 1
     assert len(host.invoked("Activate")) == 1
 

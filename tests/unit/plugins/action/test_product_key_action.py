@@ -107,7 +107,7 @@ def test_installs_the_catalog_gvlk_of_the_detected_edition() -> None:
 
 def test_second_run_changes_nothing() -> None:
     host = server_2022(partial="6VM33")
-    result, _ = run(host)
+    result, _ctx = run(host)
     assert result["changed"] is False
     assert host.writes() == []
     assert result["previous_partial_product_key"] == result["partial_product_key"] == "6VM33"
@@ -115,7 +115,7 @@ def test_second_run_changes_nothing() -> None:
 
 def test_check_mode_plans_without_writing() -> None:
     host = server_2022(partial="2VC3F", description="Windows(R) Operating System, VOLUME_MAK channel")
-    result, _ = run(host, check=True, diff=True)
+    result, _ctx = run(host, check=True, diff=True)
     assert result["changed"] is True
     assert host.writes() == []
     assert result["diff"] == {
@@ -126,7 +126,7 @@ def test_check_mode_plans_without_writing() -> None:
 
 def test_explicit_mak_replaces_the_gvlk() -> None:
     host = server_2022(partial="6VM33")
-    result, _ = run(host, key=MAK)
+    result, _ctx = run(host, key=MAK)
     assert installed_keys(host) == [MAK]
     assert result["previous_partial_product_key"] == "6VM33"
     assert result["partial_product_key"] == "2VC3F"
@@ -168,7 +168,7 @@ def test_replacing_a_kms_host_key_by_the_gvlk_deletes_the_version_value() -> Non
     host.reg_set(pk.SL_KEY_PATH, pk.KMS_VERSION_VALUE, 1, "10.0.20348.1")
     host.products[CSVLK_ID]["PartialProductKey"] = "27HF3"
     host.products[SERVER_2022_DC_ID]["PartialProductKey"] = None
-    result, _ = run(host)
+    result, _ctx = run(host)
     assert host.reg(pk.SL_KEY_PATH, pk.KMS_VERSION_VALUE) is None
     assert result["kms_host_key"] is False
     assert result["restart_required"] is True  # the KMS host went away
@@ -176,9 +176,9 @@ def test_replacing_a_kms_host_key_by_the_gvlk_deletes_the_version_value() -> Non
 
 def test_restart_always_after_any_change_and_never_without_one() -> None:
     host = server_2022()
-    result, _ = run(host, restart_service="always")
+    result, _ctx = run(host, restart_service="always")
     assert result["restarted"] is True
-    result, _ = run(host, restart_service="always")
+    result, _ctx = run(host, restart_service="always")
     assert result["changed"] is False and result["restarted"] is False
 
 
@@ -239,11 +239,11 @@ def test_access_denied_is_explained() -> None:
 
 def test_absent_uninstalls_then_is_idempotent() -> None:
     host = server_2022(partial="6VM33")
-    result, _ = run(host, state="absent")
+    result, _ctx = run(host, state="absent")
     assert result["changed"] is True
     assert [c.selectors for c in host.invoked("UninstallProductKey")] == [{"ID": SERVER_2022_DC_ID}]
     assert result["partial_product_key"] is None and result["previous_partial_product_key"] == "6VM33"
-    again, _ = run(host, state="absent")
+    again, _ctx = run(host, state="absent")
     assert again["changed"] is False
 
 
@@ -251,10 +251,12 @@ def test_clear_registry_only_while_the_key_is_there() -> None:
     host = server_2022(partial="6VM33")
     data = [0] * 52 + list(range(1, 16)) + [0] * 97
     host.reg_set(DIGITAL_PRODUCT_ID_KEY, "DigitalProductId", 3, data)
-    result, _ = run(host, clear_registry=True)
+    result, _ctx = run(host, diff=True, clear_registry=True)
     assert result["changed"] is True and result["registry_cleared"] is True
+    assert result["diff"]["before"] == {"product_key": "XXXXX-XXXXX-XXXXX-XXXXX-6VM33", "key_in_registry": True}
+    assert result["diff"]["after"] == {"product_key": "XXXXX-XXXXX-XXXXX-XXXXX-6VM33", "key_in_registry": False}
     assert len(host.invoked("ClearProductKeyFromRegistry")) == 1
-    again, _ = run(host, clear_registry=True)
+    again, _ctx = run(host, clear_registry=True)
     assert again["changed"] is False and again["registry_cleared"] is False
     assert len(host.invoked("ClearProductKeyFromRegistry")) == 1
 
@@ -286,12 +288,25 @@ def test_clear_registry_after_an_install() -> None:
         return out
 
     host._spp_service = install_writes_the_registry  # type: ignore[method-assign]
-    result, _ = run(host, key=MAK, clear_registry=True)
+    result, _ctx = run(host, key=MAK, clear_registry=True)
     assert result["registry_cleared"] is True
     assert [c.method for c in host.calls if c.cls == "SoftwareLicensingService" and c.kind == "invoke"] == [
         "InstallProductKey",
         "RefreshLicenseStatus",
         "ClearProductKeyFromRegistry",
     ]
-    checked, _ = run(server_2022(), check=True, key=MAK, clear_registry=True)
+    checked, _ctx = run(server_2022(), check=True, key=MAK, clear_registry=True)
     assert checked["registry_cleared"] is True
+
+
+def test_secrets_cover_every_form_of_the_key() -> None:
+    action = pk.ActionModule.__new__(pk.ActionModule)
+    typed = " " + MAK.lower().replace("-", "\u2013") + " "
+    assert set(action.secrets({"key": typed})) >= {typed, typed.strip(), MAK}
+    assert action.secrets({}) == []
+
+
+def test_the_key_option_is_no_log() -> None:
+    from ansible_collections.winact.kms.plugins.plugin_utils._action import argument_spec_for
+
+    assert argument_spec_for("product_key")["key"]["no_log"] is True

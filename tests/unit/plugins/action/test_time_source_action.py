@@ -90,14 +90,14 @@ def test_apply_restart_then_idempotent() -> None:
     assert (result["previous_ntp_server"], result["ntp_server"]) == ("time.windows.com,0x8", value)
     assert ctx.applied == ["NtpServer", "Type", "restart W32Time"]
     before = len(host.writes())
-    again, _ = run(host, servers=["NTP1.example.com,0x8", "ntp2.example.com,0x9"], type="ntp")
+    again, _ctx = run(host, servers=["NTP1.example.com,0x8", "ntp2.example.com,0x9"], type="ntp")
     assert again["changed"] is False and again["restarted"] is False
     assert len(host.writes()) == before
 
 
 def test_check_and_diff_mode_write_nothing() -> None:
     host = host_with(ntp_server=None, type_=None)
-    result, _ = run(host, check=True, diff=True, servers=["ntp1.example.com"])
+    result, _ctx = run(host, check=True, diff=True, servers=["ntp1.example.com"])
     assert result["changed"] is True and result["restarted"] is False
     assert host.writes() == []
     assert result["diff"] == {
@@ -108,7 +108,7 @@ def test_check_and_diff_mode_write_nothing() -> None:
 
 def test_missing_key_is_created() -> None:
     host = FakeHost()
-    result, _ = run(host, servers=["ntp1.example.com"], restart_service="never")
+    result, _ctx = run(host, servers=["ntp1.example.com"], restart_service="never")
     assert result["changed"] is True and result["restarted"] is False
     assert host.reg(ts.PARAMETERS_KEY, ts.NTP_SERVER) == (1, "ntp1.example.com,0x8")
     assert "Win32_Service.StopService" not in host.writes()
@@ -116,7 +116,7 @@ def test_missing_key_is_created() -> None:
 
 def test_always_restarts_even_without_changes() -> None:
     host = host_with("ntp1.example.com,0x8", "NTP")
-    result, _ = run(host, servers=["ntp1.example.com"], restart_service="always")
+    result, _ctx = run(host, servers=["ntp1.example.com"], restart_service="always")
     assert result["changed"] is True and result["changes"] == [] and result["restarted"] is True
 
 
@@ -126,14 +126,14 @@ def test_disabled_w32time_fails_before_writing() -> None:
     with pytest.raises(ModuleFailure, match="W32Time is disabled"):
         run(host, servers=["ntp1.example.com"])
     assert host.writes() == []
-    result, _ = run(host, servers=["ntp1.example.com"], restart_service="never")
+    result, _ctx = run(host, servers=["ntp1.example.com"], restart_service="never")
     assert result["changed"] is True
 
 
 def test_stopped_w32time_is_started() -> None:
     host = host_with()
     host.services["W32Time"]["State"] = "Stopped"
-    result, _ = run(host, servers=["ntp1.example.com"])
+    result, _ctx = run(host, servers=["ntp1.example.com"])
     assert result["restarted"] is True
     assert result["service"]["state"] == "Running"
 

@@ -25,6 +25,8 @@ from ansible_collections.winact.kms.plugins.plugin_utils import _validate as v
         ("FD00:EC2:0::250", "[fd00:ec2::250]"),
         ("[fd00:ec2::250]", "[fd00:ec2::250]"),
         ("::ffff:192.0.2.1", "[::ffff:192.0.2.1]"),
+        ("::FFFF:C000:201", "[::ffff:192.0.2.1]"),
+        ("[0:0:0:0:0:ffff:c000:201]", "[::ffff:192.0.2.1]"),
         ("azkms.core.windows.net", "azkms.core.windows.net"),
     ],
 )
@@ -83,7 +85,14 @@ def test_server_rejects_non_strings(bad: t.Any) -> None:
         v.kms_server("server", bad)
 
 
-@pytest.mark.parametrize(("left", "right"), [("KMS01.corp", "kms01.corp."), ("[FD00:0::1]", "[fd00::1]")])
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ("KMS01.corp", "kms01.corp."),
+        ("[FD00:0::1]", "[fd00::1]"),
+        ("[::ffff:c000:201]", "::ffff:192.0.2.1"),
+    ],
+)
 def test_same_server_ignores_case_and_ipv6_spelling(left: str, right: str) -> None:
     assert v.same_server(left, right)
 
