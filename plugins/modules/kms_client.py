@@ -39,15 +39,17 @@ options:
   state:
     description:
       - V(present) applies the options given.
-      - V(absent) clears the KMS host name, port and lookup domain (C(slmgr /ckms), C(/ckms-domain)), so the
-        client finds a KMS host through DNS auto-discovery again. O(server) and O(port) cannot be combined with it.
+      - V(absent) clears the KMS host name and port (C(slmgr /ckms)), so the client finds a KMS host through
+        DNS auto-discovery again. O(server) and O(port) cannot be combined with it.
+      - With V(absent), DNS auto-discovery searches O(lookup_domain) when it is given and not empty; otherwise
+        the lookup domain is cleared too (C(slmgr /ckms-domain)) and the client searches its own domain.
     type: str
     choices: [present, absent]
     default: present
   lookup_domain:
     description:
       - DNS domain searched for C(_vlmcs._tcp) SRV records instead of the client's own domain (C(slmgr /skms-domain)).
-      - An empty value clears it (C(slmgr /ckms-domain)); O(state=absent) clears it too.
+      - An empty value clears it (C(slmgr /ckms-domain)); O(state=absent) clears it too unless it is given.
       - A KMS host name set with O(server) takes precedence over the lookup domain.
     type: str
   host_caching:

@@ -596,15 +596,19 @@ def _client_request(params: t.Mapping[str, t.Any]) -> Request:
     desired: dict[str, t.Any] = {}
     if state == "absent":
         conflicting = [o for o in ("server", "port") if _given(params, o)]
-        if params.get("lookup_domain"):
-            conflicting.append("lookup_domain")
         if conflicting:
             raise v.ValidationError(
                 conflicting[0],
-                "cannot be used with state=absent, which clears the KMS host name, port and lookup domain "
+                "cannot be used with state=absent, which clears the KMS host name and port "
                 "so the client goes back to DNS auto-discovery",
             )
-        desired.update(server=None, port=DEFAULT_KMS_PORT, lookup_domain=None)
+        # DNS auto-discovery searches the lookup domain when one is given, the client's own domain otherwise.
+        lookup = params.get("lookup_domain")
+        desired.update(
+            server=None,
+            port=DEFAULT_KMS_PORT,
+            lookup_domain=SETTINGS["lookup_domain"].codec.normalise("lookup_domain", lookup) if lookup else None,
+        )
     else:
         if _given(params, "server"):
             desired["server"] = SETTINGS["server"].codec.normalise("server", params["server"])

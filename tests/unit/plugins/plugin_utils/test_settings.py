@@ -171,7 +171,12 @@ def test_client_absent_clears_name_port_and_lookup_domain() -> None:
     assert request.desired == {"server": None, "port": 1688, "lookup_domain": None, "host_caching": False}
 
 
-@pytest.mark.parametrize("option", ["server", "port", "lookup_domain"])
+def test_client_absent_with_lookup_domain_discovers_in_that_domain() -> None:
+    request = s.build_request(s.Scope.CLIENT, {"state": "absent", "lookup_domain": "east.example.com"})
+    assert request.desired == {"server": None, "port": 1688, "lookup_domain": "east.example.com"}
+
+
+@pytest.mark.parametrize("option", ["server", "port"])
 def test_client_absent_refuses_values_it_would_clear(option: str) -> None:
     params = {"state": "absent", option: SAMPLES.get(option, "corp.example.com")}
     with pytest.raises(ValidationError, match=rf"^{option}: cannot be used with state=absent"):
