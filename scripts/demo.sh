@@ -40,8 +40,49 @@ done
 grep -qx ready "$work/ready" || { echo "emulator did not start"; cat "$work/winemu.log"; exit 1; }
 echo "   $(python -c 'import sys, yaml; print(len(yaml.safe_load(open(sys.argv[1]))["all"]["hosts"]))' "$work/inventory.yml") hosts listening on 127.0.0.1"
 
-for step in ${DEMO_PLAYBOOKS:-report}; do
+playbook() {
+  ansible-playbook -i "$work/inventory.yml" "playbooks/$1.yml" "${@:2}"
+}
+phase() {
   echo
-  echo "== ansible-playbook winact.kms.$step"
-  ansible-playbook -i "$work/inventory.yml" "playbooks/$step.yml"
-done
+  echo "================================================================================"
+  echo "== $*"
+  echo "================================================================================"
+}
+winemu() {
+  python tests/emulator/winemu "$1" --inventory "$work/inventory.yml" "${@:2}"
+}
+
+phase "1. Before: licensing report (winact.kms.report)"
+playbook report
+
+phase "2. Configure the KMS host and its clients, install GVLKs, activate (winact.kms.site)"
+echo "   srv2016's clock runs 5 hours ahead: its activation is expected to fail, explained."
+if playbook site | tee "$work/site1.log"; then
+  echo "!! srv2016 was expected to fail its clock preflight check"; exit 1
+fi
+grep -q "0xC004F06C" "$work/site1.log" || { echo "!! the clock skew was not explained"; exit 1; }
+
+phase "3. Fix srv2016's time source (winact.kms.time_source), then converge"
+ansible srv2016 -i "$work/inventory.yml" -m winact.kms.time_source -a '{"servers": ["time.corp.example.com"]}'
+playbook site --limit srv2016
+
+phase "4. Second run of winact.kms.site: nothing left to change"
+playbook site | tee "$work/site2.log"
+if grep -E "changed=[1-9]" "$work/site2.log"; then
+  echo "!! the second run changed something"; exit 1
+fi
+echo "   second run: changed=0 on every host"
+
+phase "5. Someone points w11pro at another KMS host by hand (slmgr /skms rogue-kms.example.net)"
+winemu invoke w11pro SoftwareLicensingService SetKeyManagementServiceMachine --param MachineName=rogue-kms.example.net
+
+phase "6. Drift check: winact.kms.drift (check mode + diff, zero writes)"
+before=$(winemu stats | python -c 'import json, sys; print(sum(h["writes"] for h in json.load(sys.stdin).values()))')
+playbook drift | tee "$work/drift.log"
+after=$(winemu stats | python -c 'import json, sys; print(sum(h["writes"] for h in json.load(sys.stdin).values()))')
+grep -q "rogue-kms.example.net" "$work/drift.log" || { echo "!! the drift was not reported"; exit 1; }
+echo "   writes during the drift check: $((after - before))"
+
+phase "7. After: licensing report"
+playbook report

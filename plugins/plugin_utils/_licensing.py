@@ -517,10 +517,15 @@ def fault_hresult(exc: WSManError) -> int | None:
 
 
 def explain_text(code: int) -> str:
-    """'0xC004F050 SL_E_INVALID_PRODUCT_KEY: <message> Likely cause: ... Fix: ...'."""
+    """'0xC004F050 SL_E_INVALID_PRODUCT_KEY: <message>. Likely cause: ... Fix: ...'."""
     info = explain(code)
     symbol = f" {info.symbol}" if info.symbol else ""
-    return f"{info.hresult_hex}{symbol}: {info.message} Likely cause: {info.cause} Fix: {info.fix}"
+    return f"{info.hresult_hex}{symbol}: {_sentence(info.message)} Likely cause: {_sentence(info.cause)} Fix: {info.fix}"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def explained_failure(exc: WSManError, doing: str, **detail: t.Any) -> ModuleFailure:

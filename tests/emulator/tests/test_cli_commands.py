@@ -49,11 +49,11 @@ def test_inventory_shape(fleet: RunningFleet, inventory_path: Path) -> None:
 
 
 def test_state(capsys: pytest.CaptureFixture[str], inventory_path: Path) -> None:
-    code, state, _ = run(capsys, "state", "--inventory", str(inventory_path), "ws001")
+    code, state, _stderr = run(capsys, "state", "--inventory", str(inventory_path), "ws001")
     assert code == 0
     assert state["name"] == "ws001"
     assert state["installed"] == "2024-05-01T08:30:15Z"  # datetimes come out as ISO 8601
-    code, by_fqdn, _ = run(capsys, "state", "--inventory", str(inventory_path), "WS002.corp.example.com")
+    code, by_fqdn, _stderr = run(capsys, "state", "--inventory", str(inventory_path), "WS002.corp.example.com")
     assert code == 0 and by_fqdn["name"] == "ws002"
 
 
@@ -69,15 +69,15 @@ def test_unknown_host_exits_2(capsys: pytest.CaptureFixture[str], inventory_path
 def test_stats_and_reset(fleet: RunningFleet, capsys: pytest.CaptureFixture[str], inventory_path: Path) -> None:
     fleet.invoke(fleet.SERVICE_URI, "StopService", selectors={"Name": "svc002"})
     fleet.invoke(fleet.REG_URI, "EnumKey", host="ws002")
-    code, all_stats, _ = run(capsys, "stats", "--inventory", str(inventory_path))
+    code, all_stats, _stderr = run(capsys, "stats", "--inventory", str(inventory_path))
     assert code == 0
     assert set(all_stats) == {"ws001", "ws002"}
     assert all_stats["ws001"]["requests"]["by_method"] == {"Win32_Service.StopService": 1}
     assert all_stats["ws001"]["writes"] == 1
-    code, one, _ = run(capsys, "stats", "--inventory", str(inventory_path), "ws002")
+    code, one, _stderr = run(capsys, "stats", "--inventory", str(inventory_path), "ws002")
     assert one["requests"] == {"total": 1, "by_action": {"Invoke": 1}, "by_method": {"StdRegProv.EnumKey": 1}}
 
-    code, reset, _ = run(capsys, "reset-stats", "--inventory", str(inventory_path), "ws001")
+    code, reset, _stderr = run(capsys, "reset-stats", "--inventory", str(inventory_path), "ws001")
     assert code == 0 and reset == {"reset": ["ws001"]}
     assert fleet.endpoint("ws001").stats_dict()["writes"] == 0
     assert fleet.endpoint("ws002").stats_dict()["requests"]["total"] == 1
@@ -92,7 +92,7 @@ def test_invoke_static_method_with_typed_params(
     args = ["invoke", "--inventory", str(inventory_path), "ws001", "StdRegProv", "SetMultiStringValue"]
     args += ["--namespace", "root/default", "--param", f"hDefKey={fleet.HKLM}", "--param", f"sSubKeyName={key}"]
     args += ["--param", "sValueName=Drift", "--param", "sValue=a=1", "--param", "sValue=b"]
-    code, result, _ = run(capsys, *args)
+    code, result, _stderr = run(capsys, *args)
     assert code == 0 and result == {"ReturnValue": 0}
     assert fleet.machine().registry[(fleet.HKLM, key.lower())]["drift"] == ("Drift", ["a=1", "b"])
     # drift injection writes count for the machine but are not WinRM requests
@@ -105,7 +105,7 @@ def test_invoke_instance_method_and_output_types(
 ) -> None:
     args = ["invoke", "--inventory", str(inventory_path), "ws001", "win32_service", "describe"]
     args += ["--selector", "name=sppsvc", "--param", "Verbose=true", "--param", "Tags=x"]
-    code, result, _ = run(capsys, *args)
+    code, result, _stderr = run(capsys, *args)
     assert code == 0
     assert result["Tags"] == ["x", "seen"]
     assert result["Seen"] == "2024-05-01T08:30:15Z"
@@ -133,9 +133,9 @@ def test_invoke_cim_error_exits_1(capsys: pytest.CaptureFixture[str], inventory_
         }
     }
     assert "ProviderError" in err
-    code, result, _ = run(capsys, "invoke", "--inventory", str(inventory_path), "ws001", "Win32_Service", "Nope")
+    code, result, _stderr = run(capsys, "invoke", "--inventory", str(inventory_path), "ws001", "Win32_Service", "Nope")
     assert code == 1 and result["error"]["type"] == "MethodNotFound"
-    code, result, _ = run(capsys, "invoke", "--inventory", str(inventory_path), "ws001", "Win32_Nothing", "Go")
+    code, result, _stderr = run(capsys, "invoke", "--inventory", str(inventory_path), "ws001", "Win32_Nothing", "Go")
     assert code == 1 and result["error"]["type"] == "ClassNotFound"
     bad = [
         "invoke",
@@ -147,14 +147,16 @@ def test_invoke_cim_error_exits_1(capsys: pytest.CaptureFixture[str], inventory_
         "--namespace",
         "root/default",
     ]
-    code, result, _ = run(capsys, *bad, "--param", "hDefKey=HKLM")
+    code, result, _stderr = run(capsys, *bad, "--param", "hDefKey=HKLM")
     assert code == 1 and result["error"]["type"] == "InvalidParameter"
 
 
 def test_invoke_needs_the_keys_of_a_class_with_many_instances(
     capsys: pytest.CaptureFixture[str], inventory_path: Path
 ) -> None:
-    code, result, _ = run(capsys, "invoke", "--inventory", str(inventory_path), "ws001", "Win32_Service", "StopService")
+    code, result, _stderr = run(
+        capsys, "invoke", "--inventory", str(inventory_path), "ws001", "Win32_Service", "StopService"
+    )
     assert code == 1 and result["error"]["type"] == "InvalidSelectors"
 
 
@@ -162,7 +164,7 @@ def test_configure_faults_and_machine(
     fleet: RunningFleet, capsys: pytest.CaptureFixture[str], inventory_path: Path
 ) -> None:
     args = ["configure", "--inventory", str(inventory_path), "ws001", "latency_ms=5", "fault_at_request=2"]
-    code, result, _ = run(capsys, *args, "fail_enumeration=true")
+    code, result, _stderr = run(capsys, *args, "fail_enumeration=true")
     assert code == 0
     assert result == {
         "host": "ws001",
@@ -170,7 +172,9 @@ def test_configure_faults_and_machine(
         "machine": ["fail_enumeration"],
     }
     assert fleet.machine().fail_enumeration is True
-    code, result, _ = run(capsys, "configure", "--inventory", str(inventory_path), "ws001", "fault_at_request=null")
+    code, result, _stderr = run(
+        capsys, "configure", "--inventory", str(inventory_path), "ws001", "fault_at_request=null"
+    )
     assert result["faults"]["fault_at_request"] is None
 
 
@@ -186,7 +190,7 @@ def test_configure_rejects_bad_settings(
 def test_bad_value_changes_nothing_at_all(
     fleet: RunningFleet, capsys: pytest.CaptureFixture[str], inventory_path: Path
 ) -> None:
-    code, _, _ = run(
+    code, _output, _stderr = run(
         capsys, "configure", "--inventory", str(inventory_path), "ws001", "fail_enumeration=1", "latency_ms=x"
     )
     assert code == 2
@@ -216,18 +220,18 @@ def test_setting_values(text: str, value: t.Any) -> None:
 def test_missing_inventory_or_emulator_exits_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, inventory_path: Path, fleet: RunningFleet
 ) -> None:
-    code, _, err = run(capsys, "stats", "--inventory", str(tmp_path / "missing.yml"))
+    code, _output, err = run(capsys, "stats", "--inventory", str(tmp_path / "missing.yml"))
     assert code == 2 and "cannot read inventory" in err
     stale = tmp_path / "stale.yml"
     data = yaml.safe_load(inventory_path.read_text())
     data["all"]["vars"]["winemu_control"] = "http://127.0.0.1:9"
     stale.write_text(yaml.safe_dump(data))
-    code, _, err = run(capsys, "stats", "--inventory", str(stale))
+    code, _output, err = run(capsys, "stats", "--inventory", str(stale))
     assert code == 2 and "cannot be reached" in err
     remote = tmp_path / "remote.yml"
     data["all"]["vars"]["winemu_control"] = "http://192.0.2.1:80"
     remote.write_text(yaml.safe_dump(data))
-    code, _, err = run(capsys, "stats", "--inventory", str(remote))
+    code, _output, err = run(capsys, "stats", "--inventory", str(remote))
     assert code == 2 and "loopback" in err
 
 

@@ -58,7 +58,7 @@ def start(command: list[str], inventory: Path, env: dict[str, str]) -> Served:
     line = process.stdout.readline()  # "ready" arrives once everything listens
     if line != "ready\n":
         process.kill()
-        _, err = process.communicate(timeout=30)
+        _output, err = process.communicate(timeout=30)
         raise AssertionError(f"no ready line: {line!r}\n{err}")
     return Served(process, inventory)
 

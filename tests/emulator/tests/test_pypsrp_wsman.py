@@ -100,7 +100,7 @@ def enumerate_all(wsman: WSMan, query: str, uri: str, max_elements: int = 32000)
 def test_enumerate_and_pull(fleet: RunningFleet) -> None:
     with client(fleet.url(), fleet.ADMIN) as wsman:
         items, trips = enumerate_all(wsman, "SELECT * FROM Win32_Service", fleet.CIMV2_ALL, max_elements=10)
-        fragments, _ = enumerate_all(wsman, "SELECT Name FROM Win32_Service WHERE Started = TRUE", fleet.CIMV2_ALL)
+        fragments, _trips = enumerate_all(wsman, "SELECT Name FROM Win32_Service WHERE Started = TRUE", fleet.CIMV2_ALL)
     p = "{" + fleet.SERVICE_URI + "}"
     assert len(items) == 30 and trips == 4  # 1 + 10 + 10 + 9
     assert items[0].findtext(p + "Name") == "sppsvc"

@@ -72,7 +72,9 @@ def test_a_single_match_fits_the_optimized_response(fleet: RunningFleet) -> None
 
 
 def test_selected_properties_come_as_xml_fragments(fleet: RunningFleet) -> None:
-    items, _ = fleet.query("SELECT State, Name, InstallDate, Description FROM Win32_Service WHERE ProcessId > 1027")
+    items, _trips = fleet.query(
+        "SELECT State, Name, InstallDate, Description FROM Win32_Service WHERE ProcessId > 1027"
+    )
     assert [item.tag for item in items] == [f"{{{soap.NS_W}}}XmlFragment"] * 2
     first = items[0]
     assert [child.tag for child in first] == ["Description", "InstallDate", "Name", "State"]
@@ -81,7 +83,7 @@ def test_selected_properties_come_as_xml_fragments(fleet: RunningFleet) -> None:
 
 
 def test_select_star_items_are_class_elements(fleet: RunningFleet) -> None:
-    items, _ = fleet.query("SELECT * FROM win32_service WHERE State = 'RUNNING' AND StartMode <> 'Disabled'")
+    items, _trips = fleet.query("SELECT * FROM win32_service WHERE State = 'RUNNING' AND StartMode <> 'Disabled'")
     p = "{" + fleet.SERVICE_URI + "}"
     assert {item.tag for item in items} == {p + "Win32_Service"}
     assert names(fleet, items) == [f"svc{i:03d}" for i in range(1, 30) if i % 2 == 0 and i % 3]
@@ -98,7 +100,7 @@ def test_non_optimized_enumeration_returns_only_a_context(fleet: RunningFleet) -
 
 
 def test_enumerating_a_class_uri_without_filter(fleet: RunningFleet) -> None:
-    items, _ = fleet.query(ALL_SERVICES, uri=fleet.SERVICE_URI)
+    items, _trips = fleet.query(ALL_SERVICES, uri=fleet.SERVICE_URI)
     assert len(items) == 30
     reply = fleet.enumerate(None, uri=fleet.SERVICE_URI)
     assert reply.status == 200
@@ -220,7 +222,7 @@ def test_page_that_cannot_fit_keeps_the_context(fleet: RunningFleet) -> None:
 
 def test_enumeration_contexts_are_swept_after_expiry(fleet: RunningFleet) -> None:
     endpoint = fleet.endpoint()
-    for _ in range(3):
+    for _attempt in range(3):
         fleet.enumerate(ALL_SERVICES)
     assert len(endpoint.enumerations) == 3
     for enumeration in endpoint.enumerations.values():

@@ -53,7 +53,7 @@ def test_shell_create_response_carries_the_shell(fleet: RunningFleet) -> None:
 
 
 def test_many_shells_open_and_close(fleet: RunningFleet) -> None:
-    shells = [open_shell(fleet) for _ in range(40)]
+    shells = [open_shell(fleet) for _shell in range(40)]
     assert len(set(shells)) == 40
     for shell_id in shells:
         reply = fleet.wsman(soap.ACTION_DELETE, soap.SHELL_CMD_URI, selectors={"ShellId": shell_id.lower()})

@@ -84,7 +84,7 @@ def test_non_xml_body_is_a_soap_fault(fleet: RunningFleet) -> None:
 def test_keep_alive_serves_many_requests_on_one_connection(fleet: RunningFleet) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port(fleet), timeout=30)
     try:
-        for _ in range(5):
+        for _request in range(5):
             reply = fleet.post(fleet.url(), shell_create(fleet), connection=connection)
             assert reply.status == 200
             assert reply.headers.get("Connection") is None

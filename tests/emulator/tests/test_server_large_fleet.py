@@ -18,7 +18,7 @@ def test_five_hundred_hosts_start_and_serve(start_fleet: t.Callable[..., Running
     ports = {endpoint.port for endpoint in running.server.hosts.values()}
     assert len(running.server.hosts) == HOSTS and len(ports) == HOSTS
     for name in ("ws001", "ws137", "ws250", "ws499", "ws500"):
-        items, _ = running.query("SELECT Name FROM Win32_Service", host=name)
+        items, _trips = running.query("SELECT Name FROM Win32_Service", host=name)
         assert len(items) == 3
     stats = running.server.stats()
     assert sum(host["requests"]["total"] for host in stats.values()) == 10  # Enumerate + Pull on 5 hosts

@@ -27,7 +27,7 @@ def protocol(url: str, credentials: tuple[str, str], **kwargs: t.Any) -> Protoco
 
 
 def test_open_and_close_shell_like_ansible(fleet: RunningFleet) -> None:
-    for _ in range(3):  # Ansible opens and closes one shell per task
+    for _task in range(3):  # Ansible opens and closes one shell per task
         client = protocol(fleet.url(), fleet.ADMIN)
         shell_id = client.open_shell(codepage=65001)
         assert len(shell_id) == 36 and shell_id.upper() in fleet.endpoint().shells
@@ -64,7 +64,7 @@ def test_wmi_invoke_through_transport_send_message(fleet: RunningFleet) -> None:
 
 def test_fault_reaches_transport_callers_as_response_text(fleet: RunningFleet) -> None:
     client = protocol(fleet.url(), fleet.ADMIN)
-    data, _ = fleet.envelope(
+    data, _message_id = fleet.envelope(
         f"{fleet.SERVICE_URI}/StartService", fleet.SERVICE_URI, fleet.method_input(fleet.SERVICE_URI, "StartService")
     )
     with pytest.raises(WinRMTransportError) as caught:

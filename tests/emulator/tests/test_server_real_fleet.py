@@ -40,7 +40,7 @@ def wsman_client(running: RunningFleet, host: str) -> WSMan:
 
 
 def service_version(running: RunningFleet, host: str) -> str:
-    items, _ = running.query("SELECT Version FROM SoftwareLicensingService", host=host)
+    items, _trips = running.query("SELECT Version FROM SoftwareLicensingService", host=host)
     assert len(items) == 1
     version = items[0].findtext("Version")
     assert version
@@ -108,7 +108,7 @@ def test_every_class_renders_and_parses(small: RunningFleet) -> None:
         "Win32_Service",
     ):
         class_def = machine.class_def("root/cimv2", class_name)
-        items, _ = small.query(f"SELECT * FROM {class_name}", host="kms01")
+        items, _trips = small.query(f"SELECT * FROM {class_name}", host="kms01")
         assert items, class_name
         uri = f"{soap.WMI_URI_PREFIX}root/cimv2/{class_def.name}"
         assert {item.tag for item in items} == {f"{{{uri}}}{class_def.name}"}

@@ -360,7 +360,7 @@ def test_pywinrm_decodes_the_provider_fault(fleet: RunningFleet) -> None:
         message_encryption="never",
         server_cert_validation="ignore",
     )
-    data, _ = fleet.envelope(
+    data, _message_id = fleet.envelope(
         f"{fleet.SERVICE_URI}/Break",
         fleet.SERVICE_URI,
         fleet.method_input(fleet.SERVICE_URI, "Break"),

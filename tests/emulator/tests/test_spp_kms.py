@@ -184,7 +184,7 @@ def test_no_srv_record() -> None:
 def test_unreachable_kms(setup: str, server: str, reason: int) -> None:
     fleet = load(kms_host("kms01"), client("ws01"), client("ws02"))
     host, ws = fleet.hosts["kms01"].machine, fleet.hosts["ws01"].machine
-    name, _, port = server.partition(":")
+    name, _colon, port = server.partition(":")
     call(ws, "SetKeyManagementServiceMachine", MachineName=name)
     if port:
         call(ws, "SetKeyManagementServicePort", PortNumber=int(port))

@@ -44,7 +44,7 @@ class HostSpec:
     accounts: list[Account]
     faults: FaultSpec
     machine: Machine
-    # Inventory groups: the fleet file's `groups`, plus kms_hosts or kms_clients by role.
+    # Inventory groups: the fleet file's `groups`, else kms_hosts or kms_clients by role.
     groups: tuple[str, ...] = ()
 
 
@@ -378,7 +378,8 @@ def _groups(where: _Where, raw: object, role_group: str) -> tuple[str, ...]:
         raw = []
     if not isinstance(raw, list) or not all(isinstance(g, str) and _GROUP_RE.match(g) for g in raw):
         raise where.error("groups", "must be a list of inventory group names (letters, digits, underscores)")
-    return tuple(dict.fromkeys([role_group, *raw]))
+    # Groups given explicitly replace the automatic one (a client can stay out of kms_clients).
+    return tuple(dict.fromkeys(raw or [role_group]))
 
 
 def _kms_host(
@@ -463,7 +464,7 @@ def _license(
         raise where.error("license.status", "a machine without a key is unlicensed")
     if key is not None:
         try:
-            channel, _ = spp.classify_key(edition, keyring, key)
+            channel, _csvlk_group = spp.classify_key(edition, keyring, key)
         except ProviderError as exc:
             raise where.error("license.key", f"cannot be installed on {edition.caption}: {exc.message}") from None
         if channel == spp.OFFICE:

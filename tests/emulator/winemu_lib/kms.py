@@ -185,7 +185,7 @@ def activate(lic: Licensing, product: Product) -> None:
     response_error: int | None = None
     for candidate in hosts:
         now = machine.now()
-        status, _, minutes = product.effective(now)
+        status, _status_reason, minutes = product.effective(now)
         request = KmsRequest(
             client_name=machine.fqdn,
             cmid=lic.cmid,

@@ -340,6 +340,19 @@ class Machine:
         runtime.running = True
         runtime.pid = self._pid_base + self._starts * 4
 
+    def _resync_clock(self) -> None:
+        """W32Time starting with NTP peers configured syncs the clock (the cloud guides' w32tm /resync step).
+
+        Assumption: the emulated network always reaches the configured NTP peers and one sync corrects
+        any offset. NT5DS (domain hierarchy) does not resync here: a skewed domain member models a broken
+        hierarchy, the case the activation troubleshooting guides describe.
+        """
+        params = rf"{W32TIME_KEY}\Parameters"
+        kind = self.registry.read_str(params, "Type")
+        peers = self.registry.read_str(params, "NtpServer")
+        if (kind or "").upper() in ("NTP", "ALLSYNC") and (peers or "").strip():
+            self.clock_skew_minutes = 0
+
     def _start_sppsvc(self) -> None:
         self._start(self._ensure().services["sppsvc"])
         self.licensing.on_sppsvc_start()
@@ -394,6 +407,7 @@ class Machine:
                 self._start_sppsvc()
             else:
                 self._start(runtime)
+                self._resync_clock()
             # Assumption: an explicit start/stop is a change made to the machine, so it counts.
             self.count_write()
             return SVC_OK

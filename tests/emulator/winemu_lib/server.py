@@ -354,7 +354,7 @@ def parse_wmi_uri(resource_uri: str) -> WmiTarget | None:
     if not resource_uri.lower().startswith(soap.WMI_URI_PREFIX):
         return None
     rest = resource_uri[len(soap.WMI_URI_PREFIX) :]
-    namespace, _, class_name = rest.rpartition("/")
+    namespace, _slash, class_name = rest.rpartition("/")
     if not namespace or not class_name:
         return None
     return WmiTarget(namespace.lower().replace("\\", "/"), class_name)
@@ -507,7 +507,7 @@ class HostEndpoint:
         return self._soap_response(status, body)
 
     def _authenticate(self, header: str) -> AccountLike | None:
-        scheme, _, value = header.partition(" ")
+        scheme, _space, value = header.partition(" ")
         if scheme.lower() != "basic":
             return None
         try:
@@ -553,7 +553,7 @@ class HostEndpoint:
 
     def _count_method(self, request: soap.WsmanRequest) -> None:
         with contextlib.suppress(soap.SoapFault):
-            _, class_def, method, method_name = self._resolve_method(request)
+            _target, class_def, method, method_name = self._resolve_method(request)
             self.stats.by_method[f"{class_def.name}.{method.name if method else method_name}"] += 1
 
     def _finish_later(self, request: soap.WsmanRequest, ctx: cim.CallContext, delay: float) -> None:
@@ -670,7 +670,7 @@ class HostEndpoint:
         """Exactly the class keys (names case-insensitive) or w:InvalidSelectors."""
         given = {name.lower(): (name, value) for name, value in request.selectors.items()}
         keys = {key.lower(): key for key in class_def.keys}
-        unexpected = sorted(name for lower, (name, _) in given.items() if lower not in keys)
+        unexpected = sorted(name for lower, (name, _value) in given.items() if lower not in keys)
         if unexpected:
             raise soap.invalid_selectors(
                 self.fqdn, f"Unexpected selectors for {class_def.name}: {', '.join(unexpected)}."
@@ -683,7 +683,7 @@ class HostEndpoint:
                 f"Missing key selectors for {class_def.name}: {what}.",
                 detail_kind="InsufficientSelectors",
             )
-        return {keys[lower]: value for lower, (_, value) in given.items()}
+        return {keys[lower]: value for lower, (_name, value) in given.items()}
 
     @staticmethod
     def _object_path(class_def: cim.ClassDef, selectors: t.Mapping[str, str]) -> str:
@@ -779,7 +779,7 @@ class HostEndpoint:
         filter_element = enum.find(f"{{{soap.NS_W}}}Filter")
         if filter_element is None:
             filter_element = enum.find(f"{{{soap.NS_N}}}Filter")
-        items, _ = self._select(request, target, filter_element, ctx)
+        items, _class_def = self._select(request, target, filter_element, ctx)
         limit = request.max_envelope_size or soap.DEFAULT_MAX_ENVELOPE_SIZE
         action = soap.ENUMERATION + "EnumerateResponse"
         context = soap.new_uuid()

@@ -132,7 +132,7 @@ def synthesize_key(*parts: str) -> str:
     alphabet = "BCDFGHJKMPQRTVWXY2346789"
     number = int.from_bytes(_digest("key", *parts), "big")
     chars = []
-    for _ in range(25):
+    for _position in range(25):
         number, index = divmod(number, len(alphabet))
         chars.append(alphabet[index])
     return "-".join("".join(chars[i : i + 5]) for i in range(0, 25, 5))
