@@ -40,7 +40,7 @@ define run_pytest
 	exit $$rc
 endef
 
-TEST_TARGETS := meta-check ruff mypy unit emulator integration docs-check lint sanity
+TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration docs-check lint sanity
 
 .PHONY: help test venv collection-link unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
 	format mypy meta-check runtime-meta docs-check changelog-lint demo bench clean $(TEST_TARGETS)

@@ -112,3 +112,51 @@ def test_every_class_renders_and_parses(small: RunningFleet) -> None:
         assert items, class_name
         uri = f"{soap.WMI_URI_PREFIX}root/cimv2/{class_def.name}"
         assert {item.tag for item in items} == {f"{{{uri}}}{class_def.name}"}
+
+
+def test_pypsrp_reads_the_registry_and_enumerates_licensing_products(small: RunningFleet) -> None:
+    """A different WS-Man client than pywinrm: StdRegProv static method + paged SoftwareLicensingProduct query."""
+    n, w = soap.NS_N, soap.NS_W
+    product_uri = soap.WMI_URI_PREFIX + "root/cimv2/SoftwareLicensingProduct"
+    all_uri = soap.WMI_URI_PREFIX + "root/cimv2/*"
+    with wsman_client(small, "srv01") as client:
+        body = ET.Element(f"{{{REG_URI}}}GetStringValue_INPUT")
+        for name, value in (
+            ("hDefKey", "2147483650"),
+            ("sSubKeyName", SPP_KEY),
+            ("sValueName", "KeyManagementServiceName"),
+        ):
+            ET.SubElement(body, f"{{{REG_URI}}}{name}").text = value
+        reply = client.invoke(f"{REG_URI}/GetStringValue", REG_URI, body)
+        output = reply.find(f"{{{soap.NS_S}}}Body/{{{REG_URI}}}GetStringValue_OUTPUT")
+        assert output is not None
+        # srv01 is pointed at kms01 in small.yml: the value slmgr /skms writes (spp-facts §3.7).
+        assert output.findtext(f"{{{REG_URI}}}ReturnValue") == "0"
+        assert output.findtext(f"{{{REG_URI}}}sValue") == "kms01.corp.example.com"
+
+        enum = ET.Element(f"{{{n}}}Enumerate")
+        ET.SubElement(enum, f"{{{w}}}OptimizeEnumeration")
+        ET.SubElement(enum, f"{{{w}}}MaxElements").text = "2"
+        ET.SubElement(enum, f"{{{w}}}Filter", Dialect=soap.WQL_DIALECT).text = "SELECT * FROM SoftwareLicensingProduct"
+        first = client.enumerate(all_uri, enum).find(f"{{{n}}}EnumerateResponse")
+        assert first is not None
+        products = list(first.findall(f"{{{w}}}Items/*"))
+        context = first.findtext(f"{{{n}}}EnumerationContext")
+        done = first.find(f"{{{w}}}EndOfSequence") is not None
+        pulls = 0
+        while not done:
+            pull = ET.Element(f"{{{n}}}Pull")
+            ET.SubElement(pull, f"{{{n}}}EnumerationContext").text = context
+            ET.SubElement(pull, f"{{{n}}}MaxElements").text = "2"
+            page = client.pull(all_uri, pull).find(f"{{{n}}}PullResponse")
+            assert page is not None
+            pulls += 1
+            products.extend(page.findall(f"{{{n}}}Items/*"))
+            done = page.find(f"{{{n}}}EndOfSequence") is not None
+            context = page.findtext(f"{{{n}}}EnumerationContext")
+    p = "{" + product_uri + "}"
+    assert pulls >= 1 and len(products) > 2
+    app_ids = {item.findtext(p + "ApplicationID") for item in products}
+    assert "55c92734-d682-4d71-983e-d6ec3f16059f" in app_ids and len(app_ids) > 1  # Windows and Office
+    keyed = [item for item in products if item.findtext(p + "PartialProductKey")]
+    assert keyed, "the Windows product has a key installed"
