@@ -94,3 +94,17 @@ def test_wrong_password_is_unreachable_with_clear_message(mixed: FleetRun, tmp_p
     assert "Traceback" not in run.output
     assert "unreachable=1" in run.stdout.replace(" ", "").lower() or "UNREACHABLE" in run.stdout
     assert "not-the-password" not in run.output
+
+
+@pytest.mark.parametrize(("kind", "words"), [("hostile", "DOCTYPE"), ("malformed", "XML")])
+def test_hostile_or_malformed_response_fails_cleanly(mixed: FleetRun, kind: str, words: str) -> None:
+    # Request 1 opens the WinRS shell (Ansible's winrm connection); request 2 is the first WMI query.
+    mixed.configure("srv2019", **{f"{kind}_at_request": 2})
+    run = mixed.playbook("license_info.yml", limit="srv2019")
+    mixed.configure("srv2019", **{f"{kind}_at_request": "null"})
+    assert run.rc != 0
+    result = run.task("Read license info", "srv2019")
+    assert result.failed, result.result
+    assert words in result.result["msg"], result.result["msg"]
+    assert result.result["error"]["type"] == "WSManProtocolError"
+    assert "Traceback" not in run.output

@@ -168,7 +168,13 @@ def test_configure_faults_and_machine(
     assert code == 0
     assert result == {
         "host": "ws001",
-        "faults": {"latency_ms": 5, "drop_at_request": None, "fault_at_request": 2},
+        "faults": {
+            "latency_ms": 5,
+            "drop_at_request": None,
+            "fault_at_request": 2,
+            "malformed_at_request": None,
+            "hostile_at_request": None,
+        },
         "machine": ["fail_enumeration"],
     }
     assert fleet.machine().fail_enumeration is True
@@ -184,7 +190,13 @@ def test_configure_rejects_bad_settings(
 ) -> None:
     code, out, err = run(capsys, "configure", "--inventory", str(inventory_path), "ws001", setting)
     assert code == 2 and out is None and err.startswith("winemu: ")
-    assert fleet.endpoint().faults.to_dict() == {"latency_ms": 0, "drop_at_request": None, "fault_at_request": None}
+    assert fleet.endpoint().faults.to_dict() == {
+        "latency_ms": 0,
+        "drop_at_request": None,
+        "fault_at_request": None,
+        "malformed_at_request": None,
+        "hostile_at_request": None,
+    }
 
 
 def test_bad_value_changes_nothing_at_all(

@@ -155,7 +155,13 @@ def test_fault_at_request_counts_from_when_it_was_set(fleet: RunningFleet) -> No
 
 def test_faults_from_the_host_spec_apply_at_start(start_fleet: t.Callable[..., RunningFleet]) -> None:
     running = start_fleet(1, faults={"fault_at_request": 1, "latency_ms": 5})
-    assert running.endpoint().faults.to_dict() == {"latency_ms": 5, "drop_at_request": None, "fault_at_request": 1}
+    assert running.endpoint().faults.to_dict() == {
+        "latency_ms": 5,
+        "drop_at_request": None,
+        "fault_at_request": 1,
+        "malformed_at_request": None,
+        "hostile_at_request": None,
+    }
     first = running.invoke(running.REG_URI, "EnumKey")
     assert first.status == 500 and first.subcode == "w:InternalError"
     assert running.invoke(running.REG_URI, "EnumKey").status == 200
@@ -168,7 +174,13 @@ def test_faults_from_the_host_spec_apply_at_start(start_fleet: t.Callable[..., R
 def test_bad_fault_settings_are_refused(fleet: RunningFleet, changes: dict[str, t.Any]) -> None:
     with pytest.raises(ValueError):
         fleet.endpoint().configure_faults(changes)
-    assert fleet.endpoint().faults.to_dict() == {"latency_ms": 0, "drop_at_request": None, "fault_at_request": None}
+    assert fleet.endpoint().faults.to_dict() == {
+        "latency_ms": 0,
+        "drop_at_request": None,
+        "fault_at_request": None,
+        "malformed_at_request": None,
+        "hostile_at_request": None,
+    }
 
 
 def test_latency_below_the_operation_timeout_only_delays(fleet: RunningFleet) -> None:

@@ -148,6 +148,17 @@ class HttpResponse:
 
 DROP = object()  # a handler result: close the connection without answering
 
+# Answers of a broken or hostile host, for clients' robustness tests.
+MALFORMED_RESPONSE = b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header><a:Action'
+HOSTILE_RESPONSE = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        b'<!ENTITY lol%d "%s">' % (level, (b"&lol%d;" % (level - 1) if level > 1 else b"&lol;") * 10)
+        for level in range(1, 10)
+    )
+    + b']>\n<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>&lol9;</s:Body></s:Envelope>'
+)
+
 _REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -281,25 +292,32 @@ async def serve_http_connection(
 # --------------------------------------------------------------------------- per-host state
 
 
+# What each "<kind>_at_request" injection does to request N of a host.
+AT_REQUEST_KINDS = (
+    "drop",  # close the connection without an answer
+    "fault",  # answer with a w:InternalError fault
+    "malformed",  # answer 200 with a truncated envelope
+    "hostile",  # answer 200 with an entity-expansion ("billion laughs") document
+)
+
+
 @dataclasses.dataclass
 class FaultSettings:
     """Fault injection of one host. Request numbers count from when the fault was set or stats were reset."""
 
     latency_ms: int = 0
-    drop_at_request: int | None = None
-    fault_at_request: int | None = None
-    drop_base: int = 0
-    fault_base: int = 0
+    at_request: dict[str, int | None] = dataclasses.field(default_factory=lambda: dict.fromkeys(AT_REQUEST_KINDS))
+    base: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(AT_REQUEST_KINDS, 0))
+
+    def due(self, kind: str, number: int) -> bool:
+        wanted = self.at_request[kind]
+        return wanted is not None and number - self.base[kind] == wanted
 
     def to_dict(self) -> dict[str, t.Any]:
-        return {
-            "latency_ms": self.latency_ms,
-            "drop_at_request": self.drop_at_request,
-            "fault_at_request": self.fault_at_request,
-        }
+        return {"latency_ms": self.latency_ms, **{f"{k}_at_request": v for k, v in self.at_request.items()}}
 
 
-FAULT_KEYS = ("latency_ms", "drop_at_request", "fault_at_request")
+FAULT_KEYS = ("latency_ms", *(f"{kind}_at_request" for kind in AT_REQUEST_KINDS))
 
 
 def parse_fault_value(key: str, value: t.Any) -> int | None:
@@ -372,11 +390,10 @@ class HostEndpoint:
         self._ssl_context = ssl_context
         self.port = spec.port
         self.stats = HostStats(writes_base=self._machine_writes())
-        self.faults = FaultSettings(
-            latency_ms=parse_fault_value("latency_ms", spec.faults.latency_ms) or 0,
-            drop_at_request=parse_fault_value("drop_at_request", spec.faults.drop_at_request),
-            fault_at_request=parse_fault_value("fault_at_request", spec.faults.fault_at_request),
-        )
+        self.faults = FaultSettings(latency_ms=parse_fault_value("latency_ms", spec.faults.latency_ms) or 0)
+        for kind in ("drop", "fault"):
+            key = f"{kind}_at_request"
+            self.faults.at_request[kind] = parse_fault_value(key, getattr(spec.faults, key))
         self.shells: dict[str, Shell] = {}
         self.enumerations: dict[str, Enumeration] = {}
         self._server: asyncio.Server | None = None
@@ -437,8 +454,7 @@ class HostEndpoint:
 
     def reset_stats(self) -> None:
         self.stats = HostStats(writes_base=self._machine_writes())
-        self.faults.drop_base = 0
-        self.faults.fault_base = 0
+        self.faults.base = dict.fromkeys(AT_REQUEST_KINDS, 0)
 
     def configure_faults(self, changes: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         """Validate all changes first, then apply them (nothing changes on a bad value)."""
@@ -446,12 +462,10 @@ class HostEndpoint:
         for key, value in parsed.items():
             if key == "latency_ms":
                 self.faults.latency_ms = value or 0
-            elif key == "drop_at_request":
-                self.faults.drop_at_request = value
-                self.faults.drop_base = self.stats.total
             else:
-                self.faults.fault_at_request = value
-                self.faults.fault_base = self.stats.total
+                kind = key.removesuffix("_at_request")
+                self.faults.at_request[kind] = value
+                self.faults.base[kind] = self.stats.total
         return self.faults.to_dict()
 
     def account(self, username: str, password: str) -> AccountLike | None:
@@ -487,7 +501,7 @@ class HostEndpoint:
         self.stats.total += 1
         number = self.stats.total
         faults = self.faults
-        if faults.drop_at_request is not None and number - faults.drop_base == faults.drop_at_request:
+        if faults.due("drop", number):
             log.info("%s: dropping the connection at request %d", self.name, number)
             self.stats.by_action["Dropped"] += 1
             return DROP
@@ -496,7 +510,12 @@ class HostEndpoint:
         except soap.SoapFault as fault:
             self.stats.by_action["Invalid"] += 1
             return self._soap_response(500, fault.render())
-        if faults.fault_at_request is not None and number - faults.fault_base == faults.fault_at_request:
+        for kind, document in (("malformed", MALFORMED_RESPONSE), ("hostile", HOSTILE_RESPONSE)):
+            if faults.due(kind, number):
+                self.stats.by_action[_action_label(request_xml)] += 1
+                log.info("%s: answering request %d with a %s document", self.name, number, kind)
+                return self._soap_response(200, document)
+        if faults.due("fault", number):
             self.stats.by_action[_action_label(request_xml)] += 1
             log.info("%s: injecting a fault at request %d", self.name, number)
             injected = soap.internal_error(self.fqdn, f"Fault injected by the emulator at request {number}.")
