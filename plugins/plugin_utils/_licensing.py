@@ -520,7 +520,8 @@ def explain_text(code: int) -> str:
     """'0xC004F050 SL_E_INVALID_PRODUCT_KEY: <message>. Likely cause: ... Fix: ...'."""
     info = explain(code)
     symbol = f" {info.symbol}" if info.symbol else ""
-    return f"{info.hresult_hex}{symbol}: {_sentence(info.message)} Likely cause: {_sentence(info.cause)} Fix: {info.fix}"
+    message, cause = _sentence(info.message), _sentence(info.cause)
+    return f"{info.hresult_hex}{symbol}: {message} Likely cause: {cause} Fix: {info.fix}"
 
 
 def _sentence(text: str) -> str:
