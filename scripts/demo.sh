@@ -17,7 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# VENV may be absolute (make passes $(CURDIR)/.venv) or relative to the checkout.
+# VENV may be absolute (VENV=/opt/kms-venv make demo) or relative to the checkout.
 case "$VENV" in
   /*) ;;
   *) VENV="$PWD/$VENV" ;;

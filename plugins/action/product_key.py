@@ -246,11 +246,9 @@ class ProductKey:
         elif uninstall:
             kms_host_after = False
         if changed and not self.ctx.check_mode:
-            if install:
-                assert key is not None
+            if install and key is not None:
                 self.install(key)
-            if uninstall:
-                assert product is not None
+            if uninstall and product is not None:
                 self.uninstall(product)
             if install or uninstall:
                 kms_host_after = self.sync_kms_version()

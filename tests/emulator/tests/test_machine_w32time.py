@@ -29,7 +29,7 @@ def restart_w32time(fleet: Fleet) -> None:
 
 def set_parameter(fleet: Fleet, name: str, value: str) -> None:
     machine = fleet.hosts["ws01"].machine
-    params = {"hDefKey": HKLM, "sSubKeyName": PARAMETERS, "sValueName": name, "sValue": value}
+    params: dict[str, str | int] = {"hDefKey": HKLM, "sSubKeyName": PARAMETERS, "sValueName": name, "sValue": value}
     assert machine.invoke("root/default", "StdRegProv", "SetStringValue", {}, params, ADMIN)["ReturnValue"] == 0
 
 
