@@ -1,0 +1,88 @@
+# Copyright (c) 2026 winact.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's own playbooks and roles end to end: site, its idempotent rerun, drift and image_prep."""
+
+from __future__ import annotations
+
+import pathlib
+import typing as t
+
+import pytest
+
+from .conftest import FleetRun
+
+PLAYBOOKS = pathlib.Path(__file__).resolve().parents[2] / "playbooks"
+CLIENTS = ("srv2022", "srv2019", "w11pro", "w10ent", "w81ent")
+# The host has DNS publishing off: clients are pointed at it by name through the role.
+SITE_VARS = {"kms_host_dns_publishing": False, "kms_client_server": "kms01.corp.example.com"}
+
+
+@pytest.fixture(scope="module")
+def site(fleet_factory: t.Callable[[str], FleetRun]) -> FleetRun:
+    return fleet_factory("site")
+
+
+@pytest.fixture(scope="module")
+def first_run(site: FleetRun) -> t.Any:
+    return site.playbook(PLAYBOOKS / "site.yml", extra_vars=SITE_VARS)
+
+
+def test_site_activates_every_client(site: FleetRun, first_run: t.Any) -> None:
+    assert first_run.rc == 0, first_run.output
+    report = site.playbook("license_info.yml", limit=",".join(CLIENTS))
+    for host, result in report.tasks("Read license info").items():
+        product = result.result["windows_product"]
+        assert product["license_status_name"] == "Licensed", (host, product)
+        assert product["product_key_channel"] == "Volume:GVLK", host
+        assert result.result["kms_client"]["registered_name"] == "kms01.corp.example.com", host
+    assert site.state("kms01")["kms_host"]["effective"]["dns_publishing"] is False
+
+
+def test_second_run_changes_nothing_and_writes_nothing(site: FleetRun, first_run: t.Any) -> None:
+    assert first_run.rc == 0, first_run.output
+    before = site.all_writes()
+    again = site.playbook(PLAYBOOKS / "site.yml", extra_vars=SITE_VARS)
+    assert again.rc == 0, again.output
+    changed = [(r.host, r.task) for r in again.results if r.changed]
+    assert changed == []
+    assert site.all_writes() == before
+
+
+def test_drift_playbook_reports_only_the_drift_and_writes_nothing(site: FleetRun, first_run: t.Any) -> None:
+    assert first_run.rc == 0, first_run.output
+    site.invoke(
+        "w11pro",
+        "SoftwareLicensingService",
+        "SetKeyManagementServiceMachine",
+        params={"MachineName": "rogue.example.net"},
+    )
+    before = site.all_writes()
+    drift = site.playbook(PLAYBOOKS / "drift.yml", extra_vars=SITE_VARS)
+    assert drift.rc == 0, drift.output
+    assert site.all_writes() == before
+    changed = [(r.host, r.task) for r in drift.results if r.changed]
+    assert changed == [("w11pro", "winact.kms.kms_client : Point the client at its KMS host")]
+    diff = next(r for r in drift.results if r.changed).result["diff"]
+    assert "rogue.example.net" in str(diff) and "kms01.corp.example.com" in str(diff)
+    # The site playbook puts it right again, and the drift check is then clean.
+    fixed = site.playbook(PLAYBOOKS / "site.yml", extra_vars=SITE_VARS, limit="w11pro")
+    assert [(r.host, r.task) for r in fixed.results if r.changed] == [
+        ("w11pro", "winact.kms.kms_client : Point the client at its KMS host")
+    ]
+    clean = site.playbook(PLAYBOOKS / "drift.yml", extra_vars=SITE_VARS)
+    assert clean.rc == 0 and not any(r.changed for r in clean.results)
+
+
+def test_image_prep_installs_the_gvlk_and_skips_rearm_without_activating(site: FleetRun) -> None:
+    run = site.playbook(PLAYBOOKS / "image_prep.yml", extra_vars={"winact_image_hosts": "images"})
+    assert run.rc == 0, run.output
+    state = site.state("image01")
+    report = site.playbook("license_info.yml", limit="image01").task("Read license info", "image01").result
+    assert report["windows_product"]["product_key_channel"] == "Volume:GVLK"
+    assert report["windows_product"]["license_status_name"] != "Licensed"
+    spp = state["registry"]["SoftwareProtectionPlatform"]
+    assert spp["values"]["SkipRearm"]["data"] == 1, spp
+    before = site.writes("image01")
+    again = site.playbook(PLAYBOOKS / "image_prep.yml", extra_vars={"winact_image_hosts": "images"})
+    assert again.rc == 0 and not any(r.changed for r in again.results)
+    assert site.writes("image01") == before
