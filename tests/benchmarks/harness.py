@@ -61,6 +61,7 @@ class Timing:
 
     median: float
     mean: float
+    slowest: float
     rounds: int
 
 
@@ -70,7 +71,9 @@ def timing(benchmark: Benchmark) -> Timing | None:
     if metadata is None:
         return None
     stats = metadata.stats
-    return Timing(median=float(stats.median), mean=float(stats.mean), rounds=int(stats.rounds))
+    return Timing(
+        median=float(stats.median), mean=float(stats.mean), slowest=float(stats.max), rounds=int(stats.rounds)
+    )
 
 
 # Derived numbers (ms per page, hosts/s, ...) of this session, printed after pytest-benchmark's table.

@@ -86,3 +86,29 @@ def test_image_prep_installs_the_gvlk_and_skips_rearm_without_activating(site: F
     again = site.playbook(PLAYBOOKS / "image_prep.yml", extra_vars={"winact_image_hosts": "images"})
     assert again.rc == 0 and not any(r.changed for r in again.results)
     assert site.writes("image01") == before
+
+
+def test_kms_client_role_keeps_an_activated_mak(site: FleetRun, first_run: t.Any) -> None:
+    assert first_run.rc == 0, first_run.output
+    skipped = first_run.task("winact.kms.kms_client : Install the GVLK of the detected edition", "w10mak")
+    assert skipped.status == "skipped"
+    product = site.playbook("license_info.yml", limit="w10mak").task("Read license info", "w10mak").result
+    assert product["windows_product"]["product_key_channel"] == "Volume:MAK"
+    assert product["windows_product"]["license_status_name"] == "Licensed"
+    assert "QGT6C-D2FR3-CYJCD-VVDKD-2VC3F" not in first_run.output
+
+
+def test_kms_host_role_check_mode_on_a_future_host(site: FleetRun) -> None:
+    before = site.writes("kms02")
+    run = site.playbook(
+        PLAYBOOKS / "site.yml",
+        check=True,
+        diff=True,
+        limit="kms02",
+        extra_vars={"winact_site_kms_hosts": "new_kms_hosts", "kms_host_key": "36JRF-28D3C-4JX72-VQW3W-RPKH8"},
+    )
+    assert run.rc == 0, run.output
+    assert run.task("winact.kms.kms_host : Install the KMS host key", "kms02").changed
+    assert run.task("winact.kms.kms_host : Configure the KMS host", "kms02").status == "skipped"
+    assert site.writes("kms02") == before
+    assert "36JRF-28D3C-4JX72-VQW3W-RPKH8" not in run.output
