@@ -14,9 +14,6 @@ from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 class ActionModule(WinactAction):
     module_name = "license_info"
 
-    def _run_module(self, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
-        return lic.denied_as_failure(super()._run_module(params, ctx), lic.connection_user(self._connection))
-
     def execute(self, wmi: WmiClient, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
         os_info = lic.read_os(wmi)
         service = lic.read_service(wmi)

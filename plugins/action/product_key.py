@@ -148,12 +148,8 @@ class ActionModule(WinactAction):
             found.append(catalog.validate_key_format(raw))
         return found
 
-    def _run_module(self, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
-        try:
-            self._request = build_request(params)
-        except ValidationError as exc:
-            return {"failed": True, "changed": False, "msg": str(exc), "option": exc.option}
-        return lic.denied_as_failure(super()._run_module(params, ctx), lic.connection_user(self._connection))
+    def validate(self, params: dict[str, t.Any]) -> None:
+        self._request = build_request(params)
 
     def execute(self, wmi: WmiClient, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
         request = self._request or build_request(params)

@@ -8,7 +8,6 @@ import dataclasses
 import re
 import typing as t
 
-from ansible_collections.winact.kms.plugins.plugin_utils import _licensing as lic
 from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure, TaskContext, WinactAction
 from ansible_collections.winact.kms.plugins.plugin_utils._registry import Registry, RegType
 from ansible_collections.winact.kms.plugins.plugin_utils._service import (
@@ -127,12 +126,8 @@ class ActionModule(WinactAction):
     module_name = "time_source"
     _request: Request | None = None
 
-    def _run_module(self, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
-        try:
-            self._request = build_request(params)
-        except ValidationError as exc:
-            return {"failed": True, "changed": False, "msg": str(exc), "option": exc.option}
-        return lic.denied_as_failure(super()._run_module(params, ctx), lic.connection_user(self._connection))
+    def validate(self, params: dict[str, t.Any]) -> None:
+        self._request = build_request(params)
 
     def execute(self, wmi: WmiClient, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
         return configure(wmi, self._request or build_request(params), ctx)

@@ -21,8 +21,12 @@ import yaml
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.winact.kms.plugins.plugin_utils._errors import explain
+from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
+    E_ACCESSDENIED,
+    WSManAccessDenied,
     WSManError,
     WSManUnreachable,
     connection_transport,
@@ -119,7 +123,7 @@ class WinactAction(ActionBase, metaclass=abc.ABCMeta):
     def validate(self, params: dict[str, t.Any]) -> None:
         """Checks beyond the argument spec, run before any connection is opened.
 
-        Raise :class:`ModuleFailure` naming the option and what is allowed.
+        Raise :class:`ValidationError` (or :class:`ModuleFailure`) naming the option and what is allowed.
         """
 
     def secrets(self, params: dict[str, t.Any]) -> list[str]:
@@ -155,6 +159,8 @@ class WinactAction(ActionBase, metaclass=abc.ABCMeta):
     def _run_module(self, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
         try:
             self.validate(params)
+        except ValidationError as exc:
+            return {"failed": True, "changed": False, "msg": str(exc), "option": exc.option}
         except ModuleFailure as exc:
             return {"failed": True, "changed": False, "msg": exc.msg, **exc.detail}
         try:
@@ -162,6 +168,10 @@ class WinactAction(ActionBase, metaclass=abc.ABCMeta):
             result = self.execute(wmi, params, ctx)
         except WSManUnreachable as exc:
             return {"unreachable": True, "changed": False, "msg": exc.message, "error": exc.to_dict()}
+        except WSManAccessDenied as exc:
+            return self._failure(
+                self._denied_message(), ctx, error={**explain(E_ACCESSDENIED).to_dict(), "wsman": exc.to_dict()}
+            )
         except ModuleFailure as exc:
             return self._failure(exc.msg, ctx, **exc.detail)
         except WSManError as exc:
@@ -170,6 +180,18 @@ class WinactAction(ActionBase, metaclass=abc.ABCMeta):
             raise
         result.setdefault("changed", False)
         return result
+
+    def _denied_message(self) -> str:
+        try:
+            user = self._connection.get_option("remote_user")  # type: ignore[no-untyped-call]
+        except (AttributeError, KeyError, ValueError):
+            user = None
+        who = f"the account {user!r}" if user else "the connection account"
+        info = explain(E_ACCESSDENIED)
+        return (
+            f"The host refused {who}: {info.hresult_hex} {info.symbol}. Remote licensing needs an account in the "
+            "target's local Administrators group (with an unfiltered token for local accounts)."
+        )
 
     @staticmethod
     def _failure(msg: str, ctx: TaskContext, **detail: t.Any) -> dict[str, t.Any]:

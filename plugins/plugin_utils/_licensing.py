@@ -536,37 +536,3 @@ def explained_failure(exc: WSManError, doing: str, **detail: t.Any) -> ModuleFai
         return ModuleFailure(f"{doing} failed: {exc.message}", error=exc.to_dict(), **detail)
     error = {**explain(code).to_dict(), "wsman": exc.to_dict()}
     return ModuleFailure(f"{doing} failed with {explain_text(code)}", error=error, **detail)
-
-
-# Assumption: the connection layer reports a WinRM/WinRS refusal of the account (HTTP 500 carrying a
-# w:AccessDenied fault, WSManFault code 5) as an unreachable host, with the fault only in the message text.
-_DENIED_MARKERS = ("w:AccessDenied", "Access is denied", "Access denied", "0x80070005")
-
-
-def denied_as_failure(result: dict[str, t.Any], user: str | None) -> dict[str, t.Any]:
-    """Turn 'unreachable because the account was refused' into a failure that says what to do.
-
-    A wrong password stays unreachable (HTTP 401); a valid account without the rights WS-Management and the
-    licensing WMI classes need is a task failure explained as 0x80070005.
-    """
-    if not result.get("unreachable"):
-        return result
-    text = str(result.get("msg") or "") + str((result.get("error") or {}).get("message") or "")
-    if not any(marker in text for marker in _DENIED_MARKERS):
-        return result
-    who = f"The account {user!r}" if user else "The connection account"
-    msg = (
-        f"{who} was refused by the host: {explain_text(E_ACCESSDENIED)} Remote licensing needs an account in the "
-        "target's local Administrators group (with an unfiltered token for local accounts)."
-    )
-    error = {**explain(E_ACCESSDENIED).to_dict(), "connection": result.get("error") or result.get("msg")}
-    return {"failed": True, "changed": False, "msg": msg, "error": error}
-
-
-def connection_user(connection: t.Any) -> str | None:
-    """The account a task's connection uses, for messages; None when the plugin does not say."""
-    try:
-        user = connection.get_option("remote_user")
-    except (AttributeError, KeyError, ValueError):
-        return None
-    return str(user) if user else None

@@ -12,8 +12,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.winact.kms.plugins.plugin_utils import _settings as settings
-from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure, TaskContext, WinactAction
-from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
+from ansible_collections.winact.kms.plugins.plugin_utils._action import TaskContext, WinactAction
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 
 
@@ -22,10 +21,7 @@ class SettingsAction(WinactAction):
     _request: settings.Request | None = None
 
     def validate(self, params: dict[str, t.Any]) -> None:
-        try:
-            self._request = settings.build_request(self.scope, params)
-        except ValidationError as exc:
-            raise ModuleFailure(str(exc), option=exc.option) from exc
+        self._request = settings.build_request(self.scope, params)
 
     def execute(self, wmi: WmiClient, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
         request = self._request or settings.build_request(self.scope, params)

@@ -725,6 +725,10 @@ def _psrp_transport(connection: Any) -> Transport:
     return _LibraryTransport(send, _as_endpoint(endpoint, "psrp"), _as_seconds(read_timeout, "psrp"), errors)
 
 
+E_ACCESSDENIED = 0x80070005
+_ACCESS_DENIED_MARKERS = ("w:AccessDenied", "Access is denied", "Access denied", "0x80070005")
+
+
 def _connect(connection: Any, kind: str, errors: _LibraryErrors) -> None:
     """Open the connection: a WMI-only action never calls exec_command, which would connect lazily."""
     from ansible.errors import AnsibleError
@@ -734,6 +738,15 @@ def _connect(connection: Any, kind: str, errors: _LibraryErrors) -> None:
     try:
         connect()
     except AnsibleError as exc:
+        # A valid account without the rights WinRM needs is refused with a fault (not HTTP 401, which is
+        # a wrong password); the connection plugin only passes its text on.
+        if any(marker in str(exc) for marker in _ACCESS_DENIED_MARKERS):
+            raise WSManAccessDenied(
+                f"the {kind} connection was refused: {exc}",
+                hresult=E_ACCESSDENIED,
+                code="Sender",
+                subcode="w:AccessDenied",
+            ) from exc
         raise WSManUnreachable(f"cannot open the {kind} connection: {exc}") from exc
     except (errors.http, errors.auth, errors.other, rex.RequestException) as exc:
         raise WSManUnreachable(f"cannot open the {kind} connection: {exc}") from exc
