@@ -7,18 +7,33 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.winact.kms.plugins.plugin_utils import _licensing as lic
-from ansible_collections.winact.kms.plugins.plugin_utils._action import TaskContext, WinactAction
+from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure, TaskContext, WinactAction
+from ansible_collections.winact.kms.plugins.plugin_utils._validate import activation_id
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 
 
 class ActionModule(WinactAction):
     module_name = "license_info"
 
+    def validate(self, params: dict[str, t.Any]) -> None:
+        if params.get("activation_id") is not None:
+            params["activation_id"] = activation_id("activation_id", params["activation_id"])
+
     def execute(self, wmi: WmiClient, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
         os_info = lic.read_os(wmi)
         service = lic.read_service(wmi)
-        products = lic.read_products(wmi, params.get("activation_id"))
-        primary = lic.primary_product(products)
+        keyed = lic.read_products(wmi)
+        primary = lic.primary_product(keyed)
+        products = keyed
+        if params.get("activation_id"):
+            # Any application's product (Windows, Office, ...); windows_product stays the Windows one.
+            asked = lic.read_product(wmi, params["activation_id"])
+            if asked is None:
+                raise ModuleFailure(
+                    f"activation_id: no SoftwareLicensingProduct has the ID {params['activation_id']} on this host",
+                    option="activation_id",
+                )
+            products = [asked]
         now = os_info.get("LocalDateTime")
         kms_host = lic.describe_kms_host(service)
         report: dict[str, t.Any] = {

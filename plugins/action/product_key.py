@@ -21,7 +21,6 @@ from ansible_collections.winact.kms.plugins.plugin_utils._action import (
     ModuleFailure,
     TaskContext,
     WinactAction,
-    argument_spec_for,
 )
 from ansible_collections.winact.kms.plugins.plugin_utils._registry import (
     ACCESS_DENIED,
@@ -53,11 +52,6 @@ DIGITAL_PRODUCT_ID = "DigitalProductId"
 ENCODED_KEY = slice(52, 67)
 
 
-# The key is a secret. ansible-test's validate-modules refuses no_log inside DOCUMENTATION, so the argument
-# spec derived from it gets the flag here: Ansible then masks the value wherever the validator reports it.
-argument_spec_for("product_key")["key"]["no_log"] = True
-
-
 @dataclasses.dataclass(frozen=True)
 class Request:
     state: str
@@ -72,6 +66,8 @@ def build_request(params: t.Mapping[str, t.Any]) -> Request:
     state = params.get("state") or "present"
     raw_key = params.get("key")
     key: str | None = None
+    if state == "absent" and raw_key is not None:
+        raise ValidationError("key", "cannot be used with state=absent, which uninstalls the installed key")
     if state == "present" and raw_key is not None and str(raw_key).strip().lower() != CATALOG_KEY:
         try:
             key = catalog.validate_key_format(raw_key)
@@ -128,6 +124,7 @@ def product_summary(product: t.Mapping[str, t.Any] | None) -> dict[str, t.Any] |
 
 class ActionModule(WinactAction):
     module_name = "product_key"
+    no_log_options = ("key",)
     _request: Request | None = None
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
@@ -259,9 +256,16 @@ class ProductKey:
             if install:
                 self.verify_installed(product, after)
 
-        restart_required = (install or uninstall) and (kms_host_before or bool(kms_host_after))
+        restart_required: bool | None = (install or uninstall) and (kms_host_before or bool(kms_host_after))
+        if not restart_required and install and kms_host_after is None:
+            # Check mode with a key that is not a public GVLK: only SPP can tell whether it is a KMS host key.
+            restart_required = None
+            self.ctx.warnings.append(
+                "Check mode cannot tell whether this key is a KMS host key (CSVLK); if it is, installing it "
+                "needs an sppsvc restart (restart_required is null)"
+            )
         restarted = False
-        if wants_restart(request.restart, changed, restart_required) and not self.ctx.check_mode:
+        if wants_restart(request.restart, changed, bool(restart_required)) and not self.ctx.check_mode:
             restarted = self.restart()
         elif restart_required and changed and not self.ctx.check_mode:
             self.ctx.warnings.append(

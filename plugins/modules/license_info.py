@@ -27,8 +27,10 @@ description:
 options:
   activation_id:
     description:
-      - Report this product (its SoftwareLicensingProduct C(ID), the Activation ID) instead of the Windows
-        products that have a key installed.
+      - Report this product (its SoftwareLicensingProduct C(ID), the Activation ID) in RV(products) instead of
+        the Windows products that have a key installed. It may belong to any application (Windows, Office, ...);
+        RV(windows_product) stays the Windows product.
+      - The task fails when no product has this ID.
     type: str
   events:
     description:
@@ -135,7 +137,7 @@ os:
       type: str
       sample: KMS01
 products:
-  description: Windows products with an installed key (or the product asked for with O(activation_id)).
+  description: Windows products with an installed key, or the one product asked for with O(activation_id).
   returned: always
   type: list
   elements: dict

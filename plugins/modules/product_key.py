@@ -183,7 +183,10 @@ registry_cleared:
   returned: when O(clear_registry=true)
   type: bool
 restart_required:
-  description: Whether sppsvc should restart for the change to take effect (a KMS host key was installed or removed).
+  description:
+    - Whether sppsvc should restart for the change to take effect (a KMS host key was installed or removed).
+    - Null in check mode when a key that is not a public GVLK would be installed, since only SPP can tell whether
+      it is a KMS host key; a warning says so.
   returned: always
   type: bool
 restarted:

@@ -112,6 +112,8 @@ class WinactAction(ActionBase, metaclass=abc.ABCMeta):
 
     #: name of the doc-only stub in plugins/modules that defines the options
     module_name: t.ClassVar[str]
+    #: options whose values are secrets (ansible-test refuses no_log inside DOCUMENTATION, so it is set here)
+    no_log_options: t.ClassVar[tuple[str, ...]] = ()
     mutually_exclusive: t.ClassVar[list[list[str]] | None] = None
     required_if: t.ClassVar[list[t.Any] | None] = None
     required_by: t.ClassVar[dict[str, t.Any] | None] = None
@@ -119,6 +121,16 @@ class WinactAction(ActionBase, metaclass=abc.ABCMeta):
     @abc.abstractmethod
     def execute(self, wmi: WmiClient, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
         """Read, plan and (unless in check mode) apply; return the module result."""
+
+    def argument_spec(self) -> dict[str, dict[str, t.Any]]:
+        """The spec derived from DOCUMENTATION, with :attr:`no_log_options` marked ``no_log``."""
+        spec = argument_spec_for(self.module_name)
+        if not self.no_log_options:
+            return spec
+        spec = {name: dict(option) for name, option in spec.items()}
+        for name in self.no_log_options:
+            spec[name]["no_log"] = True
+        return spec
 
     def validate(self, params: dict[str, t.Any]) -> None:
         """Checks beyond the argument spec, run before any connection is opened.
@@ -133,16 +145,16 @@ class WinactAction(ActionBase, metaclass=abc.ABCMeta):
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         super().run(tmp, task_vars)
         del tmp
+        spec = self.argument_spec()
         try:
             validation, params = self.validate_argument_spec(  # type: ignore[no-untyped-call]
-                argument_spec=argument_spec_for(self.module_name),
+                argument_spec=spec,
                 mutually_exclusive=self.mutually_exclusive,
                 required_if=self.required_if,
                 required_by=self.required_by,
             )
         except AnsibleActionFail as exc:
             # Re-raised as a plain result: the exception would carry the raw task args.
-            spec = argument_spec_for(self.module_name)
             raw = [str(v) for k, v in self._task.args.items() if spec.get(k, {}).get("no_log") and v]
             return t.cast(dict[str, t.Any], scrub({"failed": True, "changed": False, "msg": exc.message}, raw))
         secrets = [*validation._no_log_values, *self.secrets(params)]
@@ -167,6 +179,10 @@ class WinactAction(ActionBase, metaclass=abc.ABCMeta):
             wmi = WmiClient(connection_transport(self._connection))
             result = self.execute(wmi, params, ctx)
         except WSManUnreachable as exc:
+            if ctx.applied:
+                # The host changed before the connection went: a failure that says what was applied, so
+                # the rerun that converges is not mistaken for a no-op.
+                return self._failure(exc.message, ctx, error=exc.to_dict())
             return {"unreachable": True, "changed": False, "msg": exc.message, "error": exc.to_dict()}
         except WSManAccessDenied as exc:
             return self._failure(

@@ -125,13 +125,9 @@ def read_service(wmi: WmiClient, properties: t.Iterable[str] = SERVICE_PROPERTIE
     return rows[0] if rows else {}
 
 
-def read_products(wmi: WmiClient, activation_id: str | None = None) -> list[dict[str, t.Any]]:
-    """Windows products that have a key installed (or the one product asked for by ID)."""
-    where = f"ApplicationID = {_quote(WINDOWS_APP_ID)}"
-    if activation_id:
-        where += f" AND ID = {_quote(activation_id)}"
-    else:
-        where += " AND PartialProductKey IS NOT NULL"
+def read_products(wmi: WmiClient) -> list[dict[str, t.Any]]:
+    """Windows products that have a key installed."""
+    where = f"ApplicationID = {_quote(WINDOWS_APP_ID)} AND PartialProductKey IS NOT NULL"
     return wmi.query(_select(PRODUCT_PROPERTIES, "SoftwareLicensingProduct", where))
 
 

@@ -174,6 +174,7 @@ def test_configure_faults_and_machine(
             "fault_at_request": 2,
             "malformed_at_request": None,
             "hostile_at_request": None,
+            "drop_after_method": None,
         },
         "machine": ["fail_enumeration"],
     }
@@ -196,6 +197,7 @@ def test_configure_rejects_bad_settings(
         "fault_at_request": None,
         "malformed_at_request": None,
         "hostile_at_request": None,
+        "drop_after_method": None,
     }
 
 

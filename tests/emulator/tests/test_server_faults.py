@@ -134,6 +134,24 @@ def test_drop_at_request(fleet: RunningFleet) -> None:
     assert stats["total"] == 3 and stats["by_action"]["Dropped"] == 1
 
 
+def test_drop_after_method_drops_the_next_request_once(fleet: RunningFleet) -> None:
+    fleet.endpoint().configure_faults({"drop_after_method": "Win32_Service.StopService"})
+    assert fleet.invoke(fleet.REG_URI, "EnumKey").status == 200  # another method: no effect
+    assert fleet.invoke(fleet.SERVICE_URI, "StopService", selectors={"Name": "svc002"}).status == 200
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+        fleet.invoke(fleet.REG_URI, "EnumKey")
+    assert fleet.invoke(fleet.SERVICE_URI, "StartService", selectors={"Name": "svc002"}).status == 200
+    assert fleet.invoke(fleet.SERVICE_URI, "StopService", selectors={"Name": "svc002"}).status == 200  # one-shot
+    assert fleet.invoke(fleet.REG_URI, "EnumKey").status == 200
+    assert fleet.endpoint().faults.to_dict()["drop_after_method"] is None
+
+
+@pytest.mark.parametrize("bad", ["EnumKey", "a.b.c", ".EnumKey", 5])
+def test_drop_after_method_needs_class_dot_method(fleet: RunningFleet, bad: object) -> None:
+    with pytest.raises(ValueError, match="Class.Method"):
+        fleet.endpoint().configure_faults({"drop_after_method": bad})
+
+
 def test_dropped_request_is_not_executed(fleet: RunningFleet) -> None:
     fleet.endpoint().configure_faults({"drop_at_request": 1})
     with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
@@ -161,6 +179,7 @@ def test_faults_from_the_host_spec_apply_at_start(start_fleet: t.Callable[..., R
         "fault_at_request": 1,
         "malformed_at_request": None,
         "hostile_at_request": None,
+        "drop_after_method": None,
     }
     first = running.invoke(running.REG_URI, "EnumKey")
     assert first.status == 500 and first.subcode == "w:InternalError"
@@ -180,6 +199,7 @@ def test_bad_fault_settings_are_refused(fleet: RunningFleet, changes: dict[str, 
         "fault_at_request": None,
         "malformed_at_request": None,
         "hostile_at_request": None,
+        "drop_after_method": None,
     }
 
 

@@ -222,7 +222,7 @@ class ControlServer:
         try:
             # Validate the fault values before touching the machine, so a bad value changes nothing.
             for key, value in fault_changes.items():
-                server.parse_fault_value(key, value)
+                server.parse_fault_setting(key, value)
             if machine_changes:
                 endpoint.machine.configure(machine_changes)
             faults = endpoint.configure_faults(fault_changes)

@@ -306,6 +306,9 @@ class FaultSettings:
     """Fault injection of one host. Request numbers count from when the fault was set or stats were reset."""
 
     latency_ms: int = 0
+    # "Class.Method": drop the connection at the first request after that method ran (once).
+    drop_after_method: str | None = None
+    drop_next: bool = False
     at_request: dict[str, int | None] = dataclasses.field(default_factory=lambda: dict.fromkeys(AT_REQUEST_KINDS))
     base: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(AT_REQUEST_KINDS, 0))
 
@@ -314,15 +317,33 @@ class FaultSettings:
         return wanted is not None and number - self.base[kind] == wanted
 
     def to_dict(self) -> dict[str, t.Any]:
-        return {"latency_ms": self.latency_ms, **{f"{k}_at_request": v for k, v in self.at_request.items()}}
+        return {
+            "latency_ms": self.latency_ms,
+            **{f"{k}_at_request": v for k, v in self.at_request.items()},
+            "drop_after_method": self.drop_after_method,
+        }
 
 
-FAULT_KEYS = ("latency_ms", *(f"{kind}_at_request" for kind in AT_REQUEST_KINDS))
+FAULT_KEYS = ("latency_ms", *(f"{kind}_at_request" for kind in AT_REQUEST_KINDS), "drop_after_method")
+
+
+def parse_method_name(value: t.Any) -> str | None:
+    """``Class.Method`` for drop_after_method, or None (null) to switch it off; ValueError if bad."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("null", "none", "")):
+        return None
+    if not isinstance(value, str) or value.count(".") != 1 or not all(value.split(".")):
+        raise ValueError(f"drop_after_method must look like Class.Method, got {value!r}")
+    return value.strip()
+
+
+def parse_fault_setting(key: str, value: t.Any) -> int | str | None:
+    """Check any fault setting; ValueError if the key or the value is bad."""
+    return parse_method_name(value) if key == "drop_after_method" else parse_fault_value(key, value)
 
 
 def parse_fault_value(key: str, value: t.Any) -> int | None:
     """Check one fault setting (an int, a numeric string, or null for the request numbers); ValueError if bad."""
-    if key not in FAULT_KEYS:
+    if key not in FAULT_KEYS or key == "drop_after_method":
         raise ValueError(f"unknown fault setting {key!r} (known: {', '.join(FAULT_KEYS)})")
     if value is None and key != "latency_ms":
         return None
@@ -458,13 +479,16 @@ class HostEndpoint:
 
     def configure_faults(self, changes: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         """Validate all changes first, then apply them (nothing changes on a bad value)."""
-        parsed = {key: parse_fault_value(key, value) for key, value in changes.items()}
+        parsed = {key: parse_fault_setting(key, value) for key, value in changes.items()}
         for key, value in parsed.items():
-            if key == "latency_ms":
-                self.faults.latency_ms = value or 0
+            if key == "drop_after_method":
+                self.faults.drop_after_method = t.cast(str | None, value)
+                self.faults.drop_next = False
+            elif key == "latency_ms":
+                self.faults.latency_ms = int(value or 0)
             else:
                 kind = key.removesuffix("_at_request")
-                self.faults.at_request[kind] = value
+                self.faults.at_request[kind] = t.cast(int | None, value)
                 self.faults.base[kind] = self.stats.total
         return self.faults.to_dict()
 
@@ -501,6 +525,11 @@ class HostEndpoint:
         self.stats.total += 1
         number = self.stats.total
         faults = self.faults
+        if faults.drop_next:
+            faults.drop_next, faults.drop_after_method = False, None
+            log.info("%s: dropping the connection at request %d (after the method asked for)", self.name, number)
+            self.stats.by_action["Dropped"] += 1
+            return DROP
         if faults.due("drop", number):
             log.info("%s: dropping the connection at request %d", self.name, number)
             self.stats.by_action["Dropped"] += 1
@@ -737,8 +766,11 @@ class HostEndpoint:
 
     def _invoke(self, request: soap.WsmanRequest, ctx: cim.CallContext, *, count: bool = True) -> bytes:
         target, class_def, method, method_name = self._resolve_method(request)
+        label = f"{class_def.name}.{method.name if method else method_name}"
         if count:
-            self.stats.by_method[f"{class_def.name}.{method.name if method else method_name}"] += 1
+            self.stats.by_method[label] += 1
+        if self.faults.drop_after_method and self.faults.drop_after_method.lower() == label.lower():
+            self.faults.drop_next = True
         if method is None:
             exc = cim.MethodNotFound(f"{class_def.name} has no method {method_name}")
             raise self._cim_fault(exc, target.namespace, "ExecMethod", class_def.name)

@@ -60,7 +60,12 @@ def installed_keys(host: FakeHost) -> list[str]:
 def test_catalog_is_the_default_and_the_word_gvlk() -> None:
     assert pk.build_request({}).key is None
     assert pk.build_request({"key": "GVLK"}).key is None
-    assert pk.build_request({"state": "absent", "key": "whatever"}).key is None
+
+
+def test_a_key_with_state_absent_is_refused_without_showing_it() -> None:
+    with pytest.raises(ValidationError, match="^key: cannot be used with state=absent") as info:
+        pk.build_request({"state": "absent", "key": MAK})
+    assert MAK not in str(info.value)
 
 
 def test_explicit_key_is_normalised() -> None:
@@ -122,6 +127,20 @@ def test_check_mode_plans_without_writing() -> None:
         "before": {"product_key": "XXXXX-XXXXX-XXXXX-XXXXX-2VC3F"},
         "after": {"product_key": "XXXXX-XXXXX-XXXXX-XXXXX-6VM33"},
     }
+
+
+def test_check_mode_cannot_tell_whether_an_explicit_key_needs_a_restart() -> None:
+    host = server_2022(partial="6VM33")
+    result, ctx = run(host, key=CSVLK, check=True)
+    assert result["changed"] is True and host.writes() == []
+    assert result["restart_required"] is None
+    assert any("cannot tell whether this key is a KMS host key" in w for w in ctx.warnings)
+
+
+def test_check_mode_knows_a_gvlk_needs_no_restart() -> None:
+    host = server_2022(partial="2VC3F", description="Windows(R) Operating System, VOLUME_MAK channel")
+    result, ctx = run(host, check=True)
+    assert result["restart_required"] is False and not ctx.warnings
 
 
 def test_explicit_mak_replaces_the_gvlk() -> None:
@@ -309,4 +328,6 @@ def test_secrets_cover_every_form_of_the_key() -> None:
 def test_the_key_option_is_no_log() -> None:
     from ansible_collections.winact.kms.plugins.plugin_utils._action import argument_spec_for
 
-    assert argument_spec_for("product_key")["key"]["no_log"] is True
+    action = pk.ActionModule.__new__(pk.ActionModule)
+    assert action.argument_spec()["key"]["no_log"] is True
+    assert "no_log" not in argument_spec_for("product_key")["key"], "the shared cached spec stays untouched"
