@@ -189,8 +189,10 @@ def configure(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t
         "service": service.to_dict(),
     }
     if ctx.diff_mode and changes:
+        # Exactly the values that change, like the other modules' diffs.
+        before = {NTP_SERVER: current_server, TYPE: current_type}
         result["diff"] = {
-            "before": {NTP_SERVER: current_server, TYPE: current_type},
-            "after": {NTP_SERVER: result["ntp_server"], TYPE: result["type"]},
+            "before": {name: before[name] for name, _value in changes},
+            "after": dict(changes),
         }
     return result

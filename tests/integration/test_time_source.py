@@ -84,7 +84,7 @@ def test_drift_is_detected_in_check_mode(fleet: FleetRun) -> None:
     run = fleet.playbook("time_source.yml", limit="member", check=True, diff=True, extra_vars=PEERS)
     result = run.task(TASK, "member").result
     assert result["changes"] == ["NtpServer"]
-    assert result["diff"]["before"]["NtpServer"] == "time.windows.com"
+    assert result["diff"] == {"before": {"NtpServer": "time.windows.com"}, "after": {"NtpServer": EXPECTED}}
     assert fleet.writes("member") == before
 
 
