@@ -37,7 +37,8 @@ class ActionModule(WinactAction):
         now = os_info.get("LocalDateTime")
         kms_host = lic.describe_kms_host(service)
         report: dict[str, t.Any] = {
-            "os": lic.describe_os(os_info, primary),
+            # Without an installed key, the edition still shows in the unkeyed products (one more query).
+            "os": lic.describe_os(os_info, primary, None if primary else lic.read_license_family(wmi)),
             "products": [lic.describe_product(p, now) for p in products],
             "windows_product": lic.describe_product(primary, now) if primary else None,
             "kms_client": lic.describe_kms_client(service, primary),

@@ -131,6 +131,18 @@ def read_products(wmi: WmiClient) -> list[dict[str, t.Any]]:
     return wmi.query(_select(PRODUCT_PROPERTIES, "SoftwareLicensingProduct", where))
 
 
+def read_license_family(wmi: WmiClient) -> str | None:
+    """The edition's LicenseFamily from any Windows product, for a machine with no key installed.
+
+    Every Windows product SPP lists belongs to the installed edition, keyed or not.
+    """
+    where = f"ApplicationID = {_quote(WINDOWS_APP_ID)} AND LicenseFamily IS NOT NULL"
+    for row in wmi.query(_select(("LicenseFamily",), "SoftwareLicensingProduct", where)):
+        if row.get("LicenseFamily"):
+            return str(row["LicenseFamily"])
+    return None
+
+
 def read_product(wmi: WmiClient, activation_id: str) -> dict[str, t.Any] | None:
     """The product with this Activation ID, of any application (Windows, Office, ...); None when absent."""
     rows = wmi.query(_select(PRODUCT_PROPERTIES, "SoftwareLicensingProduct", f"ID = {_quote(activation_id)}"))
@@ -250,7 +262,9 @@ def describe_kms_host(service: dict[str, t.Any], is_server_pool: bool | None = N
     }
 
 
-def describe_os(os_info: t.Mapping[str, t.Any], product: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
+def describe_os(
+    os_info: t.Mapping[str, t.Any], product: t.Mapping[str, t.Any] | None, license_family: str | None = None
+) -> dict[str, t.Any]:
     return {
         "caption": os_info.get("Caption"),
         "version": os_info.get("Version"),
@@ -260,7 +274,7 @@ def describe_os(os_info: t.Mapping[str, t.Any], product: t.Mapping[str, t.Any] |
         "architecture": os_info.get("OSArchitecture"),
         "computer_name": os_info.get("CSName"),
         # EditionID equals the Windows product's LicenseFamily; neither is localized.
-        "edition_id": (product or {}).get("LicenseFamily"),
+        "edition_id": (product or {}).get("LicenseFamily") or license_family,
     }
 
 
