@@ -216,3 +216,24 @@ def test_kms_host_below_threshold_warns(fleet: FleetRun) -> None:
     assert result["kms_host"]["activates_client_os"] is False
     warnings = " ".join(result.get("warnings", []))
     assert "below" in warnings and "0xC004F038" in warnings
+
+
+def test_operation_timeout_during_activate_is_not_a_failure(fleet: FleetRun, tmp_path: pathlib.Path) -> None:
+    """Activate outlasts OperationTimeout (w:TimedOut) while Windows finishes it: re-read, never call again."""
+    inventory = yaml.safe_load(fleet.inventory.read_text())
+    # Read timeout 8 s: the modules keep OperationTimeout 5 s below it, at 3 s; Activate takes 5 s here.
+    inventory["all"]["hosts"]["w11slow"].update(ansible_winrm_read_timeout_sec=8, ansible_winrm_operation_timeout_sec=6)
+    short = tmp_path / "inventory.yml"
+    short.write_text(yaml.safe_dump(inventory))
+    fleet.configure("w11slow", slow_method="SoftwareLicensingProduct.Activate", slow_method_ms=5000)
+    try:
+        run = fleet.playbook("activate.yml", limit="w11slow", inventory=short, extra_vars={**QUICK, "act_timeout": 30})
+    finally:
+        fleet.configure("w11slow", slow_method="null", slow_method_ms=0)
+    result = run.task(TASK, "w11slow")
+    assert run.rc == 0, run.output
+    assert result.changed is True and result.result["activated"] is True
+    assert result.result["license_status_name"] == "Licensed"
+    assert fleet.stats("w11slow")["requests"]["by_action"].get("TimedOut") == 1, "Activate must have timed out"
+    assert activate_calls(fleet, "w11slow") == 1, "Activate must not be called again after a timeout"
+    assert windows_status(fleet, "w11slow") == 1

@@ -175,6 +175,8 @@ def test_configure_faults_and_machine(
             "malformed_at_request": None,
             "hostile_at_request": None,
             "drop_after_method": None,
+            "slow_method": None,
+            "slow_method_ms": 0,
         },
         "machine": ["fail_enumeration"],
     }
@@ -198,6 +200,8 @@ def test_configure_rejects_bad_settings(
         "malformed_at_request": None,
         "hostile_at_request": None,
         "drop_after_method": None,
+        "slow_method": None,
+        "slow_method_ms": 0,
     }
 
 

@@ -146,10 +146,23 @@ def test_drop_after_method_drops_the_next_request_once(fleet: RunningFleet) -> N
     assert fleet.endpoint().faults.to_dict()["drop_after_method"] is None
 
 
+@pytest.mark.parametrize("key", ["drop_after_method", "slow_method"])
 @pytest.mark.parametrize("bad", ["EnumKey", "a.b.c", ".EnumKey", 5])
-def test_drop_after_method_needs_class_dot_method(fleet: RunningFleet, bad: object) -> None:
-    with pytest.raises(ValueError, match="Class.Method"):
-        fleet.endpoint().configure_faults({"drop_after_method": bad})
+def test_method_faults_need_class_dot_method(fleet: RunningFleet, key: str, bad: object) -> None:
+    with pytest.raises(ValueError, match=f"{key} must look like Class.Method"):
+        fleet.endpoint().configure_faults({key: bad})
+
+
+def test_slow_method_outlasts_the_operation_timeout_and_still_takes_effect(fleet: RunningFleet) -> None:
+    fleet.endpoint().configure_faults({"slow_method": "Win32_Service.StopService", "slow_method_ms": 1500})
+    assert fleet.invoke(fleet.REG_URI, "EnumKey", timeout="PT1S").status == 200  # other methods: fast
+    reply = fleet.invoke(fleet.SERVICE_URI, "StopService", selectors={"Name": "svc002"}, timeout="PT1S")
+    assert reply.status == 500 and reply.subcode == "w:TimedOut"
+    # Windows goes on running the method after WinRM gave up waiting (wsman.md C).
+    deadline = time.monotonic() + 10
+    while fleet.machine().writes == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fleet.machine().services[2]["State"] == "Stopped"
 
 
 def test_dropped_request_is_not_executed(fleet: RunningFleet) -> None:
@@ -180,6 +193,8 @@ def test_faults_from_the_host_spec_apply_at_start(start_fleet: t.Callable[..., R
         "malformed_at_request": None,
         "hostile_at_request": None,
         "drop_after_method": None,
+        "slow_method": None,
+        "slow_method_ms": 0,
     }
     first = running.invoke(running.REG_URI, "EnumKey")
     assert first.status == 500 and first.subcode == "w:InternalError"
@@ -200,6 +215,8 @@ def test_bad_fault_settings_are_refused(fleet: RunningFleet, changes: dict[str, 
         "malformed_at_request": None,
         "hostile_at_request": None,
         "drop_after_method": None,
+        "slow_method": None,
+        "slow_method_ms": 0,
     }
 
 

@@ -308,6 +308,10 @@ class FaultSettings:
     latency_ms: int = 0
     # "Class.Method": drop the connection at the first request after that method ran (once).
     drop_after_method: str | None = None
+    # "Class.Method" that takes slow_method_ms longer than every other request (e.g. an Activate that
+    # outlasts OperationTimeout while the rest answers at once).
+    slow_method: str | None = None
+    slow_method_ms: int = 0
     drop_next: bool = False
     at_request: dict[str, int | None] = dataclasses.field(default_factory=lambda: dict.fromkeys(AT_REQUEST_KINDS))
     base: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(AT_REQUEST_KINDS, 0))
@@ -321,40 +325,49 @@ class FaultSettings:
             "latency_ms": self.latency_ms,
             **{f"{k}_at_request": v for k, v in self.at_request.items()},
             "drop_after_method": self.drop_after_method,
+            "slow_method": self.slow_method,
+            "slow_method_ms": self.slow_method_ms,
         }
 
 
-FAULT_KEYS = ("latency_ms", *(f"{kind}_at_request" for kind in AT_REQUEST_KINDS), "drop_after_method")
+METHOD_KEYS = ("drop_after_method", "slow_method")
+FAULT_KEYS = (
+    "latency_ms",
+    *(f"{kind}_at_request" for kind in AT_REQUEST_KINDS),
+    *METHOD_KEYS,
+    "slow_method_ms",
+)
 
 
-def parse_method_name(value: t.Any) -> str | None:
-    """``Class.Method`` for drop_after_method, or None (null) to switch it off; ValueError if bad."""
+def parse_method_name(key: str, value: t.Any) -> str | None:
+    """``Class.Method`` for a method fault, or None (null) to switch it off; ValueError if bad."""
     if value is None or (isinstance(value, str) and value.strip().lower() in ("null", "none", "")):
         return None
     if not isinstance(value, str) or value.count(".") != 1 or not all(value.split(".")):
-        raise ValueError(f"drop_after_method must look like Class.Method, got {value!r}")
+        raise ValueError(f"{key} must look like Class.Method, got {value!r}")
     return value.strip()
 
 
 def parse_fault_setting(key: str, value: t.Any) -> int | str | None:
     """Check any fault setting; ValueError if the key or the value is bad."""
-    return parse_method_name(value) if key == "drop_after_method" else parse_fault_value(key, value)
+    return parse_method_name(key, value) if key in METHOD_KEYS else parse_fault_value(key, value)
 
 
 def parse_fault_value(key: str, value: t.Any) -> int | None:
     """Check one fault setting (an int, a numeric string, or null for the request numbers); ValueError if bad."""
-    if key not in FAULT_KEYS or key == "drop_after_method":
+    if key not in FAULT_KEYS or key in METHOD_KEYS:
         raise ValueError(f"unknown fault setting {key!r} (known: {', '.join(FAULT_KEYS)})")
-    if value is None and key != "latency_ms":
+    durations = ("latency_ms", "slow_method_ms")
+    if value is None and key not in durations:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             value = int(value)
-        elif isinstance(value, str) and value.strip().lower() in ("null", "none", "") and key != "latency_ms":
+        elif isinstance(value, str) and value.strip().lower() in ("null", "none", "") and key not in durations:
             return None
         else:
             raise ValueError(f"{key} must be an integer, got {value!r}")
-    minimum = 0 if key == "latency_ms" else 1
+    minimum = 0 if key in durations else 1
     if value < minimum:
         raise ValueError(f"{key} must be >= {minimum}, got {value}")
     return int(value)
@@ -484,6 +497,10 @@ class HostEndpoint:
             if key == "drop_after_method":
                 self.faults.drop_after_method = t.cast(str | None, value)
                 self.faults.drop_next = False
+            elif key == "slow_method":
+                self.faults.slow_method = t.cast(str | None, value)
+            elif key == "slow_method_ms":
+                self.faults.slow_method_ms = int(value or 0)
             elif key == "latency_ms":
                 self.faults.latency_ms = int(value or 0)
             else:
@@ -572,7 +589,7 @@ class HostEndpoint:
 
     async def _dispatch_with_latency(self, request: soap.WsmanRequest, ctx: cim.CallContext) -> tuple[int, bytes]:
         """Apply the injected latency; an operation outlasting OperationTimeout gets the w:TimedOut fault."""
-        latency = self.faults.latency_ms / 1000.0
+        latency = (self.faults.latency_ms + self._method_delay_ms(request)) / 1000.0
         timeout = min(request.operation_timeout or soap.MAX_TIMEOUT_SECONDS, soap.MAX_TIMEOUT_SECONDS)
         if latency > timeout:
             label = _action_label(request)
@@ -580,6 +597,7 @@ class HostEndpoint:
             if label == "Invoke":
                 self._count_method(request)
             log.info("%s: %s outlasts OperationTimeout %.1fs (latency %.1fs)", self.name, label, timeout, latency)
+            self.stats.by_action["TimedOut"] += 1
             await asyncio.sleep(timeout)
             if label == "Invoke":
                 # Windows keeps running the method after WinRM gave up waiting (wsman.md C): finish it later.
@@ -598,6 +616,16 @@ class HostEndpoint:
             log.exception("%s: %s failed inside the emulator", self.name, request.action)
             message = f"The emulator failed: {type(exc).__name__}: {exc}"
             return 500, soap.internal_error(self.fqdn, message).render(request.message_id)
+
+    def _method_delay_ms(self, request: soap.WsmanRequest) -> int:
+        slow = self.faults.slow_method
+        if not slow or not self.faults.slow_method_ms or _action_label(request) != "Invoke":
+            return 0
+        with contextlib.suppress(soap.SoapFault):
+            _target, class_def, method, method_name = self._resolve_method(request)
+            if f"{class_def.name}.{method.name if method else method_name}".lower() == slow.lower():
+                return self.faults.slow_method_ms
+        return 0
 
     def _count_method(self, request: soap.WsmanRequest) -> None:
         with contextlib.suppress(soap.SoapFault):
