@@ -93,6 +93,8 @@ attributes:
     description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
 notes:
   - Needs an account in the target's local Administrators group, like C(slmgr.vbs) remotely.
+  - The name and the port are two WMI calls. When setting the port fails right after the name was set, the
+    previous name is put back, as C(slmgr /skms) does, and the task fails saying so.
   - "Settings read and written: C(SoftwareLicensingService) properties C(KeyManagementServiceMachine),
     C(KeyManagementServicePort), C(KeyManagementServiceLookupDomain), C(KeyManagementServiceHostCaching);
     registry C(KeyManagementServiceName) and C(KeyManagementServicePort) (REG_SZ) hold the first two."

@@ -818,12 +818,32 @@ def apply(wmi: WmiClient, request: Request, snapshot: Snapshot, changes: t.Seque
             if isinstance(exc, WSManUnreachable) and not ctx.applied:
                 raise
             suffix, extra = _explained(exc.hresult)
+            restored = _restore_server(wmi, request, snapshot, change, ctx, exc)
             raise ModuleFailure(
-                f"Setting {change.option} failed ({how.value}): {exc.message}{suffix}",
+                f"Setting {change.option} failed ({how.value}): {exc.message}{suffix}{restored}",
                 error={**exc.to_dict(), **extra},
                 setting=change.option,
             ) from exc
         ctx.applied.append(change.option)
+
+
+def _restore_server(
+    wmi: WmiClient, request: Request, snapshot: Snapshot, failed: Change, ctx: TaskContext, exc: WSManError
+) -> str:
+    """Like slmgr /skms: when the port fails right after the name was set, put the previous name back (§3.7).
+
+    Returns a sentence for the failure message ('' when there was nothing to restore or it failed too).
+    """
+    if failed.option != "port" or not ctx.applied or ctx.applied[-1] != "server" or isinstance(exc, WSManUnreachable):
+        return ""
+    previous = snapshot.values.get("server")
+    undo = Change(SETTINGS["server"], before=None, after=previous)
+    try:
+        _apply_wmi(wmi, undo, request, snapshot)
+    except (WSManError, ModuleFailure):
+        return ""
+    ctx.applied.pop()
+    return f"; the KMS host name was restored to {previous or 'none (DNS auto-discovery)'}, as slmgr does"
 
 
 def restart_sppsvc(wmi: WmiClient) -> None:

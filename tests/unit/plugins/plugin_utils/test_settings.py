@@ -608,6 +608,32 @@ def test_connection_lost_after_a_write_becomes_a_failure_with_applied() -> None:
     assert context.applied == ["server"]
 
 
+def test_a_port_fault_right_after_the_name_restores_the_previous_name() -> None:
+    fake = FakeWmi()
+    fake.service["KeyManagementServiceMachine"] = "old-kms.example.com"
+    fake.failures[5] = WSManFault("Generic failure", hresult=0x80070057)  # query, 2 registry reads, name; then port
+    context = ctx()
+    with pytest.raises(ModuleFailure, match="restored to old-kms.example.com, as slmgr does") as info:
+        run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
+    assert context.applied == []
+    assert info.value.detail["setting"] == "port"
+    set_names = [c.params["MachineName"] for c in fake.calls if c.method == "SetKeyManagementServiceMachine"]
+    assert set_names == ["kms01", "old-kms.example.com"]
+
+
+def test_a_port_fault_after_a_fresh_name_clears_it_again() -> None:
+    fake = FakeWmi()
+    fake.failures[5] = WSManFault("Generic failure", hresult=0x80070057)
+    context = ctx()
+    with pytest.raises(ModuleFailure, match=r"restored to none \(DNS auto-discovery\)"):
+        run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
+    assert context.applied == []
+    assert [c.method for c in fake.calls if (c.method or "").endswith("KeyManagementServiceMachine")] == [
+        "SetKeyManagementServiceMachine",
+        "ClearKeyManagementServiceMachine",
+    ]
+
+
 def test_connection_lost_before_any_write_stays_unreachable() -> None:
     fake = FakeWmi()
     fake.failures[4] = WSManUnreachable("connection reset by peer")
