@@ -90,10 +90,8 @@ attributes:
   diff_mode:
     support: none
     description: Activation has no before/after configuration to show; RV(license_status_name) tells the outcome.
-  platform:
-    support: full
-    platforms: windows
-    description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
+extends_documentation_fragment:
+  - winact.kms.attributes.platform
 notes:
   - Needs an account in the target's local Administrators group (unfiltered token); a standard user gets
     C(0x80070005) (access denied).

@@ -62,10 +62,8 @@ attributes:
   diff_mode:
     support: full
     description: Shows the value before and after of exactly the settings that change.
-  platform:
-    support: full
-    platforms: windows
-    description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
+extends_documentation_fragment:
+  - winact.kms.attributes.platform
 notes:
   - Needs an account in the target's local Administrators group.
 seealso:

@@ -54,10 +54,8 @@ attributes:
   diff_mode:
     support: none
     description: Reports state and never changes it, so there is nothing to diff.
-  platform:
-    support: full
-    platforms: windows
-    description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
+extends_documentation_fragment:
+  - winact.kms.attributes.platform
 notes:
   - Needs an account in the target's local Administrators group (unfiltered token), like any WMI
     licensing query over WinRM.

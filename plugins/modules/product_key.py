@@ -72,10 +72,8 @@ attributes:
   diff_mode:
     support: full
     description: Shows the installed and the planned key, each as its last five characters only.
-  platform:
-    support: full
-    platforms: windows
-    description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
+extends_documentation_fragment:
+  - winact.kms.attributes.platform
 notes:
   - Needs an account in the target's local Administrators group (unfiltered token). A standard user gets
     C(0x80070005) (access denied) unless C(UserOperations) allows it (winact.kms.activation_policy).

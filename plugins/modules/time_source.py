@@ -56,11 +56,9 @@ attributes:
     description: Reads the current values and reports the planned change; nothing is written or restarted.
   diff_mode:
     support: full
-    description: Shows C(NtpServer) and C(Type) before and after.
-  platform:
-    support: full
-    platforms: windows
-    description: Targets Windows hosts through the C(winrm) or C(psrp) connection plugins.
+    description: Shows C(NtpServer) and C(Type) before and after, only those that change.
+extends_documentation_fragment:
+  - winact.kms.attributes.platform
 notes:
   - Needs an account in the target's local Administrators group.
   - Domain members normally take their time from the domain hierarchy (C(Type=NT5DS)); set peers only where
