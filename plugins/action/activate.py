@@ -458,14 +458,8 @@ class Activation:
         return self.attempts <= self.request.retries
 
     def refresh(self, version: str) -> None:
-        if not version:
-            return
-        try:
-            self.wmi.invoke(SERVICE_CLASS, "RefreshLicenseStatus", selectors={"Version": version})
-        except WSManUnreachable:
-            raise
-        except WSManError as exc:
-            raise lic.explained_failure(exc, "Refreshing the license status (RefreshLicenseStatus)") from exc
+        if version:
+            lic.refresh_license_status(self.wmi, version)
 
     def wait_licensed(self, product_id: str, version: str, *, timed_out: bool) -> dict[str, t.Any]:
         if not timed_out:

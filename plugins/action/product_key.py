@@ -32,7 +32,7 @@ from ansible_collections.winact.kms.plugins.plugin_utils._service import Service
 from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
 from ansible_collections.winact.kms.plugins.plugin_utils._validate import activation_id as valid_activation_id
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
-from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManError, WSManFault, WSManUnreachable
+from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManFault, WSManUnreachable
 
 SERVICE_CLASS = "SoftwareLicensingService"
 PRODUCT_CLASS = "SoftwareLicensingProduct"
@@ -300,43 +300,33 @@ class ProductKey:
     def install(self, key: str) -> None:
         version = self.service_version()
         doing = f"Installing the product key {catalog.mask_key(key)} (InstallProductKey)"
-        try:
-            self.wmi.invoke(SERVICE_CLASS, "InstallProductKey", {"ProductKey": key}, selectors={"Version": version})
-        except WSManUnreachable:
-            raise
-        except WSManError as exc:
-            raise lic.explained_failure(exc, doing) from exc
+        lic.invoke_explained(
+            self.wmi,
+            SERVICE_CLASS,
+            "InstallProductKey",
+            {"ProductKey": key},
+            selectors={"Version": version},
+            doing=doing,
+        )
         self.ctx.applied.append(f"InstallProductKey {catalog.mask_key(key)}")
-        self.refresh(version)
+        lic.refresh_license_status(self.wmi, version)
 
     def uninstall(self, product: t.Mapping[str, t.Any]) -> None:
         product_id = str(product.get("ID"))
         doing = f"Uninstalling the product key of {product_id} (UninstallProductKey)"
-        try:
-            self.wmi.invoke(PRODUCT_CLASS, "UninstallProductKey", selectors={"ID": product_id})
-        except WSManUnreachable:
-            raise
-        except WSManError as exc:
-            raise lic.explained_failure(exc, doing) from exc
+        lic.invoke_explained(self.wmi, PRODUCT_CLASS, "UninstallProductKey", selectors={"ID": product_id}, doing=doing)
         self.ctx.applied.append(f"UninstallProductKey {product_id}")
-        self.refresh(self.service_version())
-
-    def refresh(self, version: str) -> None:
-        try:
-            self.wmi.invoke(SERVICE_CLASS, "RefreshLicenseStatus", selectors={"Version": version})
-        except WSManUnreachable:
-            raise
-        except WSManError as exc:
-            raise lic.explained_failure(exc, "Refreshing the license status (RefreshLicenseStatus)") from exc
+        lic.refresh_license_status(self.wmi, self.service_version())
 
     def clear_registry(self) -> None:
         version = self.service_version()
-        try:
-            self.wmi.invoke(SERVICE_CLASS, "ClearProductKeyFromRegistry", selectors={"Version": version})
-        except WSManUnreachable:
-            raise
-        except WSManError as exc:
-            raise lic.explained_failure(exc, "Clearing the product key from the registry") from exc
+        lic.invoke_explained(
+            self.wmi,
+            SERVICE_CLASS,
+            "ClearProductKeyFromRegistry",
+            selectors={"Version": version},
+            doing="Clearing the product key from the registry",
+        )
         self.ctx.applied.append("ClearProductKeyFromRegistry")
 
     def sync_kms_version(self) -> bool:

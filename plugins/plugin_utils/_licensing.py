@@ -23,9 +23,12 @@ from ansible_collections.winact.kms.plugins.plugin_utils._errors import (
     hresult_hex,
 )
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
-from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManAccessDenied, WSManError
-
-E_ACCESSDENIED = 0x80070005
+from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
+    E_ACCESSDENIED,
+    WSManAccessDenied,
+    WSManError,
+    WSManUnreachable,
+)
 
 WINDOWS_APP_ID = "55c92734-d682-4d71-983e-d6ec3f16059f"
 DEFAULT_KMS_PORT = 1688
@@ -546,3 +549,32 @@ def explained_failure(exc: WSManError, doing: str, **detail: t.Any) -> ModuleFai
         return ModuleFailure(f"{doing} failed: {exc.message}", error=exc.to_dict(), **detail)
     error = {**explain(code).to_dict(), "wsman": exc.to_dict()}
     return ModuleFailure(f"{doing} failed with {explain_text(code)}", error=error, **detail)
+
+
+def invoke_explained(
+    wmi: WmiClient,
+    cls: str,
+    method: str,
+    params: t.Mapping[str, t.Any] | None = None,
+    *,
+    selectors: t.Mapping[str, str],
+    doing: str,
+) -> dict[str, t.Any]:
+    """Call a licensing method; a WMI error becomes an explained failure, a lost connection stays as it is."""
+    try:
+        return wmi.invoke(cls, method, params, selectors=selectors)
+    except WSManUnreachable:
+        raise
+    except WSManError as exc:
+        raise explained_failure(exc, doing) from exc
+
+
+def refresh_license_status(wmi: WmiClient, version: str) -> None:
+    """SoftwareLicensingService.RefreshLicenseStatus, as slmgr calls after /ipk, /upk and /ato."""
+    invoke_explained(
+        wmi,
+        "SoftwareLicensingService",
+        "RefreshLicenseStatus",
+        selectors={"Version": version},
+        doing="Refreshing the license status (RefreshLicenseStatus)",
+    )
