@@ -28,6 +28,13 @@ class ErrorInfo:
     fix: str
     source: str  # source tags, see SOURCES
     known: bool = True  # False for the generic entry of a code missing from the table
+    #: Why another Activate after a delay may succeed (the KMS host or the path to it may come back, or the
+    #: count rises while other machines ask); None when the code needs a change first.
+    retry_reason: str | None = None
+
+    @property
+    def transient(self) -> bool:
+        return self.retry_reason is not None
 
     @property
     def hresult_hex(self) -> str:
@@ -140,7 +147,7 @@ def _e(hresult: int, symbol: str | None, message: str, cause: str, fix: str, sou
 
 # Message texts: slmgr.vbs's L_MsgError_<hex> where slmgr has one, else slerror.h, else the text
 # Microsoft's troubleshooting article (S-ERR) prints.
-ERRORS: Final[tuple[ErrorInfo, ...]] = (
+_TABLE: Final[tuple[ErrorInfo, ...]] = (
     # --- KMS client / KMS host -----------------------------------------------------------------
     _e(
         0xC004F074,
@@ -698,6 +705,19 @@ ERRORS: Final[tuple[ErrorInfo, ...]] = (
 # Codes printed under another value than the header defines: the header value explains the same way.
 ALIASES: Final[dict[int, int]] = {0x4004F065: 0xC004F065}
 
+# Errors worth another Activate after a delay. Everything else (bad key, DNS records missing, wrong host
+# group, access denied, ...) needs a change first.
+_RETRY_REASONS: Final[dict[int, str]] = {
+    0xC004F074: "no KMS host could be contacted",
+    0xC004F039: "the KMS host did not respond",
+    0xC004F038: "the KMS count is below the threshold; it grows as other machines request activation",
+    0xC004F075: "the Software Protection service is stopping",
+    0x800706BA: "the RPC server (KMS host) is unavailable",
+    0x800705B4: "the operation timed out",
+}
+ERRORS: Final[tuple[ErrorInfo, ...]] = tuple(
+    dataclasses.replace(entry, retry_reason=_RETRY_REASONS.get(entry.hresult)) for entry in _TABLE
+)
 _BY_CODE: Final[dict[int, ErrorInfo]] = {entry.hresult: entry for entry in ERRORS}
 
 # slerror.h zones of the SL facility (FACILITY_SL_ITF, 0xC004xxxx / 0x8004xxxx), by bits 12-15.
