@@ -47,6 +47,18 @@ def _code(text: str) -> str:
     return f"`{text}`"
 
 
+def _sources_cell(errors: ModuleType, source: str) -> str:
+    """An entry's sources as their short names, each linked to the document when it has a URL."""
+    names = [name.strip() for name in source.split(";") if name.strip()]
+    if not names:
+        return "—"
+    parts = []
+    for name in names:
+        _title, url = errors.SOURCES.get(name, (name, ""))
+        parts.append(f"[{_cell(name)}]({url})" if url else _cell(name))
+    return "; ".join(parts)
+
+
 def render(errors: ModuleType) -> str:
     """The complete Markdown page for the given _errors module."""
     lines = [
@@ -59,8 +71,9 @@ def render(errors: ModuleType) -> str:
         "it knows with Microsoft's message, the usual cause and the fix; failed tasks report them as "
         "`hresult`, `symbol`, `message`, `cause` and `fix`.",
         "",
-        "The *Source* column names where each text was read (see [Sources](#sources)); *inferred* marks what "
-        "no source states.",
+        "The *Source* column names the documents each text comes from, linked where the document is online "
+        "(full titles in [Sources](#sources)); *inferred* marks what no source states. The facts behind the "
+        "causes and fixes are explained in [reference/](reference/README.md).",
         "",
         "## Codes",
         "",
@@ -77,7 +90,7 @@ def render(errors: ModuleType) -> str:
                     _cell(info.message),
                     _cell(info.cause),
                     _cell(info.fix),
-                    _cell(info.source),
+                    _sources_cell(errors, info.source),
                 ]
             )
             + " |"
@@ -116,10 +129,10 @@ def render(errors: ModuleType) -> str:
         "|---|---|",
     ]
     lines += [f"| {value} | {name} |" for value, name in sorted(errors.LICENSE_STATUS_NAMES.items())]
-    lines += ["", "## Sources", "", "| Tag | Source |", "|---|---|"]
-    for tag, (title, url) in errors.SOURCES.items():
-        source = f"[{_cell(title)}]({url})" if url else _cell(title)
-        lines.append(f"| {_cell(tag)} | {source} |")
+    lines += ["", "## Sources", "", "| Source | Document |", "|---|---|"]
+    for name, (title, url) in errors.SOURCES.items():
+        document = f"[{_cell(title)}]({url})" if url else _cell(title)
+        lines.append(f"| {_cell(name)} | {document} |")
     return "\n".join(lines) + "\n"
 
 

@@ -2,13 +2,14 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Activation HRESULTs explained: symbol, Microsoft's message, cause and fix.
 
-ONE table (``ERRORS``) covers every code of the reference facts (spp-facts §4), including the
-keys of slmgr.vbs's built-in message table. SPP WMI methods fail with a WMI error whose number
-is the SL HRESULT (spp-facts §3.4), and KMS events 12288/12289/12290 carry one too; ``explain``
-turns either into something a person can act on. docs/error-codes.md is generated from it
-(tools/gen_error_docs.py).
+ONE table (``ERRORS``) covers the activation error codes of Microsoft's troubleshooting articles and
+every key of slmgr.vbs's built-in message table. SPP WMI methods fail with a WMI error whose number is
+the SL HRESULT (docs/reference/spp-wmi.md#how-a-method-fails), and KMS events 12288/12289/12290 carry
+one too; ``explain`` turns either into something a person can act on. docs/error-codes.md is generated
+from it (tools/gen_error_docs.py).
 
-Source tags (see ``SOURCES``) say where each text was read; "inferred" marks what no source says.
+Each entry names the documents its texts come from (``source``: keys of ``SOURCES``, which gives each
+document's title and URL); "inferred" marks what no source says.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class ErrorInfo:
     message: str  # Microsoft's text
     cause: str
     fix: str
-    source: str  # source tags, see SOURCES
+    source: str  # "; "-separated keys of SOURCES (short document names); docs render title and URL
     known: bool = True  # False for the generic entry of a code missing from the table
     #: Why another Activate after a delay may succeed (the KMS host or the path to it may come back, or the
     #: count rises while other machines ask); None when the code needs a change first.
@@ -56,79 +57,93 @@ def hresult_hex(code: int) -> str:
 
 
 _SUP = "https://learn.microsoft.com/troubleshoot/windows-server/licensing-and-activation"
+_KMS_DNS_URL = "https://learn.microsoft.com/windows-server/get-started/common-troubleshooting-procedures-kms-dns"
+_KMS_PLANNING_URL = "https://learn.microsoft.com/windows-server/get-started/kms-activation-planning"
 
-# Tag -> (title, URL) for every source a table entry cites (tags as in spp-facts.md).
+# Short document name (what an entry's ``source`` lists) -> (full title, URL; "" when the document has
+# none, e.g. a file that ships with Windows or the Windows SDK). docs/error-codes.md lists them all.
 SOURCES: Final[dict[str, tuple[str, str]]] = {
-    "S-ERR": (
+    "Troubleshoot activation error codes": (
         "Troubleshoot activation error codes (Microsoft Learn)",
         f"{_SUP}/troubleshoot-activation-error-codes",
     ),
-    "S-SLMGR": ("slmgr.vbs, Windows 10 build: built-in message table (Microsoft)", ""),
-    "S-SLERR": ("slerror.h, Windows SDK (Microsoft)", ""),
-    "S-SLPOP": (
-        "SLInstallProofOfPurchaseEx (Microsoft Learn)",
+    "slmgr.vbs": (
+        r"slmgr.vbs, Windows 10 version, in %SystemRoot%\System32 (Microsoft): its built-in error message table",
+        "",
+    ),
+    "slerror.h": ("slerror.h, Windows SDK header (Microsoft): SL_* symbols and messages", ""),
+    "SLInstallProofOfPurchaseEx": (
+        "SLInstallProofOfPurchaseEx function (Microsoft Learn)",
         "https://learn.microsoft.com/windows/win32/api/slpublic/nf-slpublic-slinstallproofofpurchaseex",
     ),
-    "S-PLAN": (
-        "Plan for KMS activation (Microsoft Learn)",
-        "https://learn.microsoft.com/windows-server/get-started/kms-activation-planning",
-    ),
-    "S-DNSDOC": (
+    "KMS activation planning": ("KMS activation planning (Microsoft Learn)", _KMS_PLANNING_URL),
+    "KMS and DNS troubleshooting": (
         "Common troubleshooting procedures for KMS and DNS issues (Microsoft Learn)",
-        "https://learn.microsoft.com/windows-server/get-started/common-troubleshooting-procedures-kms-dns",
+        _KMS_DNS_URL,
     ),
-    "S-VA2OPS": (
+    "Volume Activation 2.0 Operations Guide": (
         "Volume Activation 2.0 Operations Guide (Microsoft)",
         "http://technet.microsoft.com/library/cc303695.aspx",
     ),
-    "S-SPPWMI": (
+    "SoftwareLicensingProduct class": (
         "SoftwareLicensingProduct class (Microsoft Learn)",
         "https://learn.microsoft.com/previous-versions/windows/desktop/sppwmi/softwarelicensingproduct",
     ),
-    "S-PYKMS": ("Py-KMS-Organization/py-kms pykms_Misc.py (community KMS emulator)", ""),
-    "S-SUP/error-0xc004f074-activate-windows": (
-        "Error 0xC004F074 when activating Windows",
+    "py-kms": (
+        "py-kms, pykms_Misc.py (community KMS emulator, GitHub Py-KMS-Organization/py-kms)",
+        "https://github.com/Py-KMS-Organization/py-kms",
+    ),
+    "Error 0xC004F074 when activating Windows": (
+        "Error 0xC004F074 when activating Windows (Microsoft Learn)",
         f"{_SUP}/error-0xc004f074-activate-windows",
     ),
-    "S-SUP/error-0xc004f06c-activate-windows": (
-        "Error 0xC004F06C when activating Windows",
+    "Error 0xC004F06C when activating Windows": (
+        "Error 0xC004F06C when activating Windows (Microsoft Learn)",
         f"{_SUP}/error-0xc004f06c-activate-windows",
     ),
-    "S-SUP/error-0xc004f015-activate-windows-10": (
-        "Error 0xC004F015 when activating Windows 10 Enterprise",
+    "Error 0xC004F015 when activating Windows 10 Enterprise": (
+        "Error 0xC004F015 when activating Windows 10 Enterprise (Microsoft Learn)",
         f"{_SUP}/error-0xc004f015-activate-windows-10",
     ),
-    "S-SUP/error-0xc004e015-sl-e-eul-consumption-failed-activate-windows": (
-        "Error 0xC004E015 (SL_E_EUL_CONSUMPTION_FAILED) when activating Windows",
+    "Error 0xC004E015 when activating Windows": (
+        "Error 0xC004E015 (SL_E_EUL_CONSUMPTION_FAILED) when activating Windows (Microsoft Learn)",
         f"{_SUP}/error-0xc004e015-sl-e-eul-consumption-failed-activate-windows",
     ),
-    "S-SUP/rebuild-tokens-dotdat-file": ("Rebuild the tokens.dat file", f"{_SUP}/rebuild-tokens-dotdat-file"),
-    "S-SUP/error-0xc004e002-during-activation": (
-        "Error 0xC004E002 during activation",
+    "Rebuild the tokens.dat file": (
+        "Rebuild the tokens.dat file (Microsoft Learn)",
+        f"{_SUP}/rebuild-tokens-dotdat-file",
+    ),
+    "Error 0xC004E002 during activation": (
+        "Error 0xC004E002 during activation (Microsoft Learn)",
         f"{_SUP}/error-0xc004e002-during-activation",
     ),
-    "S-SUP/windows-not-genuine-error": ("Windows is not genuine", f"{_SUP}/windows-not-genuine-error"),
-    "S-SUP/windows-activation-fails-with-error-0x8007267": (
-        "Windows activation fails with error 0x8007267C",
+    "Windows is not genuine": ("Windows is not genuine (Microsoft Learn)", f"{_SUP}/windows-not-genuine-error"),
+    "Error 0x8007267C when activating Windows": (
+        "Windows activation fails with error 0x8007267C (Microsoft Learn)",
         f"{_SUP}/windows-activation-fails-with-error-0x8007267",
     ),
-    "S-SUP/0x8007000d-activate-machine": ("Error 0x8007000D when activating", f"{_SUP}/0x8007000d-activate-machine"),
-    "S-SUP/event-12293-error-0x800723-set-kms-host": (
-        "Event 12293 with error 0x80072338 when setting up a KMS host",
+    "Error 0x8007000D when activating": (
+        "Error 0x8007000D when activating (Microsoft Learn)",
+        f"{_SUP}/0x8007000d-activate-machine",
+    ),
+    "Event 12293 when setting up a KMS host": (
+        "Event 12293 with error 0x80072338 when setting up a KMS host (Microsoft Learn)",
         f"{_SUP}/event-12293-error-0x800723-set-kms-host",
     ),
-    "S-SUP/activation-event-8198-error-0xc0020017-0x8007139f-kms-contact-failure": (
-        "Activation event 8198 with 0xC0020017 / 0x8007139F (KMS contact failure)",
+    "Event 8198: KMS contact failure": (
+        "Activation event 8198 with 0xC0020017 / 0x8007139F (KMS contact failure) (Microsoft Learn)",
         f"{_SUP}/activation-event-8198-error-0xc0020017-0x8007139f-kms-contact-failure",
     ),
-    "winerror.h": ("winerror.h, Windows SDK (Microsoft): standard system error text", ""),
+    "winerror.h": ("winerror.h, Windows SDK header (Microsoft): standard system error texts", ""),
     "community": ("Community observation (not Microsoft)", ""),
     "inferred": ("Inferred by winact.kms; no source states it", ""),
+    "symbol inferred": ("The symbol is inferred by winact.kms; no source names it", ""),
 }
 
 _DNS_FIX: Final = (
-    "Follow Microsoft's KMS DNS troubleshooting procedures (S-DNSDOC): check the _vlmcs._tcp SRV records and "
-    "name resolution of the KMS host, or set the KMS host explicitly (winact.kms.kms_client / slmgr /skms <host>)."
+    "Follow Microsoft's 'Common troubleshooting procedures for KMS and DNS issues' "
+    f"({_KMS_DNS_URL}): check the _vlmcs._tcp SRV records and name resolution of the KMS host, or set the "
+    "KMS host explicitly (winact.kms.kms_client / slmgr /skms <host>)."
 )
 _TKA_FIX: Final = (
     "Token-based activation: list the installed issuance licenses and certificates (slmgr /lil, slmgr /ltc) and "
@@ -136,8 +151,8 @@ _TKA_FIX: Final = (
     "slmgr /act-type)."
 )
 _REBUILD_TOKENS: Final = (
-    "Rebuild tokens.dat (Microsoft: 'Rebuild the tokens.dat file'), then install the GVLK again and activate "
-    "(slmgr /ipk <GVLK>, slmgr /ato)."
+    f"Rebuild tokens.dat (Microsoft: 'Rebuild the tokens.dat file', {_SUP}/rebuild-tokens-dotdat-file), then "
+    "install the GVLK again and activate (slmgr /ipk <GVLK>, slmgr /ato)."
 )
 
 
@@ -146,7 +161,7 @@ def _e(hresult: int, symbol: str | None, message: str, cause: str, fix: str, sou
 
 
 # Message texts: slmgr.vbs's L_MsgError_<hex> where slmgr has one, else slerror.h, else the text
-# Microsoft's troubleshooting article (S-ERR) prints.
+# Microsoft's troubleshooting article ("Troubleshoot activation error codes") prints.
 _TABLE: Final[tuple[ErrorInfo, ...]] = (
     # --- KMS client / KMS host -----------------------------------------------------------------
     _e(
@@ -162,7 +177,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "Read the client's Application-log events 12288 and 12289 and fix each cause: start sppsvc on the host, "
         "open TCP 1688 (Test-NetConnection <host> -Port 1688), correct the DNS records, update the host, "
         "synchronise the clocks.",
-        "S-SLMGR; S-SLERR; S-SUP/error-0xc004f074-activate-windows; S-DNSDOC",
+        "slmgr.vbs; slerror.h; Error 0xC004F074 when activating Windows; KMS and DNS troubleshooting",
     ),
     _e(
         0xC004F06C,
@@ -173,7 +188,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "Time service is off, the NTP client is disabled, or a domain member does not sync from the domain "
         "hierarchy (NT5DS). slmgr /ato then shows 0xC004F074, with 0xC004F06C inside event 12288.",
         "Synchronise time on the client and the host (w32tm /resync, NTP or the AD hierarchy), then activate again.",
-        "S-SLERR; S-SUP/error-0xc004f074-activate-windows; S-SUP/error-0xc004f06c-activate-windows",
+        "slerror.h; Error 0xC004F074 when activating Windows; Error 0xC004F06C when activating Windows",
     ),
     _e(
         0xC004F038,
@@ -184,7 +199,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "least 25, Windows Server at least 5. The host counts unique clients (CMIDs) seen in the past 30 days.",
         "Add machines to the KMS pool until the threshold is reached; check the count on the host with "
         "slmgr /dli (Current count).",
-        "S-SLMGR; S-SLERR; S-ERR; S-PLAN",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes; KMS activation planning",
     ),
     _e(
         0xC004F039,
@@ -193,7 +208,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "Service (KMS) is not enabled",
         "The KMS did not respond to the request.",
         "Fix the network path to the KMS host and make sure TCP 1688 is not blocked.",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     _e(
         0xC004F041,
@@ -202,7 +217,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "needs to be activated",
         "The KMS host itself is not activated.",
         "Activate the KMS host online or by phone.",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     _e(
         0xC004F042,
@@ -211,8 +226,9 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The KMS host cannot activate this product: its host key (CSVLK) belongs to a group that does not cover "
         "this client, or application-specific and OS-specific KMS hosts are mixed.",
         "Point the client at a host that can activate it (winact.kms.kms_client / slmgr /skms), or install on the "
-        "host a CSVLK that covers this client, with the update the host needs (CSVLK coverage in S-PLAN).",
-        "S-SLMGR; S-SLERR; S-ERR; S-PLAN",
+        "host a CSVLK that covers this client, with the update the host needs (which CSVLK activates which "
+        f"Windows: Microsoft's 'KMS activation planning', {_KMS_PLANNING_URL}).",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes; KMS activation planning",
     ),
     _e(
         0xC004F015,
@@ -222,7 +238,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "Windows 10 host key; the host logs it in event 12290 together with 0xC004F042.",
         "On the KMS host, install the 'Windows Srv 2012R2 DataCtr/Std KMS for Windows 10' CSVLK. Prerequisites: "
         "KB3172614 (2012 R2) or KB3079821 (2008 R2).",
-        "S-SLERR; S-SUP/error-0xc004f015-activate-windows-10",
+        "slerror.h; Error 0xC004F015 when activating Windows 10 Enterprise",
     ),
     _e(
         0xC004F06B,
@@ -233,7 +249,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "message; Microsoft gives no cause).",
         "Run the KMS host where its license allows it, or activate this machine another way (another KMS host, "
         "MAK) (inferred).",
-        "S-SLMGR; S-SLERR; inferred",
+        "slmgr.vbs; slerror.h; inferred",
     ),
     _e(
         0xC004F035,
@@ -244,7 +260,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "Windows 7: volume licensing is an upgrade right and the computer's firmware (BIOS) has no OEM marker of a "
         "qualifying operating system.",
         "Use a MAK or retail key instead; if online activation then fails with 0x80072EE2, activate by phone.",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     # --- Product keys ----------------------------------------------------------------------------
     _e(
@@ -254,7 +270,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The key was mistyped, is a pre-release key used on a released build, or its hyphens were replaced by "
         "typographic dashes when it was copied.",
         "Enter the GVLK that matches this Windows version and edition (the winact.kms.gvlk filter returns it).",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     _e(
         0xC004F069,
@@ -264,7 +280,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "evaluation edition (inferred; Microsoft has no troubleshooting article for this code).",
         "Install the GVLK that matches the installed edition (by EditionID; the winact.kms.gvlk filter returns "
         "it), or convert the edition first (inferred).",
-        "S-SLERR; S-SLPOP; inferred",
+        "slerror.h; SLInstallProofOfPurchaseEx; inferred",
     ),
     _e(
         0xC004F066,
@@ -275,7 +291,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "the 'product SKU is not found' code of slerror.h is 0xC004F069.",
         "If it came from installing a key, treat it like 0xC004F069: install the GVLK that matches the installed "
         "edition (inferred).",
-        "S-SLMGR; S-SLERR; inferred",
+        "slmgr.vbs; slerror.h; inferred",
     ),
     _e(
         0xC004F014,
@@ -283,7 +299,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The Software Licensing Service reported that the product key is not available",
         "No product key is installed.",
         "Install a MAK, or the KMS client setup key (GVLK) of this edition (the winact.kms.gvlk filter returns it).",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     _e(
         0xC004F051,
@@ -291,7 +307,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The software Licensing Service reported that the product key is blocked",
         "Microsoft has blocked the key.",
         "Get a new key.",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     _e(
         0x80070490,
@@ -299,7 +315,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The product key you entered did not work…",
         "An invalid MAK, or a known issue on Windows Server 2019.",
         "Install the key from an elevated prompt: slmgr -ipk <key>.",
-        "S-ERR",
+        "Troubleshoot activation error codes",
     ),
     # --- Activation server (MAK, CSVLK) -----------------------------------------------------------
     _e(
@@ -308,7 +324,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The activation server determined the specified product key is invalid",
         "The MAK is invalid.",
         "Re-enter or verify the MAK.",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     _e(
         0xC004C003,
@@ -316,7 +332,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The activation server determined the specified product key is blocked",
         "Microsoft has blocked the MAK.",
         "Get a new key from the Microsoft Licensing Activation Center.",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     _e(
         0xC004C008,
@@ -325,7 +341,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The KMS host key (CSVLK) has reached its activation limit: it activates up to 10 times on no more than "
         "six different computers.",
         "Ask the Microsoft Licensing Activation Center for more activations.",
-        "S-SLMGR; S-SLERR; S-ERR; S-PLAN",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes; KMS activation planning",
     ),
     _e(
         0xC004C017,
@@ -334,7 +350,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The key may not be activated from the country or region the activation request came from (inferred from "
         "the message).",
         "Use a key licensed for this region, or contact the Microsoft Licensing Activation Center (inferred).",
-        "S-SLMGR; S-SLERR; inferred",
+        "slmgr.vbs; slerror.h; inferred",
     ),
     _e(
         0xC004C020,
@@ -342,7 +358,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The activation server reported that the Multiple Activation Key has exceeded its limit",
         "The MAK has been used more times than it allows.",
         "Request more activations for the MAK from the Microsoft Licensing Activation Center.",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     _e(
         0xC004C021,
@@ -350,7 +366,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The activation server reported that the Multiple Activation Key extension limit has been exceeded",
         "The MAK's extension limit has been used up.",
         "Request more activations for the MAK from the Microsoft Licensing Activation Center.",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     _e(
         0xC004B100,
@@ -358,7 +374,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The activation server determined that the computer could not be activated",
         "The MAK is not supported for this product.",
         "Verify the MAK with the Microsoft Licensing Activation Center.",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     _e(
         0xC004F02C,
@@ -366,7 +382,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The software Licensing Service reported that the format for the offline activation data is incorrect",
         "A wrong confirmation ID (CID) was entered for offline (phone) activation.",
         "Re-enter the confirmation ID.",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     # --- License state, grace, genuine -----------------------------------------------------------
     _e(
@@ -375,7 +391,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The software Licensing Service reported that the grace period expired",
         "Windows was not activated before its grace period ended (LicenseStatus 5, Notification).",
         "Activate Windows (KMS or MAK), or contact the Microsoft Licensing Activation Center.",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     _e(
         0xC004F00F,
@@ -383,7 +399,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The Software Licensing Server reported that the hardware ID binding is beyond level of tolerance",
         "Hardware or driver changes.",
         "MAK: activate again. KMS: restart, or activate again (slmgr /ato).",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     _e(
         0xC004F064,
@@ -391,7 +407,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The software Licensing Service reported that the non-Genuine grace period expired",
         "Windows Activation Technologies flagged the installation as non-genuine and its grace period ended.",
         "Install a genuine key and activate.",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     _e(
         0xC004F065,
@@ -400,15 +416,15 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "Windows Activation Technologies flagged the installation as non-genuine; it runs in the non-genuine grace "
         "period. slerror.h defines the code as 0x4004F065; slmgr and Microsoft's article print 0xC004F065.",
         "Install a genuine key and activate.",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     _e(
         0xC004F200,
         "SL_E_NOT_GENUINE",
         "The Software Licensing Service reported that current state is not genuine.",
         "Windows is in a non-genuine state.",
-        "Follow Microsoft's 'Windows is not genuine' troubleshooting article (S-SUP/windows-not-genuine-error).",
-        "S-SLERR; S-ERR; S-SUP/windows-not-genuine-error",
+        f"Follow Microsoft's troubleshooting article 'Windows is not genuine' ({_SUP}/windows-not-genuine-error).",
+        "slerror.h; Troubleshoot activation error codes; Windows is not genuine",
     ),
     _e(
         0x8004FE21,
@@ -416,7 +432,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "This computer is not running genuine Windows.",
         "Unlicensed language (MUI) packs, malware, or corrupt system files.",
         "Reinstall the operating system.",
-        "S-ERR",
+        "Troubleshoot activation error codes",
     ),
     _e(
         0xC004D302,
@@ -424,7 +440,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The security processor reported that the trusted data store was rearmed.",
         "A rearm was done and the restart it needs is still pending (community).",
         "Restart the machine (inferred).",
-        "S-SLERR; S-PYKMS; community; inferred",
+        "slerror.h; py-kms; community; inferred",
     ),
     _e(
         0xC004D307,
@@ -433,7 +449,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "re-arm again",
         "No rearms are left.",
         "Reinstall the operating system.",
-        "S-SLMGR; S-SLERR; S-ERR",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes",
     ),
     # --- Service, store, privileges --------------------------------------------------------------
     _e(
@@ -443,7 +459,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "stopping",
         "The Software Protection service (sppsvc) is shutting down.",
         "Retry once the service runs again (inferred).",
-        "S-SLMGR; S-SLERR; S-ERR; inferred",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes; inferred",
     ),
     _e(
         0xC004E015,
@@ -451,8 +467,8 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The Software Licensing Service reported that license consumption failed.",
         r"The license store %SystemRoot%\System32\spp\store\2.0\tokens.dat is corrupt.",
         _REBUILD_TOKENS,
-        "S-SLERR; S-SUP/error-0xc004e015-sl-e-eul-consumption-failed-activate-windows; "
-        "S-SUP/rebuild-tokens-dotdat-file",
+        "slerror.h; Error 0xC004E015 when activating Windows; "
+        "Rebuild the tokens.dat file",
     ),
     _e(
         0xC004E002,
@@ -460,7 +476,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The Software Licensing Service reported that the license store contains inconsistent data.",
         "Wrong permissions on, or corruption of, tokens.dat.",
         "Fix the permissions; or stop sppsvc, rename tokens.dat, start sppsvc, run slmgr /rilc, and restart twice.",
-        "S-SLERR; S-SUP/error-0xc004e002-during-activation",
+        "slerror.h; Error 0xC004E002 during activation",
     ),
     _e(
         0x8004E108,
@@ -468,7 +484,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The Software Licensing Service reported that a token in the Token Store contains an invalid hash.",
         "The license token store is corrupt (community).",
         f"As for 0xC004E015 (community): {_REBUILD_TOKENS}",
-        "S-SLERR; community",
+        "slerror.h; community",
     ),
     _e(
         0xC004F025,
@@ -476,7 +492,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "Access denied: the requested action requires elevated privileges",
         "The caller is not elevated.",
         "Run elevated; remotely, connect with an account that is a local administrator of the host (inferred).",
-        "S-SLMGR; S-SLERR; S-ERR; inferred",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes; inferred",
     ),
     _e(
         0x80070005,
@@ -485,7 +501,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "UAC: the command ran without elevation.",
         "Run slmgr.vbs from an elevated prompt; remotely, connect with an account that is a local administrator "
         "of the host (inferred).",
-        "S-SLMGR; S-ERR; inferred",
+        "slmgr.vbs; Troubleshoot activation error codes; inferred",
     ),
     _e(
         0x00000005,
@@ -493,7 +509,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "Access denied: the requested action requires elevated privileges",
         "The Win32 form of 0x80070005: the caller lacks the rights (not elevated).",
         "Run elevated; remotely, connect with an account that is a local administrator of the host (inferred).",
-        "S-SLMGR; winerror.h; inferred",
+        "slmgr.vbs; winerror.h; inferred",
     ),
     _e(
         0x80070057,
@@ -501,7 +517,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The parameter is incorrect",
         "A licensing method rejected an argument, e.g. a malformed value or one out of range (inferred).",
         "Check the value passed: product key format, intervals of 15 to 43200 minutes, port numbers (inferred).",
-        "S-SLMGR; S-SPPWMI; inferred",
+        "slmgr.vbs; SoftwareLicensingProduct class; inferred",
     ),
     _e(
         0x8007000D,
@@ -509,7 +525,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The data is invalid.",
         r"The SYSTEM account lost its permissions on HKLM\SYSTEM\CurrentControlSet\Enum\Root.",
         "Give SYSTEM back the Enumerate Subkeys permission on that key.",
-        "S-ERR; S-SUP/0x8007000d-activate-machine",
+        "Troubleshoot activation error codes; Error 0x8007000D when activating",
     ),
     _e(
         0xC004FD01,
@@ -517,7 +533,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "Windows isn't running on a supported Microsoft Hyper-V virtualization platform.",
         "An Automatic Virtual Machine Activation (AVMA) guest is not running on a supported Hyper-V host.",
         "Use AVMA only on a supported Hyper-V host; elsewhere install the GVLK and activate against KMS (inferred).",
-        "S-SLERR; S-ERR; inferred",
+        "slerror.h; Troubleshoot activation error codes; inferred",
     ),
     # --- Network: DNS, RPC -----------------------------------------------------------------------
     _e(
@@ -527,7 +543,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "No _vlmcs._tcp SRV record was found for the KMS host.",
         "Make sure a KMS host exists with DNS publishing enabled, or set the KMS host explicitly "
         "(winact.kms.kms_client / slmgr /skms <host>); or switch to a MAK.",
-        "S-SLMGR; S-ERR; S-DNSDOC",
+        "slmgr.vbs; Troubleshoot activation error codes; KMS and DNS troubleshooting",
     ),
     _e(
         0x8007007B,
@@ -535,7 +551,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "DNS name does not exist.",
         "The client cannot find the KMS SRV records (Microsoft's article labels this code 'DNS name does not exist').",
         _DNS_FIX,
-        "S-ERR; S-DNSDOC",
+        "Troubleshoot activation error codes; KMS and DNS troubleshooting",
     ),
     _e(
         0x80092328,
@@ -543,7 +559,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "DNS name does not exist.",
         "The same as 0x8007232B: no KMS SRV record was found.",
         _DNS_FIX,
-        "S-ERR; S-DNSDOC",
+        "Troubleshoot activation error codes; KMS and DNS troubleshooting",
     ),
     _e(
         0x8007232A,
@@ -551,7 +567,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "DNS server failure",
         "A network or DNS problem (Microsoft lists it as a KMS host error).",
         _DNS_FIX,
-        "S-SLMGR; S-ERR; S-DNSDOC",
+        "slmgr.vbs; Troubleshoot activation error codes; KMS and DNS troubleshooting",
     ),
     _e(
         0x8007251D,
@@ -559,7 +575,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "No records found for DNS query",
         "There are no KMS SRV records.",
         _DNS_FIX,
-        "S-SLMGR; S-ERR; S-DNSDOC",
+        "slmgr.vbs; Troubleshoot activation error codes; KMS and DNS troubleshooting",
     ),
     _e(
         0x8007267C,
@@ -567,7 +583,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "No DNS servers configured for local system",
         "The network adapter has no DNS server.",
         "Configure a DNS server, or use a MAK and phone activation.",
-        "S-ERR; S-SUP/windows-activation-fails-with-error-0x8007267",
+        "Troubleshoot activation error codes; Error 0x8007267C when activating Windows",
     ),
     _e(
         0x80072338,
@@ -575,7 +591,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "Publishing the Key Management Service (KMS) to DNS failed (logged in KMS host event 12293).",
         "The KMS host has no permission to update the existing _VLMCS._tcp record.",
         "Grant the host rights on the record, or delete the stale record; then restart sppsvc.",
-        "S-SUP/event-12293-error-0x800723-set-kms-host; symbol inferred",
+        "Event 12293 when setting up a KMS host; symbol inferred",
     ),
     _e(
         0x800706BA,
@@ -583,7 +599,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The RPC server is unavailable",
         "A firewall on the KMS host blocks TCP 1688, or a stale SRV record points to the wrong machine.",
         "Open TCP 1688 on the host, fix the SRV record, and check connectivity.",
-        "S-SLMGR; S-ERR",
+        "slmgr.vbs; Troubleshoot activation error codes",
     ),
     _e(
         0x800705B4,
@@ -598,16 +614,18 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "RPC_NT_SERVER_UNAVAILABLE",
         "The RPC server is unavailable.",
         "The KMS host could not be contacted; logged in Security-SPP event 8198.",
-        "Follow Microsoft's article on event 8198 with 0xC0020017 / 0x8007139F (KMS contact failure).",
-        "S-SUP/activation-event-8198-error-0xc0020017-0x8007139f-kms-contact-failure; winerror.h",
+        "Follow Microsoft's article on event 8198 with 0xC0020017 / 0x8007139F (KMS contact failure): "
+        f"{_SUP}/activation-event-8198-error-0xc0020017-0x8007139f-kms-contact-failure",
+        "Event 8198: KMS contact failure; winerror.h",
     ),
     _e(
         0x8007139F,
         "ERROR_INVALID_STATE",
         "The group or resource is not in the correct state to perform the requested operation.",
         "The KMS host could not be contacted; logged in Security-SPP event 8198.",
-        "Follow Microsoft's article on event 8198 with 0xC0020017 / 0x8007139F (KMS contact failure).",
-        "S-SUP/activation-event-8198-error-0xc0020017-0x8007139f-kms-contact-failure; winerror.h",
+        "Follow Microsoft's article on event 8198 with 0xC0020017 / 0x8007139F (KMS contact failure): "
+        f"{_SUP}/activation-event-8198-error-0xc0020017-0x8007139f-kms-contact-failure",
+        "Event 8198: KMS contact failure; winerror.h",
     ),
     # --- Token-based activation (slmgr message table) -------------------------------------------
     _e(
@@ -616,7 +634,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The Software Licensing Service reported that required license could not be found.",
         "Token-based activation: no issuance license that grants this product is installed (inferred).",
         _TKA_FIX,
-        "S-SLMGR; S-SLERR; inferred",
+        "slmgr.vbs; slerror.h; inferred",
     ),
     _e(
         0xC004F305,
@@ -625,7 +643,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "activate the product.",
         "Token-based activation: no certificate on the machine can activate the product (inferred).",
         _TKA_FIX,
-        "S-SLMGR; S-SLERR; inferred",
+        "slmgr.vbs; slerror.h; inferred",
     ),
     _e(
         0xC004F30A,
@@ -634,7 +652,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "not match the conditions in the license.",
         "Token-based activation: the certificate does not meet the issuance license's conditions (inferred).",
         _TKA_FIX,
-        "S-SLMGR; S-SLERR; inferred",
+        "slmgr.vbs; slerror.h; inferred",
     ),
     _e(
         0xC004F30D,
@@ -642,7 +660,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The Software Licensing Service reported that the computer could not be activated. The thumbprint is invalid.",
         "Token-based activation: the certificate thumbprint given is malformed (inferred).",
         _TKA_FIX,
-        "S-SLMGR; S-SLERR; inferred",
+        "slmgr.vbs; slerror.h; inferred",
     ),
     _e(
         0xC004F30E,
@@ -651,7 +669,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "thumbprint could not be found.",
         "Token-based activation: no installed certificate has this thumbprint (inferred).",
         _TKA_FIX,
-        "S-SLMGR; S-SLERR; inferred",
+        "slmgr.vbs; slerror.h; inferred",
     ),
     _e(
         0xC004F30F,
@@ -660,7 +678,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "not match the criteria specified in the issuance license.",
         "Token-based activation: the certificate does not match the issuance license's criteria (inferred).",
         _TKA_FIX,
-        "S-SLMGR; S-SLERR; inferred",
+        "slmgr.vbs; slerror.h; inferred",
     ),
     _e(
         0xC004F310,
@@ -670,7 +688,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "Token-based activation: the certificate chains to another trust point than the issuance license names "
         "(inferred).",
         _TKA_FIX,
-        "S-SLMGR; S-SLERR; inferred",
+        "slmgr.vbs; slerror.h; inferred",
     ),
     _e(
         0xC004F311,
@@ -680,7 +698,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "Token-based activation: the license requires a hardware token (smart card), not a software certificate "
         "(inferred).",
         _TKA_FIX,
-        "S-SLMGR; S-SLERR; inferred",
+        "slmgr.vbs; slerror.h; inferred",
     ),
     _e(
         0xC004F312,
@@ -689,7 +707,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "be used because its private key is exportable.",
         "Token-based activation: the certificate's private key is marked exportable (inferred from the message).",
         _TKA_FIX,
-        "S-SLMGR; S-SLERR; inferred",
+        "slmgr.vbs; slerror.h; inferred",
     ),
     # --- Success ----------------------------------------------------------------------------------
     _e(
@@ -698,7 +716,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The operation completed successfully.",
         "No error (KMS events 12288/12289 carry 0x0 when the request succeeded).",
         "Nothing to do.",
-        "winerror.h; S-VA2OPS",
+        "winerror.h; Volume Activation 2.0 Operations Guide",
     ),
 )
 
@@ -770,13 +788,13 @@ def _unknown(code: int) -> ErrorInfo:
         message=f"Unknown error {text}.",
         cause=f"{text} is {kind}; it is not in the winact.kms error table (docs/error-codes.md).",
         fix=SLUI_ADVICE.format(code=text),
-        source="S-SLMGR",
+        source="slmgr.vbs",
         known=False,
     )
 
 
-# Status flags of KMS client events 12288 / 12289 (spp-facts §7.2, S-VA2OPS). OTHER_PC is a warning
-# (set for the OEM SLIC check); the others are errors.
+# Status flags of KMS client events 12288 / 12289 (docs/reference/kms.md#kms-events; Microsoft's Volume
+# Activation 2.0 Operations Guide). OTHER_PC is a warning (set for the OEM SLIC check); the others are errors.
 STATUS_FLAGS: Final[dict[int, str]] = {
     0x00000008: "SL_VL_BINDING_STATUS_OTHER_PC",
     0x01000000: "SL_VL_BINDING_ERROR_NO_BINDING_SERVER_REGISTRATION",
@@ -802,7 +820,8 @@ def decode_status_flags(flags: int) -> list[str]:
     return names
 
 
-# SoftwareLicensingProduct.LicenseStatus (spp-facts §3.3, S-SPPWMI).
+# SoftwareLicensingProduct.LicenseStatus (docs/reference/spp-wmi.md#licensestatus; Microsoft's
+# SoftwareLicensingProduct class).
 LICENSE_STATUS_NAMES: Final[dict[int, str]] = {
     0: "Unlicensed",
     1: "Licensed",

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -22,7 +23,8 @@ from ansible_collections.winact.kms.plugins.plugin_utils._errors import (
 REPO_ROOT = Path(__file__).resolve().parents[4]
 ERROR_DOCS = REPO_ROOT / "docs" / "error-codes.md"
 
-# Every code of spp-facts.md §4: the table rows, then the keys of slmgr.vbs's message table.
+# The codes Microsoft's activation troubleshooting articles and slerror.h explain (docs/reference/kms.md and
+# docs/error-codes.md), then the keys of slmgr.vbs's built-in message table.
 FACTS_TABLE_CODES = (
     0xC004F074, 0xC004F038, 0xC004F039, 0xC004F041, 0xC004F042, 0xC004F050, 0xC004F06C, 0xC004C003,
     0xC004C008, 0xC004C001, 0xC004C020, 0xC004C021, 0xC004B100, 0xC004F035, 0xC004F069, 0xC004F015,
@@ -91,6 +93,42 @@ def test_table_has_one_entry_per_code_and_complete_fields() -> None:
 def test_microsoft_texts(code: int, symbol: str, message: str) -> None:
     info = explain(code)
     assert (info.symbol, info.message) == (symbol, message)
+
+
+# A source tag of the project's internal notes (S-PLAN, S-DNSDOC, S-SUP/...): never shown to a user.
+_NOTES_TAG = re.compile(r"\bS-[A-Z]{2,}")
+
+
+def _user_texts(info: errors.ErrorInfo) -> list[str]:
+    return [info.message, info.cause, info.fix, *info.to_dict().values()]
+
+
+@pytest.mark.parametrize("code", [entry.hresult for entry in ERRORS] + [0xC004F999, 0x80071234], ids=errors.hresult_hex)
+def test_texts_reaching_users_carry_no_source_tags(code: int) -> None:
+    info = explain(code)
+    for text in _user_texts(info):
+        assert text is None or not _NOTES_TAG.search(text), (info.hresult_hex, text)
+    assert not _NOTES_TAG.search(info.source), (info.hresult_hex, info.source)
+
+
+def test_sources_are_readable_titles_with_urls() -> None:
+    for name, (title, url) in SOURCES.items():
+        assert not _NOTES_TAG.search(name) and not _NOTES_TAG.search(title), name
+        assert title.strip(), name
+        assert url == "" or url.startswith(("https://", "http://")), (name, url)
+    # Every source an entry names is in SOURCES (no free-form leftovers).
+    used = {name.strip() for entry in ERRORS for name in entry.source.split(";")}
+    assert used <= set(SOURCES), used - set(SOURCES)
+    assert explain(0xC004F999).source in SOURCES
+
+
+def test_fix_texts_name_documents_by_title_and_url() -> None:
+    dns = "https://learn.microsoft.com/windows-server/get-started/common-troubleshooting-procedures-kms-dns"
+    for code in (0x8007007B, 0x80092328, 0x8007232A, 0x8007251D):
+        assert "Common troubleshooting procedures for KMS and DNS issues" in explain(code).fix
+        assert dns in explain(code).fix
+    assert "https://learn.microsoft.com/windows-server/get-started/kms-activation-planning" in explain(0xC004F042).fix
+    assert "windows-not-genuine-error" in explain(0xC004F200).fix
 
 
 def test_kms_causes_and_fixes_follow_the_facts() -> None:
@@ -213,6 +251,11 @@ def test_error_docs_list_every_code_and_flag() -> None:
     for name in errors.STATUS_FLAGS.values():
         assert name in page
     assert "slui.exe 0x2a 0x<code>" in page
+    # Sources appear as their titles, linked to the document.
+    title, url = SOURCES["Troubleshoot activation error codes"]
+    assert f"[Troubleshoot activation error codes]({url})" in page
+    assert f"| Troubleshoot activation error codes | [{title}]({url}) |" in page
+    assert not _NOTES_TAG.search(page)
 
 
 def test_error_docs_check_mode_detects_drift(tmp_path: Path) -> None:
