@@ -467,8 +467,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The Software Licensing Service reported that license consumption failed.",
         r"The license store %SystemRoot%\System32\spp\store\2.0\tokens.dat is corrupt.",
         _REBUILD_TOKENS,
-        "slerror.h; Error 0xC004E015 when activating Windows; "
-        "Rebuild the tokens.dat file",
+        "slerror.h; Error 0xC004E015 when activating Windows; Rebuild the tokens.dat file",
     ),
     _e(
         0xC004E002,
