@@ -44,7 +44,7 @@ EXPLICIT_KEY_HINT: Final = "To install a key anyway, pass it explicitly: `key: <
 KEY_ALPHABET: Final = "BCDFGHJKMNPQRTVWXY2346789"
 _MASK_PREFIX: Final = "XXXXX-XXXXX-XXXXX-XXXXX-"
 _FULL_MASK: Final = _MASK_PREFIX + "XXXXX"
-# Copy/paste often turns '-' into a typographic dash (see 0xC004F050 in spp-facts §4).
+# Copy/paste often turns '-' into a typographic dash (Microsoft's cause of 0xC004F050, docs/error-codes.md).
 _DASHES: Final = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
 
 
@@ -108,14 +108,14 @@ class BuildSpan:
 
 @dataclasses.dataclass(frozen=True)
 class Release:
-    """A Windows release as windows-builds.md lists it (for naming builds in messages)."""
+    """A Windows release as docs/reference/windows-builds.md lists it (for naming builds in messages)."""
 
     name: str
     product_types: frozenset[int]
     builds: tuple[int, ...]
 
 
-# windows-builds.md: RTM build of each release (cumulative updates change only the UBR).
+# RTM build of each release; cumulative updates change only the UBR (docs/reference/windows-builds.md#build-numbers).
 RELEASES: Final[tuple[Release, ...]] = (
     Release("Windows Vista", CLIENT, (6000, 6001, 6002)),
     Release("Windows 7", CLIENT, (7600, 7601)),
@@ -157,13 +157,14 @@ RELEASES: Final[tuple[Release, ...]] = (
     Release("Windows Server 2025", SERVER, (26100,)),
 )
 
-_WINDOWS_11_FIRST_BUILD: Final = 22000  # windows-builds.md: Windows 11 = BuildNumber >= 22000 with ProductType 1
+# Windows 11 = BuildNumber >= 22000 with ProductType 1 (docs/reference/windows-builds.md#how-a-row-is-chosen).
+_WINDOWS_11_FIRST_BUILD: Final = 22000
 _WINDOWS_10_BUILDS: Final = frozenset(
     {10240, 10586, 14393, 15063, 16299, 17134, 17763, 18362, 18363, 19041, 19042, 19043, 19044, 19045}
 )
 
-# Product family (as gvlk.yaml names it) -> builds (windows-builds.md). GA client editions keep one
-# key across builds, so Windows 11 is open-ended; every other family is a closed list of releases.
+# Product family (as tools/data/gvlk.yaml names it) -> builds (docs/reference/windows-builds.md). GA client
+# editions keep one key across builds, so Windows 11 is open-ended; every other family is a closed list of releases.
 FAMILY_SPANS: Final[Mapping[str, BuildSpan]] = {
     "Windows Vista": BuildSpan(CLIENT, frozenset({6000, 6001, 6002})),
     "Windows 7": BuildSpan(CLIENT, frozenset({7600, 7601})),
@@ -187,13 +188,13 @@ FAMILY_SPANS: Final[Mapping[str, BuildSpan]] = {
     "Windows Server 2025": BuildSpan(SERVER, frozenset({26100})),
 }
 
-# LTSB/LTSC editions have one GVLK per release; the build picks the release (windows-builds.md).
+# LTSB/LTSC editions have one GVLK per release; the build picks the release (docs/reference/windows-builds.md).
 LTSC_RELEASE_BUILDS: Final[Mapping[int, int]] = {2015: 10240, 2016: 14393, 2019: 17763, 2021: 19044, 2024: 26100}
 _LTSC_LABEL: Final = re.compile(r"\bLTS[BC] (\d{4})\b")
 
 # Community rows whose label carries its own build limits ("build 17763+", "builds up to 17134").
 # Assumption: Enterprise multi-session (EditionID ServerRdsh) is a client release that may report
-# ProductType 3; the facts do not say which, so both are accepted. Only its own EditionID matches it.
+# ProductType 3; no source says which, so both are accepted. Only its own EditionID matches it.
 _ROW_SPANS: Final[Mapping[str, BuildSpan]] = {
     "CPWHC-NT2C7-VYW78-DHDB2-PG3GK": BuildSpan(frozenset({1, 3}), first=17763),
     "7NBT4-WGBQX-MP4H7-QXFF8-YP3KX": BuildSpan(frozenset({1, 3}), first=min(_WINDOWS_10_BUILDS), last=17134),
@@ -205,18 +206,20 @@ NOT_SELECTABLE: Final[Mapping[str, str]] = {
         "Home editions are not volume-licensed: Microsoft publishes no GVLK for them; "
         "upgrade to Pro, Enterprise or Education to use KMS"
     ),
-    "FCNV3-279Q9-BQB46-FTKXX-9HPRH": "the community sources disagree on this key (gvlk.yaml marks it CONFLICT)",
+    "FCNV3-279Q9-BQB46-FTKXX-9HPRH": (
+        "the community sources disagree on this key (py-kms gives another key for the same activation ID)"
+    ),
 }
 
-# Server Core installs of Windows Server 2008 / 2008 R2 report *_SERVER_CORE SKUs (gvlk.yaml notes,
+# Server Core installs of Windows Server 2008 / 2008 R2 report *_SERVER_CORE SKUs (tools/data/gvlk.yaml notes,
 # from winnt.h); GetProductInfo stops returning them from Server 2012 on. Core installs take the full
 # edition's GVLK (Microsoft lists one key per edition).
 _LEGACY_SERVER_CORE_BUILDS: Final = frozenset({6001, 6002, 6003, 7600, 7601})
 _LEGACY_SERVER_CORE_SKUS: Final[Mapping[int, int]] = {12: 8, 13: 7, 14: 10, 29: 17, 39: 37, 40: 36, 41: 38}
-# Assumption: Datacenter: Azure Edition Server Core reports 408 (gvlk.yaml marks it [inferred]).
+# Assumption: Datacenter: Azure Edition Server Core reports 408 (tools/data/gvlk.yaml marks it [inferred]).
 _AZURE_EDITION_CORE_SKUS: Final[Mapping[int, int]] = {408: 407}
 
-# cloudbase-init keys the Windows 7 Professional GVLKs by LicenseFamily Business* (gvlk.yaml notes):
+# cloudbase-init keys the Windows 7 Professional GVLKs by LicenseFamily Business* (tools/data/gvlk.yaml notes):
 # there LicenseFamily and EditionID are allowed to differ this way.
 _LICENSE_FAMILY_ALIASES: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("Windows 7", "Professional"): frozenset({"business"}),
@@ -227,7 +230,7 @@ _LICENSE_FAMILY_ALIASES: Final[Mapping[tuple[str, str], frozenset[str]]] = {
 # SKUs whose editions have no GVLK (apart from Windows 8's Core rows, matched first), named so a failure
 # says why (PRODUCT_* values from winnt.h).
 # Assumption: evaluation editions cannot take a GVLK until converted to a full edition (Windows
-# reports 0xC004F069 otherwise, spp-facts §4 [inferred]).
+# reports 0xC004F069 otherwise; inferred, see 0xC004F069 in docs/error-codes.md).
 _EVALUATION = "an evaluation edition, which cannot be KMS-activated until it is converted to a full edition"
 _HOME = "a Home edition, which is not volume-licensed (Microsoft publishes no GVLK for it)"
 NON_VOLUME_SKUS: Final[Mapping[int, tuple[str, str]]] = {
@@ -502,7 +505,7 @@ def _os_value(os_info: Mapping[str, Any], wmi_name: str, result_name: str, *, re
 
 
 def _canonical_edition_id(edition_id: str, build: int, product_type: int) -> str:
-    # Assumption: Server Core of 2008 / 2008 R2 reports EditionID <edition>Core (gvlk.yaml notes name
+    # Assumption: Server Core of 2008 / 2008 R2 reports EditionID <edition>Core (tools/data/gvlk.yaml notes name
     # ServerWebCore, ServerStandardCore, ServerEnterpriseCore, ServerDatacenterCore); same key as the full edition.
     if product_type in SERVER and build in _LEGACY_SERVER_CORE_BUILDS and edition_id.lower().endswith("core"):
         base = edition_id[: -len("core")]

@@ -16,7 +16,8 @@ import typing as t
 import urllib.parse
 
 PORT_RANGE = (1, 65535)
-# SetVLActivationInterval / SetVLRenewalInterval accept 15..43200 minutes (spp-facts.md §3.4, §5).
+# SetVLActivationInterval / SetVLRenewalInterval accept 15..43200 minutes (docs/reference/spp-wmi.md#methods,
+# docs/reference/kms.md#intervals-validity-and-grace).
 INTERVAL_RANGE = (15, 43200)
 SRV_FIELD_RANGE = (0, 65535)  # DNS SRV priority and weight are 16-bit (RFC 2782)
 
