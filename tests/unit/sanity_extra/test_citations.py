@@ -119,7 +119,7 @@ def line_findings(repo: Path, path: Path, number: int, line: str) -> list[Findin
             continue
         if Path(match.group()).name in REFERENCE_PAGE_NAMES and not _is_reference_page(repo, path, token):
             rules.add("internal notes file (not docs/reference/)")
-    if any(True for _ in _section_signs(line)):
+    if next(_section_signs(line), None) is not None:
         rules.add("section number of the internal notes")
     if not rules:
         return []
