@@ -9,5 +9,5 @@ from ansible_collections.winact.kms.plugins.plugin_utils._settings_action import
 
 
 class ActionModule(SettingsAction):
-    module_name = "activation_policy"
-    scope = Scope.POLICY
+    winact_module = "activation_policy"
+    winact_scope = Scope.POLICY

@@ -9,5 +9,5 @@ from ansible_collections.winact.kms.plugins.plugin_utils._settings_action import
 
 
 class ActionModule(SettingsAction):
-    module_name = "kms_client"
-    scope = Scope.CLIENT
+    winact_module = "kms_client"
+    winact_scope = Scope.CLIENT

@@ -9,5 +9,5 @@ from ansible_collections.winact.kms.plugins.plugin_utils._settings_action import
 
 
 class ActionModule(SettingsAction):
-    module_name = "kms_host"
-    scope = Scope.HOST
+    winact_module = "kms_host"
+    winact_scope = Scope.HOST

@@ -1,198 +1,22 @@
 # Copyright (c) 2026 winact.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Action plugin of winact.kms.time_source: W32Time NTP peers (NtpServer, Type) and a resyncing restart."""
+"""Action plugin of winact.kms.time_source: W32Time NTP peers and a resyncing restart (engine: _time_source)."""
 
 from __future__ import annotations
 
-import dataclasses
-import re
 import typing as t
 
-from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure, TaskContext, WinactAction
-from ansible_collections.winact.kms.plugins.plugin_utils._registry import Registry, RegType
-from ansible_collections.winact.kms.plugins.plugin_utils._service import (
-    ServiceError,
-    ServiceState,
-    read_service,
-    restart_service,
-)
-from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError, kms_server, server_key
+from ansible_collections.winact.kms.plugins.plugin_utils import _time_source as time_source
+from ansible_collections.winact.kms.plugins.plugin_utils._action import WinactAction
+from ansible_collections.winact.kms.plugins.plugin_utils._results import TaskContext
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
-from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManNotFound
-
-# Assumption: the W32Time values, flags and service name below come from Microsoft's "Windows Time service tools
-# and settings" reference, not from spp-facts (which covers SPP only): NtpServer is a REG_SZ of space-separated
-# peers, each optionally followed by ",0x<flags>" (0x1 SpecialInterval, 0x2 UseAsFallbackOnly, 0x4 SymmetricActive,
-# 0x8 Client); Type is a REG_SZ (NTP, NT5DS, AllSync, NoSync); restarting W32Time makes it resynchronise.
-PARAMETERS_KEY = r"SYSTEM\CurrentControlSet\Services\W32Time\Parameters"
-NTP_SERVER = "NtpServer"
-TYPE = "Type"
-SERVICE_NAME = "W32Time"
-FLAGS_RANGE = (0, 0xF)
-_FLAGS = re.compile(r"^0[xX]([0-9a-fA-F]{1,8})$")
-SERVER_HELP = "a host name or IP address, optionally followed by ',0x<flags>' (e.g. time.example.com,0x9)"
 
 
-@dataclasses.dataclass(frozen=True)
-class Peer:
-    host: str
-    flags: int | None  # None: no ",0x.." suffix
+class ActionModule(WinactAction[time_source.Request]):
+    winact_module = "time_source"
 
-    @property
-    def text(self) -> str:
-        return self.host if self.flags is None else f"{self.host},0x{self.flags:x}"
+    def winact_request(self, params: dict[str, t.Any]) -> time_source.Request:
+        return time_source.build_request(params)
 
-    @property
-    def key(self) -> tuple[str, int | None]:
-        return server_key(self.host), self.flags
-
-
-def _flags_value(option: str, text: str) -> int:
-    match = _FLAGS.match(text.strip())
-    if not match:
-        raise ValidationError(option, f"flags {text!r} are not a hex number like 0x8; expected {SERVER_HELP}")
-    value = int(match.group(1), 16)
-    if not FLAGS_RANGE[0] <= value <= FLAGS_RANGE[1]:
-        raise ValidationError(option, f"flags {text!r} are out of range; expected 0x0-0xf (bits 0x1, 0x2, 0x4, 0x8)")
-    return value
-
-
-def parse_peer(option: str, entry: t.Any, default_flags: int) -> Peer:
-    """One peer of the ``servers`` option, validated (host as for a KMS host name, flags 0x0-0xf)."""
-    if not isinstance(entry, str) or not entry.strip():
-        raise ValidationError(option, f"{entry!r} is not a peer; expected {SERVER_HELP}")
-    text = entry.strip()
-    if any(ch.isspace() for ch in text):
-        raise ValidationError(
-            option, f"{text!r} contains whitespace (peers are stored space-separated); expected {SERVER_HELP}"
-        )
-    host, sep, flags_text = text.partition(",")
-    try:
-        kms_server(option, host)
-    except ValidationError as exc:
-        raise ValidationError(option, f"peer {text!r}: {exc.message}") from None
-    if sep:
-        return Peer(host, _flags_value(option, flags_text))
-    return Peer(host, default_flags or None)
-
-
-def parse_ntp_server(value: str | None) -> list[Peer]:
-    """The peers of an NtpServer value as Windows stores it; lenient, since any text may be there."""
-    peers = []
-    for entry in (value or "").split():
-        host, sep, flags_text = entry.partition(",")
-        match = _FLAGS.match(flags_text) if sep else None
-        if match:
-            peers.append(Peer(host, int(match.group(1), 16)))
-        else:
-            # No flags, or flags that are not hex: keep the entry whole so it never equals a valid peer.
-            peers.append(Peer(entry if sep else host, None))
-    return peers
-
-
-def same_peers(left: t.Sequence[Peer], right: t.Sequence[Peer]) -> bool:
-    return [p.key for p in left] == [p.key for p in right]
-
-
-@dataclasses.dataclass(frozen=True)
-class Request:
-    peers: tuple[Peer, ...]
-    type: str
-    restart: str
-
-    @property
-    def ntp_server(self) -> str:
-        return " ".join(p.text for p in self.peers)
-
-
-def build_request(params: t.Mapping[str, t.Any]) -> Request:
-    flags = params.get("flags")
-    flags = 8 if flags is None else flags
-    if isinstance(flags, bool) or not isinstance(flags, int) or not FLAGS_RANGE[0] <= flags <= FLAGS_RANGE[1]:
-        raise ValidationError("flags", f"{flags!r} is out of range; expected 0-15 (0x0-0xf: bits 0x1, 0x2, 0x4, 0x8)")
-    servers = params.get("servers") or []
-    if not servers:
-        raise ValidationError("servers", f"must list at least one NTP peer; each is {SERVER_HELP}")
-    peers = tuple(parse_peer("servers", entry, flags) for entry in servers)
-    hosts: set[str] = set()
-    for peer in peers:
-        if server_key(peer.host) in hosts:
-            raise ValidationError("servers", f"{peer.host!r} is listed twice")
-        hosts.add(server_key(peer.host))
-    return Request(peers=peers, type=params.get("type") or "NTP", restart=params.get("restart_service") or "auto")
-
-
-class ActionModule(WinactAction):
-    module_name = "time_source"
-    _request: Request | None = None
-
-    def validate(self, params: dict[str, t.Any]) -> None:
-        self._request = build_request(params)
-
-    def execute(self, wmi: WmiClient, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
-        return configure(wmi, self._request or build_request(params), ctx)
-
-
-def _service(wmi: WmiClient) -> ServiceState:
-    try:
-        return read_service(wmi, SERVICE_NAME)
-    except WSManNotFound as exc:
-        raise ModuleFailure(
-            f"The Windows Time service ({SERVICE_NAME}) is not installed on this host (w32tm /register installs it)",
-            error=exc.to_dict(),
-        ) from exc
-
-
-def configure(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.Any]:
-    registry = Registry(wmi)
-    current_server = registry.get(PARAMETERS_KEY, NTP_SERVER, RegType.SZ)
-    current_type = registry.get(PARAMETERS_KEY, TYPE, RegType.SZ)
-    service = _service(wmi)
-
-    changes: list[tuple[str, str]] = []
-    if current_server is None or not same_peers(parse_ntp_server(current_server), request.peers):
-        changes.append((NTP_SERVER, request.ntp_server))
-    if (current_type or "").lower() != request.type.lower():
-        changes.append((TYPE, request.type))
-    restart = request.restart == "always" or (request.restart == "auto" and bool(changes))
-    if restart and service.disabled:
-        raise ModuleFailure(
-            f"{SERVICE_NAME} is disabled (StartMode Disabled), so the NTP peers would never be used and the clock "
-            "would not resync; nothing was changed. Enable the service first (e.g. ansible.windows.win_service "
-            f"name={SERVICE_NAME} start_mode=auto) or pass restart_service: never",
-            service=service.to_dict(),
-        )
-
-    restarted = False
-    if not ctx.check_mode:
-        for name, value in changes:
-            registry.set(PARAMETERS_KEY, name, RegType.SZ, value)
-            ctx.applied.append(name)
-        if restart:
-            try:
-                restart_service(wmi, SERVICE_NAME)
-            except ServiceError as exc:
-                raise ModuleFailure(f"Restarting {SERVICE_NAME} failed: {exc.message}", error=exc.to_dict()) from exc
-            ctx.applied.append(f"restart {SERVICE_NAME}")
-            restarted = True
-            service = _service(wmi)
-
-    changed_values = dict(changes)
-    result: dict[str, t.Any] = {
-        "changed": bool(changes) or restart,
-        "changes": [name for name, _value in changes],
-        "ntp_server": changed_values.get(NTP_SERVER, current_server),
-        "previous_ntp_server": current_server,
-        "type": changed_values.get(TYPE, current_type),
-        "previous_type": current_type,
-        "restarted": restarted,
-        "service": service.to_dict(),
-    }
-    if ctx.diff_mode and changes:
-        # Exactly the values that change, like the other modules' diffs.
-        before = {NTP_SERVER: current_server, TYPE: current_type}
-        result["diff"] = {
-            "before": {name: before[name] for name, _value in changes},
-            "after": dict(changes),
-        }
-    return result
+    def winact_execute(self, wmi: WmiClient, request: time_source.Request, ctx: TaskContext) -> dict[str, t.Any]:
+        return time_source.execute(wmi, request, ctx)

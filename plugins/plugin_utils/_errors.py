@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Final
 
+from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex as hresult_hex  # re-exported
+
 
 @dataclasses.dataclass(frozen=True)
 class ErrorInfo:
@@ -49,11 +51,6 @@ class ErrorInfo:
             "cause": self.cause,
             "fix": self.fix,
         }
-
-
-def hresult_hex(code: int) -> str:
-    """0xC004F074 style: "0x" and 8 upper-case hex digits of the unsigned 32-bit value."""
-    return f"0x{code & 0xFFFFFFFF:08X}"
 
 
 _SUP = "https://learn.microsoft.com/troubleshoot/windows-server/licensing-and-activation"

@@ -1,41 +1,32 @@
 # Copyright (c) 2026 winact.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read a Windows host's licensing state: OS identity, Windows products, KMS client and host, events.
+"""Read a Windows host's licensing state and describe it: OS identity, products, KMS client and host.
 
 Three WQL queries cover everything ``license_info`` reports; each reads only the
 properties it needs. Products are filtered to Windows by ApplicationID so Office
 (or any other application SPP licenses) never turns a value into a list. The KMS
-events (12288/12289 on a client, 12290 on a host) come from ``Win32_NTLogEvent``
-and are decoded into named fields with their HRESULTs explained.
+events live in ``_events``; failures are explained by ``_explain``.
 """
 
 from __future__ import annotations
 
 import datetime
-import re
 import typing as t
 
-from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure
-from ansible_collections.winact.kms.plugins.plugin_utils._errors import (
-    LICENSE_STATUS_NAMES,
-    decode_status_flags,
-    explain,
-    hresult_hex,
+from ansible_collections.winact.kms.plugins.plugin_utils._errors import LICENSE_STATUS_NAMES
+from ansible_collections.winact.kms.plugins.plugin_utils._explain import invoke_explained
+from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex
+from ansible_collections.winact.kms.plugins.plugin_utils._spp import (
+    DEFAULT_KMS_PORT,
+    PRODUCT_CLASS,
+    SERVICE_CLASS,
+    WINDOWS_APP_ID,
 )
-from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
-from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
-    E_ACCESSDENIED,
-    WSManAccessDenied,
-    WSManError,
-    WSManUnreachable,
-)
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient, wql_select, wql_string
 
-WINDOWS_APP_ID = "55c92734-d682-4d71-983e-d6ec3f16059f"
-DEFAULT_KMS_PORT = 1688
 # KeyManagementServiceCurrentCount is -1 on a machine that is not a KMS host; WMI types it uint32.
 NOT_COUNTING = 0xFFFFFFFF
 
-LICENSE_STATUS = LICENSE_STATUS_NAMES
 LICENSED = 1
 
 # Thresholds a KMS host needs before it activates clients (KMS activation planning).
@@ -106,32 +97,22 @@ PRODUCT_PROPERTIES = (
 )
 
 
-def _select(properties: t.Iterable[str], cls: str, where: str = "") -> str:
-    wql = f"SELECT {', '.join(properties)} FROM {cls}"
-    return f"{wql} WHERE {where}" if where else wql
-
-
-def _quote(value: str) -> str:
-    """Quote a WQL string literal (IDs come from users: never let them end the literal)."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def read_os(wmi: WmiClient) -> dict[str, t.Any]:
-    rows = wmi.query(_select(OS_PROPERTIES, "Win32_OperatingSystem"))
+    rows = wmi.query(wql_select(OS_PROPERTIES, "Win32_OperatingSystem"))
     if not rows:
         return {}
     return rows[0]
 
 
-def read_service(wmi: WmiClient, properties: t.Iterable[str] = SERVICE_PROPERTIES) -> dict[str, t.Any]:
-    rows = wmi.query(_select(properties, "SoftwareLicensingService"))
+def read_licensing_service(wmi: WmiClient, properties: t.Iterable[str] = SERVICE_PROPERTIES) -> dict[str, t.Any]:
+    rows = wmi.query(wql_select(properties, SERVICE_CLASS))
     return rows[0] if rows else {}
 
 
 def read_products(wmi: WmiClient) -> list[dict[str, t.Any]]:
     """Windows products that have a key installed."""
-    where = f"ApplicationID = {_quote(WINDOWS_APP_ID)} AND PartialProductKey IS NOT NULL"
-    return wmi.query(_select(PRODUCT_PROPERTIES, "SoftwareLicensingProduct", where))
+    where = f"ApplicationID = {wql_string(WINDOWS_APP_ID)} AND PartialProductKey IS NOT NULL"
+    return wmi.query(wql_select(PRODUCT_PROPERTIES, PRODUCT_CLASS, where))
 
 
 def read_license_family(wmi: WmiClient) -> str | None:
@@ -139,8 +120,8 @@ def read_license_family(wmi: WmiClient) -> str | None:
 
     Every Windows product SPP lists belongs to the installed edition, keyed or not.
     """
-    where = f"ApplicationID = {_quote(WINDOWS_APP_ID)} AND LicenseFamily IS NOT NULL"
-    for row in wmi.query(_select(("LicenseFamily",), "SoftwareLicensingProduct", where)):
+    where = f"ApplicationID = {wql_string(WINDOWS_APP_ID)} AND LicenseFamily IS NOT NULL"
+    for row in wmi.query(wql_select(("LicenseFamily",), PRODUCT_CLASS, where)):
         if row.get("LicenseFamily"):
             return str(row["LicenseFamily"])
     return None
@@ -148,18 +129,18 @@ def read_license_family(wmi: WmiClient) -> str | None:
 
 def read_product(wmi: WmiClient, activation_id: str) -> dict[str, t.Any] | None:
     """The product with this Activation ID, of any application (Windows, Office, ...); None when absent."""
-    rows = wmi.query(_select(PRODUCT_PROPERTIES, "SoftwareLicensingProduct", f"ID = {_quote(activation_id)}"))
+    rows = wmi.query(wql_select(PRODUCT_PROPERTIES, PRODUCT_CLASS, f"ID = {wql_string(activation_id)}"))
     return rows[0] if rows else None
 
 
 def read_keyed_products(wmi: WmiClient) -> list[dict[str, t.Any]]:
     """Every product with a key installed, of any application (what slmgr.vbs scans after /ipk and /upk)."""
     where = "PartialProductKey IS NOT NULL"
-    return wmi.query(_select(("ID", "Description", "PartialProductKey"), "SoftwareLicensingProduct", where))
+    return wmi.query(wql_select(("ID", "Description", "PartialProductKey"), PRODUCT_CLASS, where))
 
 
 def is_kms_host_product(product: t.Mapping[str, t.Any]) -> bool:
-    """A KMS host key (CSVLK) is installed: slmgr.vbs tests the Description markers (spp-facts §3.6)."""
+    """A KMS host key (CSVLK) is installed: slmgr.vbs tests the Description markers (VOLUME_KMS, not KMSCLIENT)."""
     description = str(product.get("Description") or "")
     return "VOLUME_KMS" in description and "VOLUME_KMSCLIENT" not in description
 
@@ -188,7 +169,15 @@ def _expiry(now: datetime.datetime | None, minutes: int | None) -> str | None:
     return (now + datetime.timedelta(minutes=minutes)).astimezone(datetime.UTC).isoformat()
 
 
-def describe_product(product: dict[str, t.Any], now: datetime.datetime | None) -> dict[str, t.Any]:
+def license_status_name(status: t.Any) -> str | None:
+    """LicenseStatus as a name (Licensed, OOBGrace, ...); None when the host reported none."""
+    if not isinstance(status, int) or isinstance(status, bool):
+        return None
+    return LICENSE_STATUS_NAMES.get(status, "Unknown")
+
+
+def describe_product(product: t.Mapping[str, t.Any], now: datetime.datetime | None = None) -> dict[str, t.Any]:
+    """One product as every module reports it; ``now`` (the host's clock) dates the grace period's end."""
     status = product.get("LicenseStatus")
     reason = product.get("LicenseStatusReason")
     grace = product.get("GracePeriodRemaining")
@@ -199,8 +188,8 @@ def describe_product(product: dict[str, t.Any], now: datetime.datetime | None) -
         "description": description,
         "license_family": product.get("LicenseFamily"),
         "license_status": status,
-        "license_status_name": LICENSE_STATUS.get(status, "Unknown") if status is not None else None,
-        "license_status_reason": f"0x{reason:08X}" if isinstance(reason, int) else None,
+        "license_status_name": license_status_name(status),
+        "license_status_reason": hresult_hex(reason) if isinstance(reason, int) else None,
         "product_key_channel": product.get("ProductKeyChannel"),
         "partial_product_key": product.get("PartialProductKey"),
         "is_kms_host_key": is_kms_host_product(product),
@@ -298,7 +287,8 @@ def kms_count_warning(host: t.Mapping[str, t.Any] | None) -> str | None:
 
     A KMS host activates Windows Server (and volume Office) from a count of 5 and Windows
     client editions from 25; the count is the distinct machines (CMIDs) that asked in the
-    last 30 days (spp-facts §5).
+    last 30 days ("Key Management Services (KMS) activation planning",
+    https://learn.microsoft.com/windows-server/get-started/kms-activation-planning).
     """
     if not host:
         return None
@@ -322,258 +312,11 @@ def kms_count_warning(host: t.Mapping[str, t.Any] | None) -> str | None:
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# KMS events (spp-facts §7)
-
-APPLICATION_LOG = "Application"
-KMS_LOG = "Key Management Service"
-EVENT_REQUEST_SENT = 12288  # client: request sent to a KMS host
-EVENT_RESPONSE_PROCESSED = 12289  # client: response processed
-EVENT_REQUEST_PROCESSED = 12290  # KMS host: request processed
-CLIENT_EVENTS = (EVENT_REQUEST_SENT, EVENT_RESPONSE_PROCESSED)
-HOST_EVENTS = (EVENT_REQUEST_PROCESSED,)
-
-# Sources that write KMS events: Security-SPP (Windows 7 / 2008 R2 and later) and Security-Licensing-SLC
-# (Vista / 2008), by classic source name or provider name (spp-facts §7.1, §7.4). Another application that
-# happens to log an event 12288 is not a KMS event.
-KMS_EVENT_SOURCES = frozenset(
-    name.lower()
-    for name in (
-        "Software Protection Platform Service",
-        "Software Protection Service",
-        "Software Licensing Service",
-        "KmsRequests",
-        "Microsoft-Windows-Security-SPP",
-        "Security-SPP",
-        "Microsoft-Windows-Security-Licensing-SLC",
-    )
-)
-
-# Field order of each event's comma-joined Info block (spp-facts §7.2).
-EVENT_FIELDS: dict[int, tuple[str, ...]] = {
-    EVENT_REQUEST_SENT: (
-        "hresult",
-        "status_flags",
-        "kms_server",
-        "client_machine_id",
-        "client_time",
-        "vm_info",
-        "license_status",
-        "time_to_expiration_minutes",
-        "activation_id",
-        "n_policy",
-    ),
-    EVENT_RESPONSE_PROCESSED: (
-        "hresult",
-        "status_flags",
-        "activated",
-        "unused",
-        "kms_current_count",
-        "activation_interval",
-        "renewal_interval",
-        "client_time",
-    ),
-    EVENT_REQUEST_PROCESSED: (
-        "hresult",
-        "minimum_count",
-        "client_name",
-        "client_machine_id",
-        "client_time",
-        "vm_info",
-        "license_status",
-        "time_to_expiration_minutes",
-        "activation_id",
-    ),
-}
-_INT_FIELDS = frozenset(
-    {
-        "vm_info",
-        "license_status",
-        "time_to_expiration_minutes",
-        "n_policy",
-        "kms_current_count",
-        "activation_interval",
-        "renewal_interval",
-        "minimum_count",
-    }
-)
-EVENT_SUMMARY = {
-    EVENT_REQUEST_SENT: "activation request sent to a KMS host",
-    EVENT_RESPONSE_PROCESSED: "activation response from a KMS host processed",
-    EVENT_REQUEST_PROCESSED: "activation request from a client processed",
-}
-EVENT_PROPERTIES = ("Logfile", "RecordNumber", "EventCode", "SourceName", "InsertionStrings", "TimeGenerated")
-_HRESULT = re.compile(r"^0[xX][0-9A-Fa-f]{1,8}$")
-
-
-def events_wql(logfile: str, codes: t.Iterable[int]) -> str:
-    """WQL for the KMS events of one log (spp-facts §7.4)."""
-    codes_clause = " OR ".join(f"EventCode = {int(code)}" for code in codes)
-    return _select(EVENT_PROPERTIES, "Win32_NTLogEvent", f"Logfile = {_quote(logfile)} AND ({codes_clause})")
-
-
-def split_info(strings: t.Any) -> list[str]:
-    """The Info fields of an event, from one comma-joined insertion string or several strings.
-
-    The 12288/12289 templates have a single %1, so the Info block is expected in one string;
-    classic 12290 records may split it over several with a leading offset (spp-facts §7.2, §7.4).
-    Several strings are aligned on the first one that looks like an HRESULT.
-    """
-    if strings is None:
-        return []
-    items = [strings] if isinstance(strings, str) else [str(s) if s is not None else "" for s in strings]
-    if len(items) == 1:
-        return [part.strip() for part in items[0].split(",")]
-    fields = [item.strip() for item in items]
-    start = next((i for i, item in enumerate(fields) if _HRESULT.match(item)), 0)
-    return fields[start:]
-
-
-def _parse_hresult(text: str | None) -> int | None:
-    if not text or not _HRESULT.match(text):
-        return None
-    return int(text, 16)
-
-
-def _parse_int(text: str | None) -> int | None:
-    if text is None:
-        return None
-    text = text.strip()
-    if _HRESULT.match(text):
-        return int(text, 16)
-    try:
-        return int(text)
-    except ValueError:
-        return None
-
-
-def _iso(value: t.Any) -> str | None:
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    return str(value) if value is not None else None
-
-
-def decode_event(row: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """A KMS event as named, typed fields with its HRESULT and status flags explained."""
-    code = row.get("EventCode")
-    fields = split_info(row.get("InsertionStrings"))
-    names = EVENT_FIELDS.get(code, ()) if isinstance(code, int) else ()
-    named: dict[str, str | None] = {
-        name: (fields[i] or None) if i < len(fields) else None for i, name in enumerate(names)
-    }
-    event: dict[str, t.Any] = {
-        "event_id": code,
-        "summary": EVENT_SUMMARY.get(code, "KMS event") if isinstance(code, int) else "KMS event",
-        "logfile": row.get("Logfile"),
-        "record_number": row.get("RecordNumber"),
-        "source": row.get("SourceName"),
-        "time_generated": _iso(row.get("TimeGenerated")),
-        "info": fields,
-    }
-    hresult = _parse_hresult(named.get("hresult"))
-    event["hresult"] = hresult_hex(hresult) if hresult is not None else named.get("hresult")
-    event["success"] = hresult == 0 if hresult is not None else None
-    event["error"] = explain(hresult).to_dict() if hresult else None
-    for name in names[1:]:
-        raw = named.get(name)
-        if name == "unused":
-            continue
-        if name == "status_flags":
-            flags = _parse_int(raw)
-            event["status_flags"] = hresult_hex(flags) if flags is not None else raw
-            event["status_flag_names"] = decode_status_flags(flags) if flags is not None else []
-        elif name == "activated":
-            bound = _parse_int(raw)
-            event["activated"] = bool(bound) if bound is not None else None
-        elif name in _INT_FIELDS:
-            event[name] = _parse_int(raw)
-        else:
-            event[name] = raw
-    if "license_status" in event:
-        status = event["license_status"]
-        event["license_status_name"] = LICENSE_STATUS.get(status, "Unknown") if isinstance(status, int) else None
-    return event
-
-
-def read_events(wmi: WmiClient, logfile: str, codes: t.Iterable[int], limit: int) -> list[dict[str, t.Any]]:
-    """The newest ``limit`` KMS events of one log, newest first, decoded."""
-    rows = wmi.query(events_wql(logfile, codes))
-    rows = [r for r in rows if str(r.get("SourceName") or "").lower() in KMS_EVENT_SOURCES]
-    rows.sort(key=lambda r: r.get("RecordNumber") or 0, reverse=True)
-    return [decode_event(r) for r in rows[: max(limit, 0)]]
-
-
-def read_kms_events(wmi: WmiClient, *, kms_host: bool, limit: int) -> dict[str, list[dict[str, t.Any]]]:
-    """Client events (12288, 12289) from the Application log and, on a KMS host, 12290 events."""
-    result = {"client": read_events(wmi, APPLICATION_LOG, CLIENT_EVENTS, limit)}
-    result["host"] = read_events(wmi, KMS_LOG, HOST_EVENTS, limit) if kms_host else []
-    return result
-
-
-def last_request_error(events: t.Sequence[t.Mapping[str, t.Any]]) -> dict[str, t.Any] | None:
-    """The newest client request event (12288) that carries an error, as decoded; None when none does."""
-    for event in events:
-        if event.get("event_id") == EVENT_REQUEST_SENT:
-            return dict(event) if event.get("success") is False else None
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Failures explained
-
-
-def fault_hresult(exc: WSManError) -> int | None:
-    """The HRESULT a WMI failure carries (an SPP method fails with its SL code, spp-facts §3.4)."""
-    if exc.hresult is not None:
-        return exc.hresult
-    return E_ACCESSDENIED if isinstance(exc, WSManAccessDenied) else None
-
-
-def explain_text(code: int) -> str:
-    """'0xC004F050 SL_E_INVALID_PRODUCT_KEY: <message>. Likely cause: ... Fix: ...'."""
-    info = explain(code)
-    symbol = f" {info.symbol}" if info.symbol else ""
-    message, cause = _sentence(info.message), _sentence(info.cause)
-    return f"{info.hresult_hex}{symbol}: {message} Likely cause: {cause} Fix: {info.fix}"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?")) else f"{text}."
-
-
-def explained_failure(exc: WSManError, doing: str, **detail: t.Any) -> ModuleFailure:
-    """A module failure for a WMI error: the HRESULT explained when there is one, else the WS-Man detail."""
-    code = fault_hresult(exc)
-    if code is None:
-        return ModuleFailure(f"{doing} failed: {exc.message}", error=exc.to_dict(), **detail)
-    error = {**explain(code).to_dict(), "wsman": exc.to_dict()}
-    return ModuleFailure(f"{doing} failed with {explain_text(code)}", error=error, **detail)
-
-
-def invoke_explained(
-    wmi: WmiClient,
-    cls: str,
-    method: str,
-    params: t.Mapping[str, t.Any] | None = None,
-    *,
-    selectors: t.Mapping[str, str],
-    doing: str,
-) -> dict[str, t.Any]:
-    """Call a licensing method; a WMI error becomes an explained failure, a lost connection stays as it is."""
-    try:
-        return wmi.invoke(cls, method, params, selectors=selectors)
-    except WSManUnreachable:
-        raise
-    except WSManError as exc:
-        raise explained_failure(exc, doing) from exc
-
-
 def refresh_license_status(wmi: WmiClient, version: str) -> None:
     """SoftwareLicensingService.RefreshLicenseStatus, as slmgr calls after /ipk, /upk and /ato."""
     invoke_explained(
         wmi,
-        "SoftwareLicensingService",
+        SERVICE_CLASS,
         "RefreshLicenseStatus",
         selectors={"Version": version},
         doing="Refreshing the license status (RefreshLicenseStatus)",

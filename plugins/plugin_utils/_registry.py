@@ -2,11 +2,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Typed registry access through WMI's StdRegProv, the way slmgr.vbs reaches the registry remotely.
 
-StdRegProv lives in ``root/default`` (spp-facts.md §2.1); every method returns a
-``ReturnValue`` (§2.4). Missing keys and values are normal answers here (None /
-False), a value of the wrong type is a clear error naming the value and the type
-expected, and anything else is a :class:`RegistryError` carrying the code and its
-meaning, ready to become a module failure.
+StdRegProv lives in ``root/default`` (and ``root/cimv2``); every method returns a
+``ReturnValue`` ("StdRegProv class",
+https://learn.microsoft.com/previous-versions/windows/desktop/regprov/stdregprov).
+Missing keys and values are normal answers here (None / False), a value of the wrong
+type is a clear error naming the value and the type expected, and anything else is a
+:class:`RegistryError` carrying the code and its meaning, ready to become a module failure.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ import dataclasses
 import enum
 import typing as t
 
-from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure
+from ansible_collections.winact.kms.plugins.plugin_utils._errors import explain
+from ansible_collections.winact.kms.plugins.plugin_utils._explain import error_detail
+from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, hresult_hex
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 
 NAMESPACE = "root/default"
-HKEY_LOCAL_MACHINE = 2147483650  # 0x80000002 (spp-facts.md §2.2)
+HKEY_LOCAL_MACHINE = 2147483650  # 0x80000002, as the StdRegProv method pages define hDefKey
 HIVE_NAMES = {HKEY_LOCAL_MACHINE: "HKLM"}
 
-# StdRegProv ReturnValue codes (spp-facts.md §2.4). Only 0 is documented by Microsoft; the
+# StdRegProv ReturnValue codes. Only 0 is documented by Microsoft; the
 # others are WinError.h / WBEM codes as observed on real hosts.
 SUCCESS = 0
 VALUE_MISSING = 1
@@ -43,9 +46,15 @@ RETURN_MEANINGS = {
 }
 
 
+_FIXES = {
+    TYPE_MISMATCH: "Delete the value, or rewrite it with the type the setting documents; the task then converges.",
+    BAD_KEY: "The key path is malformed; report it as a bug of winact.kms with the task that failed.",
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class _TypeInfo:
-    code: int  # EnumValues Types code (spp-facts.md §2.3)
+    code: int  # EnumValues Types code ("EnumValues method of the StdRegProv class")
     suffix: str  # Get<suffix>Value / Set<suffix>Value
     param: str  # the value's parameter name in both methods
 
@@ -104,17 +113,21 @@ class RegistryError(ModuleFailure):
     def __init__(self, method: str, code: int, key: str, name: str | None = None, message: str | None = None) -> None:
         where = key_path(key) + (f" value {name!r}" if name is not None else "")
         text = message or f"Registry {method} on {where} failed with ReturnValue {code} ({meaning(code)})"
+        # ReturnValue is a Win32 or WBEM code; the error table explains the ones it knows (e.g. access denied).
+        info = explain(code)
         super().__init__(
             text,
-            error={
-                "type": "registry",
-                "method": f"StdRegProv.{method}",
-                "return_value": code,
-                "return_value_hex": f"0x{code & 0xFFFFFFFF:08X}",
-                "meaning": meaning(code),
-                "key": key_path(key),
-                "value_name": name,
-            },
+            error=error_detail(
+                meaning(code),
+                hresult=hresult_hex(code),
+                symbol=info.symbol if info.known else None,
+                cause=info.cause if info.known else None,
+                fix=info.fix if info.known else _FIXES.get(code),
+                method=f"StdRegProv.{method}",
+                return_value=code,
+                key=key_path(key),
+                value_name=name,
+            ),
         )
         self.method = method
         self.code = code
@@ -218,7 +231,7 @@ class Registry:
     def enum_values(self, key: str) -> dict[str, str] | None:
         """Value names and their REG_* type names; None when the key does not exist.
 
-        StdRegProv returns null arrays when the key holds only its default value (§2.3).
+        StdRegProv returns null arrays when the key holds only its default value (EnumValues method page).
         """
         out = self._call("EnumValues", {"sSubKeyName": key})
         code = self._code(out)

@@ -13,6 +13,8 @@ import dataclasses
 import time
 import typing as t
 
+from ansible_collections.winact.kms.plugins.plugin_utils._explain import error_detail
+from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 
 SERVICE_CLASS = "Win32_Service"
@@ -45,6 +47,12 @@ RETURN_VALUES: dict[int, str] = {
     23: "Status Service Exists",
     24: "Service Already Paused",
 }
+_CAUSES: dict[int, str] = {
+    2: "The connection account may not control services on the host (not a local administrator).",
+    7: "The service did not answer the control request in time; it may be hung or still starting.",
+    14: "The service's start type is Disabled.",
+    15: "The service's logon account failed to log on.",
+}
 # StopService on a service that is already stopped (or stopping) answers 5 or 6: nothing left to do.
 STOP_OK = frozenset({0, 5, 6})
 # StartService on a service that is already running answers 10.
@@ -62,15 +70,19 @@ class ServiceError(Exception):
         self.message = message
 
     def to_dict(self) -> dict[str, t.Any]:
-        return {
-            "service": self.name,
-            "method": self.method,
-            "return_value": self.return_value,
-            "return_value_name": RETURN_VALUES.get(self.return_value, "Unknown")
+        """The module result's ``error``: a service control code is not an HRESULT, so ``hresult`` is null."""
+        return error_detail(
+            self.message,
+            cause=_CAUSES.get(self.return_value) if self.return_value is not None else None,
+            fix=f"Check the {self.name} service on the host (Get-Service {self.name}; its start type and the "
+            "System event log), then run the task again: it restarts what is still owed.",
+            service=self.name,
+            method=f"{SERVICE_CLASS}.{self.method}",
+            return_value=self.return_value,
+            return_value_name=RETURN_VALUES.get(self.return_value, "Unknown")
             if self.return_value is not None
             else None,
-            "message": self.message,
-        }
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,7 +107,7 @@ class ServiceState:
         return {"name": self.name, "state": self.state, "start_mode": self.start_mode}
 
 
-def read_service(wmi: WmiClient, name: str) -> ServiceState:
+def read_win32_service(wmi: WmiClient, name: str) -> ServiceState:
     """One WS-Transfer Get of ``Win32_Service`` by its key ``Name``."""
     data = wmi.get(SERVICE_CLASS, {"Name": name})
     return ServiceState(name=str(data.get("Name") or name), state=data.get("State"), start_mode=data.get("StartMode"))
@@ -126,7 +138,7 @@ def restart_service(
     A disabled service cannot start: that is a :class:`ServiceError` raised before
     anything is stopped, so a failed restart never leaves a running service stopped.
     """
-    current = read_service(wmi, name)
+    current = read_win32_service(wmi, name)
     if current.disabled:
         raise ServiceError(name, "StartService", 14, f"{name} is disabled (StartMode Disabled); it cannot be restarted")
     action = "started"
@@ -135,7 +147,7 @@ def restart_service(
         action = "restarted"
         deadline = clock() + stop_timeout
         while not current.stopped:
-            current = read_service(wmi, name)
+            current = read_win32_service(wmi, name)
             if current.stopped:
                 break
             if clock() >= deadline:
@@ -145,3 +157,12 @@ def restart_service(
             sleep(poll_interval)
     _control(wmi, name, "StartService", START_OK)
     return action
+
+
+def restart_explained(wmi: WmiClient, name: str, ctx: TaskContext) -> None:
+    """Restart a service and record it in ``ctx.applied``; a failure says what failed and why."""
+    try:
+        restart_service(wmi, name)
+    except ServiceError as exc:
+        raise ModuleFailure(f"Restarting {name} failed: {exc.message}", error=exc.to_dict()) from exc
+    ctx.applied.append(f"restart {name}")

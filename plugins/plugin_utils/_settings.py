@@ -5,10 +5,12 @@
 ``kms_client``, ``kms_host`` and ``activation_policy`` are views of :data:`TABLE`:
 a view is the scope (client, host or policy) plus how module options become the
 desired values. For each setting the table says where Windows keeps it (registry
-key, value and type, spp-facts.md §3.7), which WMI property reports it and which
+key, value and type, as slmgr.vbs writes them and "Registry Settings for Volume
+Activation" lists them), which WMI property reports it and which
 SoftwareLicensingService/Product method sets and clears it (preferred: sppsvc
 validates and applies), which of the two interfaces a scope uses, how values are
-validated and normalised, and whether sppsvc must restart for a change (§3.9).
+validated and normalised, and whether sppsvc must restart for a change (slmgr.vbs
+warns after the options that need one). docs/reference/ has the table with its sources.
 
 Reading costs one WQL query of SoftwareLicensingService (only the properties the
 view needs) and one StdRegProv call per registry-backed setting; a product-scoped
@@ -22,18 +24,20 @@ import enum
 import typing as t
 
 from ansible_collections.winact.kms.plugins.plugin_utils import _validate as v
-from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure, TaskContext
-from ansible_collections.winact.kms.plugins.plugin_utils._errors import explain
+from ansible_collections.winact.kms.plugins.plugin_utils._explain import code_failure, error_for_wsman, explain_text
 from ansible_collections.winact.kms.plugins.plugin_utils._registry import Registry, RegistryTypeMismatch, RegType
-from ansible_collections.winact.kms.plugins.plugin_utils._service import ServiceError, restart_service
-from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
+from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext
+from ansible_collections.winact.kms.plugins.plugin_utils._service import restart_explained
+from ansible_collections.winact.kms.plugins.plugin_utils._spp import (
+    DEFAULT_KMS_PORT,
+    PRODUCT_CLASS,
+    SERVICE_CLASS,
+    SPP_KEY,
+    SPP_SERVICE,
+)
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient, wql_string
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManError, WSManUnreachable
 
-SPP_KEY = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform"
-SERVICE_CLASS = "SoftwareLicensingService"
-PRODUCT_CLASS = "SoftwareLicensingProduct"
-SPP_SERVICE_NAME = "sppsvc"
-DEFAULT_KMS_PORT = 1688  # client port and host listening port when none is set (spp-facts.md §5)
 RESTART_CHOICES = ("auto", "always", "never")
 
 
@@ -100,7 +104,8 @@ class PortCodec(Codec):
         return v.port(option, value)
 
     def from_wmi(self, raw: t.Any) -> int:
-        # KeyManagementService(Listening)Port is 0 when never set; slmgr shows 1688 then (§3.2, §3.5).
+        # KeyManagementService(Listening)Port is 0 when never set; slmgr shows 1688 then
+        # (SoftwareLicensingService class).
         return int(raw) if raw else DEFAULT_KMS_PORT
 
     def to_wmi(self, value: t.Any) -> t.Any:
@@ -111,7 +116,7 @@ class PortCodec(Codec):
         return int(text) if text.isdigit() and int(text) else DEFAULT_KMS_PORT
 
     def to_registry(self, value: t.Any) -> t.Any:
-        return None if value == DEFAULT_KMS_PORT else str(value)  # REG_SZ (§3.7)
+        return None if value == DEFAULT_KMS_PORT else str(value)  # REG_SZ, as slmgr /sprt writes it
 
 
 class IntervalCodec(Codec):
@@ -208,7 +213,10 @@ class PublishEntry(t.NamedTuple):
 
 
 class PublishListCodec(Codec):
-    """DnsDomainPublishList: REG_MULTI_SZ entries ``domain, priority, weight`` (§3.7); [] removes it."""
+    """DnsDomainPublishList: REG_MULTI_SZ entries ``domain, priority, weight``; [] removes it.
+
+    Format from "Common troubleshooting procedures for KMS and DNS issues".
+    """
 
     def normalise(self, option: str, value: t.Any) -> tuple[PublishEntry, ...]:
         if not isinstance(value, (list, tuple)):
@@ -281,8 +289,9 @@ class RegistryValue:
     name: str
     reg_type: RegType
     subkey: str = ""  # below the SPP key, e.g. "Activation"
-    # Per-product scope keeps the value under <AppID>\<SKU-ID> (S-REGSET for the name; the port and
-    # lookup domain by analogy, spp-facts.md §3.7). Read there, written through SoftwareLicensingProduct.
+    # Per-product scope keeps the value under <AppID>\<SKU-ID> ("Registry Settings for Volume Activation" for
+    # the name; the port and lookup domain by analogy, an assumption). Read there, written through
+    # SoftwareLicensingProduct.
     per_product: bool = False
 
     @property
@@ -357,7 +366,7 @@ TABLE: tuple[Setting, ...] = (
             per_product=True,
         ),
         restart=False,
-        restart_source="slmgr gives no restart warning after /skms or /ckms (§3.9)",
+        restart_source="slmgr gives no restart warning after /skms or /ckms",
         slmgr="/skms <name>, /ckms",
     ),
     Setting(
@@ -374,7 +383,7 @@ TABLE: tuple[Setting, ...] = (
             per_product=True,
         ),
         restart=False,
-        restart_source="slmgr gives no restart warning after /skms (§3.9)",
+        restart_source="slmgr gives no restart warning after /skms",
         slmgr="/skms <name>:<port>",
     ),
     Setting(
@@ -382,7 +391,7 @@ TABLE: tuple[Setting, ...] = (
         summary="DNS domain searched for _vlmcs._tcp SRV records instead of the primary DNS suffix",
         codec=DomainCodec(),
         paths=_CLIENT,
-        # Assumption: value name not documented by Microsoft (spp-facts.md open items); only WMI is used.
+        # Assumption: value name not documented by Microsoft ; only WMI is used.
         registry=RegistryValue("KeyManagementServiceLookupDomain", RegType.SZ, per_product=True),
         wmi=WmiBinding(
             "KeyManagementServiceLookupDomain",
@@ -393,7 +402,7 @@ TABLE: tuple[Setting, ...] = (
         ),
         restart=False,
         # Assumption: like /skms, which it complements; slmgr prints no restart warning for it.
-        restart_source="no restart warning from slmgr /skms-domain (assumed like /skms, §3.9)",
+        restart_source="no restart warning from slmgr /skms-domain (assumed like /skms)",
         slmgr="/skms-domain, /ckms-domain",
     ),
     Setting(
@@ -401,10 +410,10 @@ TABLE: tuple[Setting, ...] = (
         summary="Keep using the KMS host last activated against instead of querying DNS each time",
         codec=BoolCodec(method_inverted=True),
         paths=_CLIENT,
-        registry=None,  # not documented (spp-facts.md open items): WMI only
+        registry=None,  # not documented by Microsoft: WMI only
         wmi=WmiBinding("KeyManagementServiceHostCaching", "DisableKeyManagementServiceHostCaching", "DisableCaching"),
         restart=False,
-        restart_source="slmgr gives no restart warning after /skhc or /ckhc (§3.9)",
+        restart_source="slmgr gives no restart warning after /skhc or /ckhc",
         slmgr="/skhc, /ckhc",
     ),
     # ---- KMS host (publishing list before publishing itself, so enabling publishes the right list) ----
@@ -422,7 +431,7 @@ TABLE: tuple[Setting, ...] = (
             kms_host_only=True,
         ),
         restart=True,
-        restart_source="slmgr warns 'a KMS reboot is needed' after /sprt (§3.9)",
+        restart_source="slmgr warns 'a KMS reboot is needed' after /sprt",
         slmgr="/sprt",
     ),
     Setting(
@@ -433,7 +442,10 @@ TABLE: tuple[Setting, ...] = (
         registry=RegistryValue("DnsDomainPublishList", RegType.MULTI_SZ),
         wmi=None,
         restart=True,
-        restart_source="restart the Software Licensing service after editing DnsDomainPublishList (S-DNSDOC, §3.9)",
+        restart_source=(
+            "restart the Software Licensing service after editing DnsDomainPublishList "
+            "(Common troubleshooting procedures for KMS and DNS issues)"
+        ),
     ),
     Setting(
         option="dns_publishing",
@@ -448,7 +460,7 @@ TABLE: tuple[Setting, ...] = (
             kms_host_only=True,
         ),
         restart=True,
-        restart_source="slmgr warns 'a KMS reboot is needed' after /sdns and /cdns (§3.9)",
+        restart_source="slmgr warns 'a KMS reboot is needed' after /sdns and /cdns",
         slmgr="/sdns, /cdns",
     ),
     Setting(
@@ -464,11 +476,11 @@ TABLE: tuple[Setting, ...] = (
             kms_host_only=True,
         ),
         restart=True,
-        restart_source="slmgr warns 'a KMS reboot is needed' after /spri and /cpri (§3.9)",
+        restart_source="slmgr warns 'a KMS reboot is needed' after /spri and /cpri",
         slmgr="/spri, /cpri",
     ),
     # ---- both: a KMS host sets them through WMI (and sends them to its clients); on a client
-    # SetVL*Interval is refused and the registry values are the interface (issue 3, §3.7) ----
+    # SetVL*Interval is refused and the registry values are the interface (slmgr /sai and /sri write them) ----
     Setting(
         option="activation_interval",
         summary="Minutes between activation attempts of an unactivated client",
@@ -478,7 +490,7 @@ TABLE: tuple[Setting, ...] = (
         wmi=WmiBinding("VLActivationInterval", "SetVLActivationInterval", "ActivationInterval", kms_host_only=True),
         restart=True,
         # Assumption for the client registry path: sppsvc reads the value when it starts, as for /sai.
-        restart_source="slmgr warns 'a KMS reboot is needed' after /sai (§3.9)",
+        restart_source="slmgr warns 'a KMS reboot is needed' after /sai",
         slmgr="/sai",
     ),
     Setting(
@@ -489,7 +501,7 @@ TABLE: tuple[Setting, ...] = (
         registry=RegistryValue("VLRenewalInterval", RegType.DWORD),
         wmi=WmiBinding("VLRenewalInterval", "SetVLRenewalInterval", "RenewalInterval", kms_host_only=True),
         restart=True,
-        restart_source="slmgr warns 'a KMS reboot is needed' after /sri (§3.9)",
+        restart_source="slmgr warns 'a KMS reboot is needed' after /sri",
         slmgr="/sri",
     ),
     # ---- activation policy: registry only ----
@@ -512,7 +524,10 @@ TABLE: tuple[Setting, ...] = (
         registry=RegistryValue("NotificationDisabled", RegType.DWORD, subkey="Activation"),
         wmi=None,
         restart=True,
-        restart_source="Appendix A registry options need a Software Protection Service restart (S-OPTCFG, §3.9)",
+        restart_source=(
+            "Appendix A registry options need a Software Protection Service restart (Appendix A: Optional "
+            "Configurations, Windows 7 Volume Activation Technical Reference)"
+        ),
     ),
     Setting(
         option="manual_activation",
@@ -523,7 +538,7 @@ TABLE: tuple[Setting, ...] = (
         wmi=None,
         restart=True,
         # Assumption: sppsvc schedules automatic activation, so it reads this when it starts.
-        restart_source="read by sppsvc when it schedules automatic activation (assumed, like S-OPTCFG options)",
+        restart_source="read by sppsvc when it schedules automatic activation (assumed, like the Appendix A options)",
     ),
     Setting(
         option="user_operations",
@@ -533,7 +548,10 @@ TABLE: tuple[Setting, ...] = (
         registry=RegistryValue("UserOperations", RegType.DWORD),
         wmi=None,
         restart=True,
-        restart_source="UserOperations needs an SPP service restart (S-OPTCFG, §3.9)",
+        restart_source=(
+            "UserOperations needs an SPP service restart (Appendix A: Optional Configurations, Windows 7 Volume "
+            "Activation Technical Reference)"
+        ),
     ),
     Setting(
         option="skip_rearm",
@@ -543,8 +561,9 @@ TABLE: tuple[Setting, ...] = (
         registry=RegistryValue("SkipRearm", RegType.DWORD),
         wmi=None,
         restart=False,
-        # Assumption: consulted when a rearm runs (S-SLMGRDOC), not when sppsvc starts.
-        restart_source="read when a rearm runs (assumed from S-SLMGRDOC)",
+        # Assumption: consulted when a rearm runs (Slmgr.vbs options for obtaining volume activation
+        # information), not when sppsvc starts.
+        restart_source="read when a rearm runs (assumed from the slmgr.vbs options reference)",
     ),
 )
 
@@ -612,7 +631,7 @@ def _client_request(params: t.Mapping[str, t.Any]) -> Request:
     else:
         if _given(params, "server"):
             desired["server"] = SETTINGS["server"].codec.normalise("server", params["server"])
-            # Like `slmgr /skms host`: a port not given is cleared back to the default (§3.8).
+            # Like `slmgr /skms host`: a port not given is cleared back to the default, as slmgr.vbs does.
             desired["port"] = DEFAULT_KMS_PORT
         if _given(params, "port"):
             desired["port"] = SETTINGS["port"].codec.normalise("port", params["port"])
@@ -639,10 +658,6 @@ class Snapshot:
     product_id: str | None = None
     product_key: str | None = None  # the product's per-SKU registry key
     warnings: list[str] = dataclasses.field(default_factory=list)
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _on_product(setting: Setting, request: Request) -> bool:
@@ -672,8 +687,10 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
     if product_settings and request.activation_id:
         # The product's own KeyManagementService* properties report the effective registration (per-SKU,
         # else the global one), so they cannot tell "not set for this product"; the per-SKU registry
-        # values that SoftwareLicensingProduct.Set*/Clear* write can (S-REGSET, spp-facts.md §3.7).
-        rows = wmi.query(f"SELECT ID, ApplicationID FROM {PRODUCT_CLASS} WHERE ID = {_quote(request.activation_id)}")
+        # values that SoftwareLicensingProduct.Set*/Clear* write can (Registry Settings for Volume Activation).
+        rows = wmi.query(
+            f"SELECT ID, ApplicationID FROM {PRODUCT_CLASS} WHERE ID = {wql_string(request.activation_id)}"
+        )
         if not rows:
             raise ModuleFailure(
                 f"activation_id: no product with Activation ID {request.activation_id} on this machine",
@@ -754,20 +771,20 @@ def check_role(request: Request, snapshot: Snapshot) -> None:
 # --------------------------------------------------------------------------------------------
 # Apply
 # --------------------------------------------------------------------------------------------
-def _hex(code: int) -> str:
-    return f"0x{code & 0xFFFFFFFF:08X}"
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    cls: str
+    method: str
+    params: dict[str, t.Any]
+    selectors: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return f"{self.cls}.{self.method}"
 
 
-def _explained(code: int | None) -> tuple[str, dict[str, t.Any]]:
-    """A message suffix and the detail of an HRESULT a licensing method failed with."""
-    if not code:
-        return "", {}
-    info = explain(code)
-    suffix = f" ({info.symbol}: {info.message})" if info.known and info.symbol else ""
-    return suffix, {"explanation": info.to_dict()}
-
-
-def _apply_wmi(wmi: WmiClient, change: Change, request: Request, snapshot: Snapshot) -> None:
+def _wmi_call(change: Change, request: Request, snapshot: Snapshot) -> _Call:
+    """The SoftwareLicensingService/Product method that applies a change (set, or clear back to the default)."""
     binding = change.setting.wmi_binding
     if _on_product(change.setting, request):
         cls, selectors = PRODUCT_CLASS, {"ID": snapshot.product_id or t.cast(str, request.activation_id)}
@@ -782,14 +799,23 @@ def _apply_wmi(wmi: WmiClient, change: Change, request: Request, snapshot: Snaps
         method, params = binding.clear_method, {}
     else:
         method, params = binding.set_method, {binding.set_param: argument}
-    out = wmi.invoke(cls, method, params, selectors=selectors)
+    return _Call(cls, method, params, selectors)
+
+
+def _method_of(change: Change, request: Request, snapshot: Snapshot) -> str:
+    """The method a change calls, for the failure report."""
+    if change.setting.via(request.scope) is Via.WMI:
+        return _wmi_call(change, request, snapshot).name
+    data = change.setting.codec.to_registry(change.after)
+    return "StdRegProv." + ("DeleteValue" if data is None else change.setting.registry_value.reg_type.set_method)
+
+
+def _apply_wmi(wmi: WmiClient, change: Change, request: Request, snapshot: Snapshot) -> None:
+    call = _wmi_call(change, request, snapshot)
+    out = wmi.invoke(call.cls, call.method, call.params, selectors=call.selectors)
     code = int(out.get("ReturnValue") or 0)
     if code:
-        suffix, extra = _explained(code)
-        raise ModuleFailure(
-            f"{cls}.{method} returned {_hex(code)}{suffix}",
-            error={"type": "wmi", "method": f"{cls}.{method}", "return_value": code, "hresult": _hex(code), **extra},
-        )
+        raise code_failure(code, call.name, error={"method": call.name, "return_value": code})
 
 
 def _apply_registry(wmi: WmiClient, change: Change) -> None:
@@ -817,11 +843,11 @@ def apply(wmi: WmiClient, request: Request, snapshot: Snapshot, changes: t.Seque
         except WSManError as exc:
             if isinstance(exc, WSManUnreachable) and not ctx.applied:
                 raise
-            suffix, extra = _explained(exc.hresult)
+            explained = f" {explain_text(exc.hresult)}" if exc.hresult else ""
             restored = _restore_server(wmi, request, snapshot, change, ctx, exc)
             raise ModuleFailure(
-                f"Setting {change.option} failed ({how.value}): {exc.message}{suffix}{restored}",
-                error={**exc.to_dict(), **extra},
+                f"Setting {change.option} failed ({how.value}): {exc.message}.{explained}{restored}",
+                error=error_for_wsman(exc, method=_method_of(change, request, snapshot)),
                 setting=change.option,
             ) from exc
         ctx.applied.append(change.option)
@@ -830,7 +856,7 @@ def apply(wmi: WmiClient, request: Request, snapshot: Snapshot, changes: t.Seque
 def _restore_server(
     wmi: WmiClient, request: Request, snapshot: Snapshot, failed: Change, ctx: TaskContext, exc: WSManError
 ) -> str:
-    """Like slmgr /skms: when the port fails right after the name was set, put the previous name back (§3.7).
+    """Like slmgr /skms: when the port fails right after the name was set, put the previous name back.
 
     Returns a sentence for the failure message ('' when there was nothing to restore or it failed too).
     """
@@ -844,13 +870,6 @@ def _restore_server(
         return ""
     ctx.applied.pop()
     return f"; the KMS host name was restored to {previous or 'none (DNS auto-discovery)'}, as slmgr does"
-
-
-def restart_sppsvc(wmi: WmiClient) -> None:
-    try:
-        restart_service(wmi, SPP_SERVICE_NAME)
-    except ServiceError as exc:
-        raise ModuleFailure(f"Restarting {SPP_SERVICE_NAME} failed: {exc.message}", error=exc.to_dict()) from exc
 
 
 def _wants_restart(choice: str, changes: t.Sequence[Change]) -> bool:
@@ -874,12 +893,12 @@ def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.A
             apply(wmi, request, snapshot, changes, ctx)
         except ModuleFailure as exc:
             # A rerun only sees what is still missing: say now whether what was applied awaits a restart.
-            exc.detail["restart_required"] = any(SETTINGS[option].restart for option in ctx.applied)
+            exc.detail["restart_required"] = any(SETTINGS[o].restart for o in ctx.applied if o in SETTINGS)
             exc.detail["restarted"] = False
             raise
         if _wants_restart(request.restart, changes):
             try:
-                restart_sppsvc(wmi)
+                restart_explained(wmi, SPP_SERVICE, ctx)
             except ModuleFailure as exc:
                 exc.detail.update(restart_required=restart_required, restarted=False)
                 raise

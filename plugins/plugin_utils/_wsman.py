@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 from xml.parsers import expat
 
+from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex
+
 Element = ET.Element
 
 NS_SOAP = "http://www.w3.org/2003/05/soap-envelope"
@@ -51,11 +53,6 @@ _TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#
 _ATTR_ESCAPES = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
 )
-
-
-def hresult_hex(code: int) -> str:
-    """Render an HRESULT (or any 32-bit code) the way Windows tools print it: ``0xC004F050``."""
-    return f"0x{code & 0xFFFFFFFF:08X}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -540,30 +537,6 @@ def _fault_message(info: _FaultInfo, summary: str | None) -> str:
 
 # --------------------------------------------------------------------------------------------------
 # Request / response
-
-
-def exchange(
-    transport: Transport,
-    *,
-    resource_uri: str,
-    action: str,
-    body: Element | None,
-    operation_timeout: float,
-    selectors: Mapping[str, str] | None = None,
-    options: Mapping[str, str] | None = None,
-) -> Element:
-    """Send one request and return the checked ``s:Body`` of its response."""
-    check_operation_timeout(operation_timeout, transport.read_timeout)
-    message, message_id = build_envelope(
-        endpoint=transport.endpoint,
-        resource_uri=resource_uri,
-        action=action,
-        body=body,
-        selectors=selectors,
-        options=options,
-        operation_timeout=operation_timeout,
-    )
-    return response_body(transport.send(message), message_id)
 
 
 def check_operation_timeout(operation_timeout: float, read_timeout: float) -> None:

@@ -8,7 +8,7 @@ import typing as t
 
 import pytest
 
-from ansible_collections.winact.kms.plugins.plugin_utils._service import ServiceError, read_service, restart_service
+from ansible_collections.winact.kms.plugins.plugin_utils._service import ServiceError, read_win32_service, restart_service
 from ansible_collections.winact.kms.tests.unit.plugins.action.licensing_fakes import FakeHost
 
 
@@ -84,5 +84,5 @@ def test_failed_start_reports_the_return_value() -> None:
 
 
 def test_read_service_state() -> None:
-    state = read_service(t.cast(t.Any, FakeHost()), "sppsvc")
+    state = read_win32_service(t.cast(t.Any, FakeHost()), "sppsvc")
     assert (state.running, state.stopped, state.disabled) == (True, False, False)

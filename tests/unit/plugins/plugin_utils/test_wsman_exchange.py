@@ -14,11 +14,11 @@ from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     WSManProtocolError,
     WSManTimeout,
     WSManUnreachable,
-    exchange,
     fault_from_http,
     qname,
     response_body,
 )
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 from ansible_collections.winact.kms.tests.unit.plugins.plugin_utils.wsman_fakes import (
     ENDPOINT,
     FakeTransport,
@@ -34,17 +34,11 @@ GET_RESPONSE = fixture("get-instance_Win32_Service_sppsvc.xml")
 
 
 def _get(transport: FakeTransport, timeout: float = 20) -> object:
-    return exchange(
-        transport,
-        resource_uri=URI,
-        action=ACTION_GET,
-        body=None,
-        selectors={"Name": "sppsvc"},
-        operation_timeout=timeout,
-    )
+    # The one real round trip: WmiClient._send builds the envelope and checks the answer.
+    return WmiClient(transport, operation_timeout=timeout)._send(URI, ACTION_GET, None, {"Name": "sppsvc"})
 
 
-def test_exchange_sends_one_envelope_and_returns_the_body() -> None:
+def test_round_trip_sends_one_envelope_and_returns_the_body() -> None:
     transport = FakeTransport(GET_RESPONSE)
     body = _get(transport)
     assert getattr(body, "tag", None) == qname(NS_SOAP, "Body")
@@ -104,7 +98,7 @@ def test_unexpected_response_shapes(data: bytes, message: str) -> None:
         response_body(data, "uuid:X")
 
 
-def test_hostile_response_is_refused_by_exchange() -> None:
+def test_hostile_response_is_refused_by_the_round_trip() -> None:
     transport = FakeTransport(Reply(fixture("hostile-billion-laughs.xml"), echo_relates_to=False))
     with pytest.raises(WSManProtocolError, match="DOCTYPE"):
         _get(transport)

@@ -20,8 +20,8 @@ from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     WSManTimeout,
     WSManUnreachable,
     decode_fault,
-    hresult_hex,
 )
+from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex
 from ansible_collections.winact.kms.tests.unit.plugins.plugin_utils.wsman_fakes import fixture
 
 SL_E_INVALID_PRODUCT_KEY = 0xC004F050
