@@ -42,8 +42,6 @@ EXPLICIT_KEY_HINT: Final = "To install a key anyway, pass it explicitly: `key: <
 
 # Characters a Windows product key can contain (no vowels except in 'N' position markers, no 0/1/5).
 KEY_ALPHABET: Final = "BCDFGHJKMNPQRTVWXY2346789"
-_MASK_PREFIX: Final = "XXXXX-XXXXX-XXXXX-XXXXX-"
-_FULL_MASK: Final = _MASK_PREFIX + "XXXXX"
 # Copy/paste often turns '-' into a typographic dash (Microsoft's cause of 0xC004F050, docs/error-codes.md).
 _DASHES: Final = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
 
@@ -423,17 +421,6 @@ def is_gvlk(key: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # Product key handling (keys other than GVLKs are secrets: never echo them)
-
-
-def mask_key(key: str | None) -> str:
-    """'XXXXX-XXXXX-XXXXX-XXXXX-T83GX': only the last five characters are shown.
-
-    Input of five characters or fewer is masked entirely, so the whole value is never shown.
-    """
-    text = key.strip() if isinstance(key, str) else ""
-    if len(text) <= 5:
-        return _FULL_MASK
-    return _MASK_PREFIX + text[-5:].upper()
 
 
 def validate_key_format(key: object) -> str:

@@ -35,10 +35,14 @@ from ansible_collections.winact.kms.plugins.plugin_utils._spp import (
     SPP_KEY,
     SPP_SERVICE,
 )
-from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient, wql_string
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient, wql_select, wql_string
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManError, WSManUnreachable
 
 RESTART_CHOICES = ("auto", "always", "never")
+# Read with every view's own properties: the key of the service's methods, and whether this is a KMS host.
+SERVICE_BASE_PROPERTIES = ("Version", "IsKeyManagementServiceMachine")
+# Read for a per-product request: where the product's per-SKU registry values live.
+PRODUCT_KEY_PROPERTIES = ("ID", "ApplicationID")
 
 
 class Scope(enum.StrEnum):
@@ -674,8 +678,8 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
 
     service_row: dict[str, t.Any] = {}
     if by_wmi:
-        select = ", ".join(dict.fromkeys(["Version", "IsKeyManagementServiceMachine", *service_props]))
-        rows = wmi.query(f"SELECT {select} FROM {SERVICE_CLASS}")
+        select = dict.fromkeys([*SERVICE_BASE_PROPERTIES, *service_props])
+        rows = wmi.query(wql_select(select, SERVICE_CLASS))
         if not rows:
             raise ModuleFailure(
                 f"WMI returned no {SERVICE_CLASS} instance; is the Software Protection service (sppsvc) installed?"
@@ -688,9 +692,7 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
         # The product's own KeyManagementService* properties report the effective registration (per-SKU,
         # else the global one), so they cannot tell "not set for this product"; the per-SKU registry
         # values that SoftwareLicensingProduct.Set*/Clear* write can (Registry Settings for Volume Activation).
-        rows = wmi.query(
-            f"SELECT ID, ApplicationID FROM {PRODUCT_CLASS} WHERE ID = {wql_string(request.activation_id)}"
-        )
+        rows = wmi.query(wql_select(PRODUCT_KEY_PROPERTIES, PRODUCT_CLASS, f"ID = {wql_string(request.activation_id)}"))
         if not rows:
             raise ModuleFailure(
                 f"activation_id: no product with Activation ID {request.activation_id} on this machine",

@@ -21,9 +21,9 @@ from ansible_collections.winact.kms.plugins.plugin_utils._catalog import (
     find_by_key,
     is_gvlk,
     lookup,
-    mask_key,
     validate_key_format,
 )
+from ansible_collections.winact.kms.plugins.plugin_utils._results import mask_secret as mask_key
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 GVLK_YAML = REPO_ROOT / "tools" / "data" / "gvlk.yaml"
