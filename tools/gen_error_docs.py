@@ -21,8 +21,27 @@ ERRORS_PATH = REPO_ROOT / "plugins" / "plugin_utils" / "_errors.py"
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "error-codes.md"
 
 
+RESULTS_MODULE = "ansible_collections.winact.kms.plugins.plugin_utils._results"
+
+
+def _provide_results_module() -> None:
+    """_errors imports only _results, which imports nothing: load it by path when no collection root is set up."""
+    if RESULTS_MODULE in sys.modules:
+        return
+    try:
+        importlib.import_module(RESULTS_MODULE)
+    except ImportError:
+        spec = importlib.util.spec_from_file_location(RESULTS_MODULE, ERRORS_PATH.with_name("_results.py"))
+        if spec is None or spec.loader is None:
+            raise RuntimeError("cannot load _results.py") from None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[RESULTS_MODULE] = module
+        spec.loader.exec_module(module)
+
+
 def load_errors_module(path: Path = ERRORS_PATH) -> ModuleType:
-    """Load _errors.py by path: it imports nothing from the collection, so no collection root is needed."""
+    """Load _errors.py by path, so the tool runs from a plain checkout without a collection root."""
+    _provide_results_module()
     name = "_winact_kms_errors_for_docs"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:

@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
+from ansible_collections.winact.kms.plugins.plugin_utils._action import SettingsAction
 from ansible_collections.winact.kms.plugins.plugin_utils._settings import Scope
-from ansible_collections.winact.kms.plugins.plugin_utils._settings_action import SettingsAction
 
 
 class ActionModule(SettingsAction):

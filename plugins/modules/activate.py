@@ -187,33 +187,58 @@ preflight:
       description: The values the check looked at (e.g. C(skew_seconds), C(registered_name)).
       type: dict
 error:
-  description: The failure explained.
+  description: >-
+    Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
+    code the collection knows.
   returned: on failure
   type: dict
   contains:
     hresult:
-      description: HRESULT in hex.
+      description: >-
+        The HRESULT in hex; null when the failure carries none (bad input, a service control code, a lost
+        connection).
       type: str
       sample: "0xC004F074"
     symbol:
-      description: Symbolic name from slerror.h / winerror.h.
+      description: Symbolic name from slerror.h / winerror.h; null when there is none.
       type: str
       sample: SL_E_VL_BINDING_SERVICE_UNAVAILABLE
     message:
-      description: Microsoft's message.
+      description: Microsoft's message for the code, or the failure's own text.
       type: str
     cause:
-      description: The likely cause.
+      description: The likely cause; null when nothing is known.
       type: str
     fix:
-      description: What to do.
+      description: What to do; null when nothing is known.
       type: str
+    wsman:
+      description: >-
+        The WS-Management fault or transport failure behind it (C(type), C(message), C(hresult), and where
+        the host sent them C(code), C(subcode), C(wsman_code), C(provider_message)).
+      returned: when the failure came over WS-Management
+      type: dict
+    method:
+      description: The method that failed, e.g. C(SoftwareLicensingService.InstallProductKey).
+      returned: when a method call failed
+      type: str
+    return_value:
+      description: The method's ReturnValue.
+      returned: when a method returned a failure code
+      type: int
     inner:
       description: >-
         The code inside the client's latest KMS request event (12288) when it differs from the one C(Activate)
         returned, explained the same way.
       type: dict
       returned: when such an event exists
+applied:
+  description: >-
+    The changes made before the failure (the failure also sets C(changed)); a rerun converges to the
+    settings asked for.
+  returned: on failure, when something was already applied
+  type: list
+  elements: str
 events:
   description: >-
     The client's latest KMS events (12288 request sent, 12289 response processed), newest first, decoded as in

@@ -205,4 +205,44 @@ applied:
   returned: on failure after a change
   type: list
   elements: str
+error:
+  description: >-
+    Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
+    code the collection knows.
+  returned: on failure
+  type: dict
+  contains:
+    hresult:
+      description: >-
+        The HRESULT in hex; null when the failure carries none (bad input, a service control code, a lost
+        connection).
+      type: str
+      sample: "0x80070005"
+    symbol:
+      description: Symbolic name from slerror.h / winerror.h; null when there is none.
+      type: str
+      sample: E_ACCESSDENIED
+    message:
+      description: Microsoft's message for the code, or the failure's own text.
+      type: str
+    cause:
+      description: The likely cause; null when nothing is known.
+      type: str
+    fix:
+      description: What to do; null when nothing is known.
+      type: str
+    wsman:
+      description: >-
+        The WS-Management fault or transport failure behind it (C(type), C(message), C(hresult), and where
+        the host sent them C(code), C(subcode), C(wsman_code), C(provider_message)).
+      returned: when the failure came over WS-Management
+      type: dict
+    method:
+      description: The method that failed, e.g. C(SoftwareLicensingService.InstallProductKey).
+      returned: when a method call failed
+      type: str
+    return_value:
+      description: The method's ReturnValue.
+      returned: when a method returned a failure code
+      type: int
 """

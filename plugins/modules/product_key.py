@@ -145,7 +145,9 @@ partial_product_key:
   type: str
   sample: 7XXBV
 product:
-  description: The targeted product as SPP reports it after the change (before it, in check mode).
+  description: >-
+    The targeted product as SPP reports it after the change (before it, in check mode), described as in
+    RV(winact.kms.license_info#module:windows_product); the most used values are listed here.
   returned: when a product is found
   type: dict
   contains:
@@ -170,6 +172,12 @@ product:
       description: Name of the license status.
       type: str
       sample: OOBGrace
+    partial_product_key:
+      description: Last five characters of the installed key.
+      type: str
+    is_kms_host_key:
+      description: Whether the installed key is a KMS host key (CSVLK).
+      type: bool
 kms_host_key:
   description: >-
     Whether a KMS host key (CSVLK) is installed on the host after the change. Null in check mode when a key that
@@ -192,25 +200,50 @@ restarted:
   returned: always
   type: bool
 error:
-  description: The SPP error explained, on failure.
+  description: >-
+    Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
+    code the collection knows.
   returned: on failure
   type: dict
   contains:
     hresult:
-      description: HRESULT in hex.
+      description: >-
+        The HRESULT in hex; null when the failure carries none (bad input, a service control code, a lost
+        connection).
       type: str
       sample: "0xC004F069"
     symbol:
-      description: Symbolic name from slerror.h.
+      description: Symbolic name from slerror.h / winerror.h; null when there is none.
       type: str
       sample: SL_E_MISMATCHED_PRODUCT_SKU
     message:
-      description: Microsoft's message.
+      description: Microsoft's message for the code, or the failure's own text.
       type: str
     cause:
-      description: The likely cause.
+      description: The likely cause; null when nothing is known.
       type: str
     fix:
-      description: What to do.
+      description: What to do; null when nothing is known.
       type: str
+    wsman:
+      description: >-
+        The WS-Management fault or transport failure behind it (C(type), C(message), C(hresult), and where
+        the host sent them C(code), C(subcode), C(wsman_code), C(provider_message)).
+      returned: when the failure came over WS-Management
+      type: dict
+    method:
+      description: The method that failed, e.g. C(SoftwareLicensingService.InstallProductKey).
+      returned: when a method call failed
+      type: str
+    return_value:
+      description: The method's ReturnValue.
+      returned: when a method returned a failure code
+      type: int
+applied:
+  description: >-
+    The changes made before the failure (the failure also sets C(changed)); a rerun converges to the
+    settings asked for.
+  returned: on failure, when something was already applied
+  type: list
+  elements: str
 """

@@ -23,6 +23,7 @@ import yaml
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.winact.kms.plugins.plugin_utils import _settings as settings
 from ansible_collections.winact.kms.plugins.plugin_utils._errors import explain
 from ansible_collections.winact.kms.plugins.plugin_utils._explain import error_detail, error_for_wsman
 from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext, scrub
@@ -186,3 +187,15 @@ def failure_result(msg: str, ctx: TaskContext, **detail: t.Any) -> dict[str, t.A
         result["applied"] = list(ctx.applied)
         result["msg"] = f"{msg} (already applied before the failure: {', '.join(ctx.applied)})"
     return result
+
+
+class SettingsAction(WinactAction[settings.Request]):
+    """Base of the settings modules (kms_client, kms_host, activation_policy): one scope of the settings table."""
+
+    winact_scope: t.ClassVar[settings.Scope]
+
+    def winact_request(self, params: dict[str, t.Any]) -> settings.Request:
+        return settings.build_request(self.winact_scope, params)
+
+    def winact_execute(self, wmi: WmiClient, request: settings.Request, ctx: TaskContext) -> dict[str, t.Any]:
+        return settings.execute(wmi, request, ctx)

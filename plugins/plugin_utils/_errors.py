@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Final
 
-from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex as hresult_hex  # re-exported
+from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex
 
 
 @dataclasses.dataclass(frozen=True)

@@ -106,5 +106,5 @@ def test_hostile_or_malformed_response_fails_cleanly(mixed: FleetRun, kind: str,
     result = run.task("Read license info", "srv2019")
     assert result.failed, result.result
     assert words in result.result["msg"], result.result["msg"]
-    assert result.result["error"]["type"] == "WSManProtocolError"
+    assert result.result["error"]["wsman"]["type"] == "WSManProtocolError"
     assert "Traceback" not in run.output

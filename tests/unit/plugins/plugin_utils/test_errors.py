@@ -11,6 +11,7 @@ from types import ModuleType
 
 import pytest
 
+from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex
 from ansible_collections.winact.kms.plugins.plugin_utils import _errors as errors
 from ansible_collections.winact.kms.plugins.plugin_utils._errors import (
     ERRORS,
@@ -47,10 +48,10 @@ def _table() -> dict[int, errors.ErrorInfo]:
     return {entry.hresult: entry for entry in ERRORS}
 
 
-@pytest.mark.parametrize("code", sorted(set(FACTS_TABLE_CODES + SLMGR_MESSAGE_TABLE_KEYS)), ids=errors.hresult_hex)
+@pytest.mark.parametrize("code", sorted(set(FACTS_TABLE_CODES + SLMGR_MESSAGE_TABLE_KEYS)), ids=hresult_hex)
 def test_every_code_of_the_facts_is_in_the_table(code: int) -> None:
     entry = _table().get(code)
-    assert entry is not None, f"{errors.hresult_hex(code)} missing"
+    assert entry is not None, f"{hresult_hex(code)} missing"
     assert explain(code) is entry
     assert entry.known
 
@@ -103,7 +104,7 @@ def _user_texts(info: errors.ErrorInfo) -> list[str]:
     return [info.message, info.cause, info.fix, *info.to_dict().values()]
 
 
-@pytest.mark.parametrize("code", [entry.hresult for entry in ERRORS] + [0xC004F999, 0x80071234], ids=errors.hresult_hex)
+@pytest.mark.parametrize("code", [entry.hresult for entry in ERRORS] + [0xC004F999, 0x80071234], ids=hresult_hex)
 def test_texts_reaching_users_carry_no_source_tags(code: int) -> None:
     info = explain(code)
     for text in _user_texts(info):
