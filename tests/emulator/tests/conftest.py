@@ -465,7 +465,7 @@ def method_input(uri: str, method: str, params: t.Mapping[str, t.Any] | None = N
     parts = []
     for name, value in (params or {}).items():
         for item in value if isinstance(value, list) else [value]:
-            parts.append(f"<p:{name}>{soap.xml_text(soap.cim_to_text(item))}</p:{name}>")
+            parts.append(f"<p:{name}>{soap.xml_text(cim.cim_to_text(item))}</p:{name}>")
     return f'<p:{method}_INPUT xmlns:p="{uri}">{"".join(parts)}</p:{method}_INPUT>'
 
 

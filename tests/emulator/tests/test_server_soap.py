@@ -104,14 +104,14 @@ def test_missing_resource_uri_keeps_relates_to() -> None:
 
 def test_datetimes_use_xs_datetime() -> None:
     utc = datetime.datetime(2013, 3, 9, 2, 57, 32, tzinfo=datetime.UTC)
-    assert soap.format_datetime(utc) == "2013-03-09T02:57:32Z"
+    assert cim.format_datetime(utc) == "2013-03-09T02:57:32Z"
     fraction = datetime.datetime(2013, 3, 9, 2, 57, 43, 488171, tzinfo=datetime.UTC)
-    assert soap.format_datetime(fraction) == "2013-03-09T02:57:43.488171Z"
+    assert cim.format_datetime(fraction) == "2013-03-09T02:57:43.488171Z"
     offset = datetime.datetime(2013, 3, 9, 10, 57, 32, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
-    assert soap.format_datetime(offset) == "2013-03-09T10:57:32+08:00"
-    assert soap.parse_datetime("2013-03-09T10:57:32+08:00") == utc
-    assert soap.parse_datetime("20130309025732.000000+000") == utc
-    assert soap.parse_datetime("20130309105732.000000+480") == utc
+    assert cim.format_datetime(offset) == "2013-03-09T10:57:32+08:00"
+    assert cim.parse_datetime("2013-03-09T10:57:32+08:00") == utc
+    assert cim.parse_datetime("20130309025732.000000+000") == utc
+    assert cim.parse_datetime("20130309105732.000000+480") == utc
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,7 @@ def test_datetimes_use_xs_datetime() -> None:
     ],
 )
 def test_text_to_cim(cim_type: str, text: str, value: cim.CimValue) -> None:
-    assert soap.text_to_cim(cim_type, text) == value
+    assert cim.text_to_cim(cim_type, text) == value
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,7 @@ def test_text_to_cim(cim_type: str, text: str, value: cim.CimValue) -> None:
 )
 def test_text_to_cim_rejects(cim_type: str, text: str) -> None:
     with pytest.raises(ValueError):
-        soap.text_to_cim(cim_type, text)
+        cim.text_to_cim(cim_type, text)
 
 
 THING = cim.ClassDef(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 import typing as t
 
 CimValue = str | int | bool | datetime.datetime | None | list[t.Any]
@@ -43,6 +44,88 @@ def is_array(cim_type: str) -> bool:
 
 def base_type(cim_type: str) -> str:
     return cim_type[:-2] if is_array(cim_type) else cim_type
+
+
+# --------------------------------------------------------------------------- value codecs
+# Text <-> typed CIM values, shared by the WS-Man wire format (soap.py), WQL literals (wql.py) and
+# the command line: xs:dateTime and DMTF datetimes, decimal integers in their type's range, booleans.
+
+INT_RANGES = {
+    "uint8": (0, 2**8 - 1),
+    "uint16": (0, 2**16 - 1),
+    "uint32": (0, 2**32 - 1),
+    "uint64": (0, 2**64 - 1),
+    "sint8": (-(2**7), 2**7 - 1),
+    "sint16": (-(2**15), 2**15 - 1),
+    "sint32": (-(2**31), 2**31 - 1),
+    "sint64": (-(2**63), 2**63 - 1),
+}
+
+
+def format_datetime(value: datetime.datetime) -> str:
+    """xs:dateTime as Windows writes it: ``2013-03-09T02:57:32Z`` or ``...32.488171+08:00``."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    text = value.isoformat()
+    if value.utcoffset() == datetime.timedelta(0):
+        text = text[:-6] + "Z"
+    return text
+
+
+_DMTF = re.compile(r"^(\d{14})\.(\d{6})([+-])(\d{3})$")
+
+
+def parse_datetime(text: str) -> datetime.datetime:
+    """Parse xs:dateTime (wire format) or a DMTF datetime (``yyyymmddHHMMSS.mmmmmmsUUU``, WQL literals)."""
+    text = text.strip()
+    match = _DMTF.match(text)
+    if match:
+        stamp, micro, sign, minutes = match.groups()
+        offset = datetime.timedelta(minutes=int(minutes)) * (1 if sign == "+" else -1)
+        base = datetime.datetime.strptime(stamp, "%Y%m%d%H%M%S")
+        return base.replace(microsecond=int(micro), tzinfo=datetime.timezone(offset))
+    try:
+        value = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a datetime: {text!r}") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value
+
+
+def text_to_cim(cim_type: str, text: str) -> CimValue:
+    """Convert the text of one scalar (a wire element, a CLI argument) to the Python value of ``cim_type``."""
+    base = base_type(cim_type)
+    if base == "string":
+        return text
+    if base in INT_RANGES:
+        try:
+            number = int(text.strip(), 10)
+        except ValueError:
+            raise ValueError(f"{text!r} is not an integer") from None
+        low, high = INT_RANGES[base]
+        if not low <= number <= high:
+            raise ValueError(f"{number} is out of range for {base}")
+        return number
+    if base == "boolean":
+        lowered = text.strip().lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise ValueError(f"{text!r} is not a boolean")
+    if base == "datetime":
+        return parse_datetime(text)
+    raise ValueError(f"unsupported CIM type {cim_type!r}")
+
+
+def cim_to_text(value: t.Any) -> str:
+    """The text of one scalar CIM value: ``true``/``false``, xs:dateTime, decimal integers."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        return format_datetime(value)
+    return str(value)
 
 
 @dataclasses.dataclass(frozen=True)

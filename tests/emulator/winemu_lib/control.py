@@ -24,7 +24,7 @@ import json
 import logging
 import typing as t
 
-from . import cim, server, soap
+from . import cim, server
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class ApiError(Exception):
 def jsonable(value: t.Any) -> t.Any:
     """CIM values and state dumps as JSON: datetimes in ISO 8601, tuples and sets as lists."""
     if isinstance(value, datetime.datetime):
-        return soap.format_datetime(value)
+        return cim.format_datetime(value)
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, dict):
@@ -91,7 +91,7 @@ def _convert_scalar(cim_type: str, value: t.Any) -> cim.CimValue:
         raise ValueError(f"a boolean is not a {base}")
     if isinstance(value, (dict, list)):
         raise ValueError(f"{value!r} is not a {base}")
-    return soap.text_to_cim(base, str(value))
+    return cim.text_to_cim(base, str(value))
 
 
 class ControlServer:
@@ -239,7 +239,7 @@ def _sole_instance_keys(machine: server.MachineLike, namespace: str, class_def: 
     instances = machine.instances(namespace, class_def.name, ADMIN_CONTEXT)
     if len(instances) != 1 or not class_def.keys:
         return {}
-    return {key: soap.cim_to_text(instances[0].get(key)) for key in class_def.keys}
+    return {key: cim.cim_to_text(instances[0].get(key)) for key in class_def.keys}
 
 
 def _json_object(body: bytes) -> dict[str, t.Any]:

@@ -13,6 +13,7 @@ import typing as t
 from . import classes
 from . import editions as ed
 from .cim import (
+    INT_RANGES,
     CallContext,
     CimValue,
     ClassDef,
@@ -64,15 +65,6 @@ SVC_CANNOT_ACCEPT_CONTROL = 5
 SVC_ALREADY_RUNNING = 10
 SVC_DISABLED = 14
 SVC_INVALID_PARAMETER = 21
-
-_INT_RANGES = {
-    "uint8": (0, 0xFF),
-    "uint16": (0, 0xFFFF),
-    "uint32": (0, 0xFFFFFFFF),
-    "uint64": (0, 0xFFFFFFFFFFFFFFFF),
-    "sint32": (-(2**31), 2**31 - 1),
-    "sint64": (-(2**63), 2**63 - 1),
-}
 
 
 def start_value(mode: str) -> int:
@@ -755,7 +747,7 @@ def _check_value(name: str, cim_type: str, value: CimValue) -> None:
     elif kind == "datetime":
         ok = isinstance(value, datetime.datetime)
     else:
-        low, high = _INT_RANGES[kind]
+        low, high = INT_RANGES[kind]
         ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
     if not ok:
         raise InvalidParameter(f"{name} is not a valid {cim_type}")

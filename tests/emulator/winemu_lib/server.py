@@ -1074,7 +1074,7 @@ def _key_equal(cim_type: str, value: cim.CimValue, selector: str) -> bool:
     if isinstance(value, str):
         return value.casefold() == selector.casefold()
     try:
-        return bool(soap.text_to_cim(cim_type, selector) == value)
+        return bool(cim.text_to_cim(cim_type, selector) == value)
     except ValueError:
         return False
 

@@ -122,84 +122,7 @@ def local_name(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-# --------------------------------------------------------------------------- CIM values
-
-
-def format_datetime(value: datetime.datetime) -> str:
-    """xs:dateTime as in the recordings: ``2013-03-09T02:57:32Z`` or ``...32.488171+08:00``."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
-    text = value.isoformat()
-    if value.utcoffset() == datetime.timedelta(0):
-        text = text[:-6] + "Z"
-    return text
-
-
-_DMTF = re.compile(r"^(\d{14})\.(\d{6})([+-])(\d{3})$")
-
-
-def parse_datetime(text: str) -> datetime.datetime:
-    """Parse xs:dateTime (wire format) or a DMTF datetime (``yyyymmddHHMMSS.mmmmmmsUUU``, WQL literals)."""
-    text = text.strip()
-    match = _DMTF.match(text)
-    if match:
-        stamp, micro, sign, minutes = match.groups()
-        offset = datetime.timedelta(minutes=int(minutes)) * (1 if sign == "+" else -1)
-        base = datetime.datetime.strptime(stamp, "%Y%m%d%H%M%S")
-        return base.replace(microsecond=int(micro), tzinfo=datetime.timezone(offset))
-    try:
-        value = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not a datetime: {text!r}") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
-    return value
-
-
-_INT_RANGES = {
-    "uint8": (0, 2**8 - 1),
-    "uint16": (0, 2**16 - 1),
-    "uint32": (0, 2**32 - 1),
-    "uint64": (0, 2**64 - 1),
-    "sint8": (-(2**7), 2**7 - 1),
-    "sint16": (-(2**15), 2**15 - 1),
-    "sint32": (-(2**31), 2**31 - 1),
-    "sint64": (-(2**63), 2**63 - 1),
-}
-
-
-def text_to_cim(cim_type: str, text: str) -> cim.CimValue:
-    """Convert the text of one scalar element (or a CLI argument) to the Python value of ``cim_type``."""
-    base = cim.base_type(cim_type)
-    if base == "string":
-        return text
-    if base in _INT_RANGES:
-        try:
-            number = int(text.strip(), 10)
-        except ValueError:
-            raise ValueError(f"{text!r} is not an integer") from None
-        low, high = _INT_RANGES[base]
-        if not low <= number <= high:
-            raise ValueError(f"{number} is out of range for {base}")
-        return number
-    if base == "boolean":
-        lowered = text.strip().lower()
-        if lowered in ("true", "1"):
-            return True
-        if lowered in ("false", "0"):
-            return False
-        raise ValueError(f"{text!r} is not a boolean")
-    if base == "datetime":
-        return parse_datetime(text)
-    raise ValueError(f"unsupported CIM type {cim_type!r}")
-
-
-def cim_to_text(value: t.Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime.datetime):
-        return format_datetime(value)
-    return str(value)
+# --------------------------------------------------------------------------- CIM values on the wire
 
 
 def render_property(name: str, cim_type: str, value: cim.CimValue, *, qualified: bool = True) -> str:
@@ -219,10 +142,10 @@ def render_property(name: str, cim_type: str, value: cim.CimValue, *, qualified:
         if item is None:
             continue  # null array elements are never sent
         if isinstance(item, datetime.datetime) or cim.base_type(cim_type) == "datetime":
-            text = xml_text(cim_to_text(item))
+            text = xml_text(cim.cim_to_text(item))
             parts.append(f"<{tag}><{dt_tag}>{text}</{dt_tag}></{tag}>")
         else:
-            parts.append(f"<{tag}>{xml_text(cim_to_text(item))}</{tag}>")
+            parts.append(f"<{tag}>{xml_text(cim.cim_to_text(item))}</{tag}>")
     return "".join(parts)
 
 
@@ -261,8 +184,8 @@ def _is_nil(element: ET.Element) -> bool:
 def _element_value(cim_type: str, element: ET.Element) -> cim.CimValue:
     if cim.base_type(cim_type) == "datetime":
         nested = [child for child in element if local_name(child.tag) == "Datetime"]
-        return text_to_cim(cim_type, (nested[0].text if nested else element.text) or "")
-    return text_to_cim(cim_type, element.text or "")
+        return cim.text_to_cim(cim_type, (nested[0].text if nested else element.text) or "")
+    return cim.text_to_cim(cim_type, element.text or "")
 
 
 def parse_method_input(body: ET.Element, method: cim.MethodDef) -> dict[str, cim.CimValue]:
