@@ -35,7 +35,7 @@ EMULATOR_DIR = Path(__file__).resolve().parent.parent
 if str(EMULATOR_DIR) not in sys.path:
     sys.path.insert(0, str(EMULATOR_DIR))
 
-from winemu_lib import cim, control, inventory, server, soap  # noqa: E402
+from winemu_lib import cim, control, inventory, server, soap, winrm_endpoint  # noqa: E402
 
 WINEMU = EMULATOR_DIR / "winemu"
 FLEETS_DIR = EMULATOR_DIR / "fleets"
@@ -531,7 +531,7 @@ class RunningFleet:
         self.thread.join(10)
         self.loop.close()
 
-    def endpoint(self, name: str = "ws001") -> server.HostEndpoint:
+    def endpoint(self, name: str = "ws001") -> winrm_endpoint.HostEndpoint:
         return self.server.host(name)
 
     def url(self, name: str = "ws001") -> str:

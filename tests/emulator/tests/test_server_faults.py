@@ -7,7 +7,7 @@ import time
 import typing as t
 
 import pytest
-from winemu_lib import server, soap
+from winemu_lib import soap, winrs
 
 if t.TYPE_CHECKING:
     from .conftest import RunningFleet
@@ -63,7 +63,7 @@ def test_many_shells_open_and_close(fleet: RunningFleet) -> None:
 
 def test_shells_left_open_expire_after_the_idle_timeout(fleet: RunningFleet) -> None:
     stale = open_shell(fleet)
-    fleet.endpoint().shells[stale].created -= server.SHELL_IDLE_SECONDS + 1
+    fleet.endpoint().shells[stale].created -= winrs.SHELL_IDLE_SECONDS + 1
     fresh = open_shell(fleet)
     assert list(fleet.endpoint().shells) == [fresh]
 
