@@ -18,7 +18,8 @@ from .events import hresult_hex
 
 if t.TYPE_CHECKING:
     from .machine import Machine
-    from .spp import Licensing, Product
+    from .spp import Licensing
+    from .spp_products import Product
 
 # --- HRESULTs (§4 unless marked) ---------------------------------------------------------------------
 

@@ -33,7 +33,6 @@ from .spp import (
     CURRENT_VERSION_KEY,
     ERROR_SERVICE_DISABLED,
     SPP_KEY,
-    STATUS_NAMES,
     V_DISABLE_DNS,
     V_HOST_CACHING_DISABLED,
     V_KMS_NAME,
@@ -42,10 +41,11 @@ from .spp import (
     V_LOOKUP_DOMAIN,
     V_LOW_PRIORITY,
     V_PUBLISH_LIST,
-    KeyRing,
     Licensing,
     default_cmid,
 )
+from .spp_products import STATUS_NAMES, KeyRing
+from .spp_provider import SppProvider
 
 if t.TYPE_CHECKING:
     from .network import Network
@@ -161,6 +161,7 @@ class _State:
     def __init__(self, registry: Registry, licensing: Licensing, services: dict[str, _ServiceRuntime]) -> None:
         self.registry = registry
         self.licensing = licensing
+        self.spp_wmi = SppProvider(licensing)
         self.services = services
 
 
@@ -220,6 +221,10 @@ class Machine:
     @property
     def licensing(self) -> Licensing:
         return self._ensure().licensing
+
+    @property
+    def spp_wmi(self) -> SppProvider:
+        return self._ensure().spp_wmi
 
     def _build(self) -> _State:
         config = self.config
@@ -437,11 +442,10 @@ class Machine:
         cls = classes.lookup(namespace, class_name)
         if cls is classes.SOFTWARE_LICENSING_SERVICE:
             self.require_sppsvc()
-            return [self.licensing.service_instance()]
+            return [self.spp_wmi.service_instance()]
         if cls is classes.SOFTWARE_LICENSING_PRODUCT:
             self.require_sppsvc()
-            licensing = self.licensing
-            return [licensing.product_instance(product) for product in licensing.products]
+            return self.spp_wmi.product_instances()
         if cls is classes.WIN32_OPERATING_SYSTEM:
             return [self._os_instance()]
         if cls is classes.WIN32_COMPUTER_SYSTEM:
@@ -479,9 +483,9 @@ class Machine:
         if cls is classes.SOFTWARE_LICENSING_SERVICE:
             if keys["Version"] != licensing.version:
                 raise InstanceNotFound(f"No SoftwareLicensingService with Version {keys['Version']!r}")
-            return licensing.invoke_service(method_def.name, typed, ctx)
+            return self.spp_wmi.invoke_service(method_def.name, typed, ctx)
         product = licensing.product(keys["ID"])
-        return licensing.invoke_product(product, method_def.name, typed, ctx)
+        return self.spp_wmi.invoke_product(product, method_def.name, typed, ctx)
 
     # --- StdRegProv (§2) --------------------------------------------------------------------------------------
 
@@ -660,7 +664,7 @@ class Machine:
 
     def state(self) -> dict[str, t.Any]:
         state = self._ensure()
-        licensing = state.licensing.state()
+        licensing = state.spp_wmi.state()
         edition = self.edition
         services = {
             name: {
