@@ -235,3 +235,50 @@ class Provider(t.Protocol):
         ``selectors`` is empty for static methods. ``params`` holds the ``[in]``
         parameters present in the request, already converted to their CIM types.
         """
+
+
+# --------------------------------------------------------------------------- checks a provider makes
+
+
+def _check_value(name: str, cim_type: str, value: CimValue) -> None:
+    if value is None:
+        return
+    if is_array(cim_type):
+        if not isinstance(value, list):
+            raise InvalidParameter(f"{name} must be an array")
+        for item in value:
+            _check_value(name, base_type(cim_type), item)
+        return
+    kind = base_type(cim_type)
+    if kind == "string":
+        ok = isinstance(value, str)
+    elif kind == "boolean":
+        ok = isinstance(value, bool)
+    elif kind == "datetime":
+        ok = isinstance(value, datetime.datetime)
+    else:
+        low, high = INT_RANGES[kind]
+        ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    if not ok:
+        raise InvalidParameter(f"{name} is not a valid {cim_type}")
+
+
+def check_params(method: MethodDef, params: t.Mapping[str, CimValue]) -> dict[str, CimValue]:
+    """The ``[in]`` parameters by canonical name, each checked against its CIM type; InvalidParameter if not."""
+    canonical = {name.lower(): name for name in method.inputs}
+    typed: dict[str, CimValue] = {}
+    for raw_name, value in params.items():
+        name = canonical.get(raw_name.lower())
+        if name is None:
+            raise InvalidParameter(f"{method.name} has no parameter {raw_name!r}")
+        _check_value(name, method.inputs[name], value)
+        typed[name] = value
+    return typed
+
+
+def check_selectors(cls: ClassDef, selectors: t.Mapping[str, str]) -> dict[str, str]:
+    """Exactly the class keys by canonical name; InvalidSelectors if not."""
+    by_lower = {name.lower(): value for name, value in selectors.items()}
+    if set(by_lower) != {key.lower() for key in cls.keys}:
+        raise InvalidSelectors(f"{cls.name} needs the selector(s) {', '.join(cls.keys)}")
+    return {key: by_lower[key.lower()] for key in cls.keys}

@@ -17,8 +17,10 @@ import yaml
 from . import editions as ed
 from . import kms
 from .cim import ProviderError
-from .machine import KmsClientConfig, KmsHostConfig, Machine, MachineConfig, start_value
+from .machine import Machine
+from .machine_config import KmsClientConfig, KmsHostConfig, MachineConfig
 from .network import Network
+from .services import start_value
 from .spp_products import (
     CHANNEL_CSVLK,
     CHANNEL_MAK,

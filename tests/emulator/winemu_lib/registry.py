@@ -11,6 +11,8 @@ import dataclasses
 import enum
 import typing as t
 
+from .cim import CallContext, CimValue, InvalidParameter
+
 
 class RegType(enum.IntEnum):
     """EnumValues ``Types`` codes (§2.3)."""
@@ -260,3 +262,60 @@ def _dump_key(node: RegKey) -> dict[str, t.Any]:
         data: t.Any = value.data.hex() if isinstance(value.data, bytes) else value.data
         values[value.name] = {"type": f"REG_{value.type.name}", "data": data}
     return {"values": values, "subkeys": {child.name: _dump_key(child) for child in node.subkeys.values()}}
+
+
+# --- StdRegProv methods -------------------------------------------------------------------------------
+
+_REG_KINDS: dict[str, tuple[RegType, str]] = {
+    "DWORD": (RegType.DWORD, "uValue"),
+    "QWORD": (RegType.QWORD, "uValue"),
+    "String": (RegType.SZ, "sValue"),
+    "MultiString": (RegType.MULTI_SZ, "sValue"),
+    "ExpandedString": (RegType.EXPAND_SZ, "sValue"),
+    "Binary": (RegType.BINARY, "uValue"),
+}
+
+
+def invoke_std_reg_prov(
+    reg: Registry, method: str, params: t.Mapping[str, CimValue], ctx: CallContext
+) -> dict[str, CimValue]:
+    """A StdRegProv method (static, so no selectors) with already typed parameters."""
+    hive = params.get("hDefKey")
+    hive = HKLM if hive is None else hive  # §2.1: hDefKey defaults to HKEY_LOCAL_MACHINE
+    assert isinstance(hive, int)
+    path = params.get("sSubKeyName")
+    if not isinstance(path, str):
+        raise InvalidParameter("sSubKeyName is required")
+    name = params.get("sValueName")
+    value_name = name if isinstance(name, str) else ""  # Assumption: omitted = the default value
+    writes = method.startswith(("Set", "Delete", "Create"))
+    if writes and not ctx.is_admin:
+        # Assumption: HKLM is writable by administrators only; StdRegProv reports 5 (§2.4 map).
+        return {"ReturnValue": RC_ACCESS_DENIED}
+    if method == "EnumKey":
+        rc, names = reg.enum_key(hive, path)
+        return {"sNames": names, "ReturnValue": rc}
+    if method == "EnumValues":
+        rc, names, types = reg.enum_values(hive, path)
+        return {"sNames": names, "Types": t.cast(CimValue, types), "ReturnValue": rc}
+    if method == "CreateKey":
+        return {"ReturnValue": reg.create_key(hive, path)}
+    if method == "DeleteKey":
+        return {"ReturnValue": reg.delete_key(hive, path)}
+    if method == "DeleteValue":
+        return {"ReturnValue": reg.delete_value(hive, path, value_name)}
+    if method == "CheckAccess":
+        required = params.get("uRequired")
+        rc, granted = reg.check_access(hive, path, required if isinstance(required, int) else 3, ctx.is_admin)
+        return {"bGranted": granted, "ReturnValue": rc}
+    kind_name = method[3:-5]  # Get/Set <Kind> Value
+    kind, out_name = _REG_KINDS[kind_name]
+    if method.startswith("Get"):
+        rc, data = reg.get_value(hive, path, value_name, kind)
+        result: CimValue = list(data) if isinstance(data, bytes) else t.cast(CimValue, data)
+        return {out_name: result, "ReturnValue": rc}
+    raw = params.get(out_name)
+    if raw is None:
+        raise InvalidParameter(f"{out_name} is required")
+    stored: t.Any = bytes(t.cast(list[int], raw)) if kind == RegType.BINARY else raw
+    return {"ReturnValue": reg.set_value(hive, path, value_name, kind, stored)}
