@@ -18,7 +18,7 @@ import logging
 import ssl
 import typing as t
 
-from . import cim, soap
+from . import cim, soap, wsman_faults
 from .faults import HOSTILE_RESPONSE, MALFORMED_RESPONSE, FaultSettings, parse_fault_value
 from .http_listener import BIND_ADDRESS, DROP, HttpListener, HttpRequest, HttpResponse
 from .winrs import Shell, WinrsShells
@@ -240,7 +240,7 @@ class HostEndpoint:
         if faults.due("fault", number):
             self.stats.by_action[action_label(request_xml)] += 1
             log.info("%s: injecting a fault at request %d", self.name, number)
-            injected = soap.internal_error(self.fqdn, f"Fault injected by the emulator at request {number}.")
+            injected = wsman_faults.internal_error(self.fqdn, f"Fault injected by the emulator at request {number}.")
             return self._soap_response(500, injected.render(request_xml.message_id))
         ctx = cim.CallContext(user=account.username, is_admin=bool(account.admin))
         status, body = await self._dispatch_with_latency(request_xml, ctx)
@@ -279,7 +279,7 @@ class HostEndpoint:
             if label == "Invoke":
                 # WinRM gives up waiting after OperationTimeout but Windows keeps running the method: finish it.
                 self._finish_later(request, ctx, latency - timeout)
-            return 500, soap.timed_out(self.fqdn).render(request.message_id)
+            return 500, wsman_faults.timed_out(self.fqdn).render(request.message_id)
         if latency:
             await asyncio.sleep(latency)
         try:
@@ -288,11 +288,11 @@ class HostEndpoint:
             return 500, fault.render(request.message_id)
         except cim.CimError as exc:
             log.warning("%s: unmapped CIM error %r", self.name, exc)
-            return 500, soap.internal_error(self.fqdn, exc.message).render(request.message_id)
+            return 500, wsman_faults.internal_error(self.fqdn, exc.message).render(request.message_id)
         except Exception as exc:  # a bug in an emulated class must not look like a dropped connection
             log.exception("%s: %s failed inside the emulator", self.name, request.action)
             message = f"The emulator failed: {type(exc).__name__}: {exc}"
-            return 500, soap.internal_error(self.fqdn, message).render(request.message_id)
+            return 500, wsman_faults.internal_error(self.fqdn, message).render(request.message_id)
 
     def _method_delay_ms(self, request: soap.WsmanRequest) -> int:
         slow = self.faults.slow_method
@@ -322,7 +322,7 @@ class HostEndpoint:
         if uri.lower() == soap.SHELL_CMD_URI:
             return self.winrs.handle(request, ctx, address=self.url)
         if uri.lower().startswith(POWERSHELL_URI_PREFIX):
-            raise soap.action_not_supported(
+            raise wsman_faults.action_not_supported(
                 self.fqdn,
                 request.action,
                 why="not supported by the emulator: PowerShell remoting (a psrp runspace) is not emulated; "
@@ -330,11 +330,11 @@ class HostEndpoint:
             )
         if uri.lower().rstrip("/") == soap.CONFIG_URI:
             if request.action != soap.ACTION_GET:
-                raise soap.action_not_supported(self.fqdn, request.action, why="not supported by the emulator")
+                raise wsman_faults.action_not_supported(self.fqdn, request.action, why="not supported by the emulator")
             return soap.render_envelope(soap.TRANSFER + "GetResponse", _config_body(), relates_to=request.message_id)
         target = parse_wmi_uri(uri)
         if target is None:
-            raise soap.resource_not_found(self.fqdn, uri)
+            raise wsman_faults.resource_not_found(self.fqdn, uri)
         if request.action in RESOURCE_ACTIONS:
             return self.operations.handle(request, target, ctx)
         return self._invoke(request, ctx)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from . import cim, soap
+from . import cim, soap, wsman_faults
 from .http_listener import BIND_ADDRESS
 
 SHELL_IDLE_SECONDS = 7200.0  # Winrs IdleTimeout of the recorded Windows configuration: unclosed shells go away
@@ -38,16 +38,16 @@ class WinrsShells:
             return self._delete(request)
         if request.action in soap.SHELL_ACTIONS:
             label = soap.SHELL_ACTIONS[request.action]
-            raise soap.action_not_supported(
+            raise wsman_faults.action_not_supported(
                 self.fqdn, request.action, why=f"not supported by the emulator (WinRS {label} runs no commands)"
             )
-        raise soap.action_not_supported(self.fqdn, request.action, why="not supported by the emulator")
+        raise wsman_faults.action_not_supported(self.fqdn, request.action, why="not supported by the emulator")
 
     def _create(self, request: soap.WsmanRequest, ctx: cim.CallContext, address: str) -> bytes:
         if not ctx.is_admin:
             # Assumption: WinRS uses RootSDDL, which grants only BUILTIN\Administrators over the network
             # (recorded config: (A;;GA;;;BA)(A;;GR;;;IU)), so a non-admin account cannot open a shell.
-            raise soap.access_denied(self.fqdn)
+            raise wsman_faults.access_denied(self.fqdn)
         now = time.monotonic()
         for stale in [key for key, shell in self.shells.items() if now - shell.created > SHELL_IDLE_SECONDS]:
             del self.shells[stale]
@@ -63,7 +63,7 @@ class WinrsShells:
         selected = (request.selector("ShellId") or "").upper()
         if selected not in self.shells:
             message = f"No shell with ShellId {selected!r}."
-            raise soap.invalid_selectors(self.fqdn, message, provider=soap.SHELL_PROVIDER)
+            raise wsman_faults.invalid_selectors(self.fqdn, message, provider=soap.SHELL_PROVIDER)
         del self.shells[selected]
         return soap.render_envelope(soap.TRANSFER + "DeleteResponse", "", relates_to=request.message_id)
 

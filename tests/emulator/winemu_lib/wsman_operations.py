@@ -13,7 +13,7 @@ import time
 import typing as t
 import xml.etree.ElementTree as ET
 
-from . import cim, soap, wql
+from . import cim, soap, wql, wsman_faults
 
 ENUMERATION_TIMEOUT = 240.0  # EnumerationTimeoutms of the recorded Windows configuration
 
@@ -96,7 +96,7 @@ class WsmanOperations:
             return self._pull(request)
         if request.action == soap.ACTION_RELEASE:
             return self._release(request)
-        raise soap.action_not_supported(
+        raise wsman_faults.action_not_supported(
             self.fqdn, request.action, why="not supported by the emulator for WMI resources"
         )
 
@@ -109,7 +109,9 @@ class WsmanOperations:
             raise self._cim_fault(exc, target.namespace, operation, class_name) from None
 
     def _cim_fault(self, exc: cim.CimError, namespace: str, operation: str, object_path: str) -> soap.SoapFault:
-        return soap.cim_fault(exc, machine=self.fqdn, namespace=namespace, operation=operation, object_path=object_path)
+        return wsman_faults.cim_fault(
+            exc, machine=self.fqdn, namespace=namespace, operation=operation, object_path=object_path
+        )
 
     def _key_selectors(self, request: soap.WsmanRequest, class_def: cim.ClassDef) -> dict[str, str]:
         """Exactly the class keys (names case-insensitive) or w:InvalidSelectors."""
@@ -117,13 +119,13 @@ class WsmanOperations:
         keys = {key.lower(): key for key in class_def.keys}
         unexpected = sorted(name for lower, (name, _value) in given.items() if lower not in keys)
         if unexpected:
-            raise soap.invalid_selectors(
+            raise wsman_faults.invalid_selectors(
                 self.fqdn, f"Unexpected selectors for {class_def.name}: {', '.join(unexpected)}."
             )
         missing = sorted(key for lower, key in keys.items() if lower not in given)
         if missing or not keys:
             what = ", ".join(missing) if missing else "none (the class has no key)"
-            raise soap.invalid_selectors(
+            raise wsman_faults.invalid_selectors(
                 self.fqdn,
                 f"Missing key selectors for {class_def.name}: {what}.",
                 detail_kind="InsufficientSelectors",
@@ -144,7 +146,7 @@ class WsmanOperations:
     def _fit(self, request: soap.WsmanRequest, envelope: bytes) -> bytes:
         limit = request.max_envelope_size or soap.DEFAULT_MAX_ENVELOPE_SIZE
         if len(envelope) > limit:
-            raise soap.envelope_too_large(self.fqdn, limit)
+            raise wsman_faults.envelope_too_large(self.fqdn, limit)
         return envelope
 
     # ----------------------------------------------------------------- Invoke
@@ -153,10 +155,12 @@ class WsmanOperations:
         target = parse_wmi_uri(request.resource_uri)
         assert target is not None
         if target.class_name == "*":
-            raise soap.action_not_supported(self.fqdn, request.action, why="not valid for the wildcard resource URI")
+            raise wsman_faults.action_not_supported(
+                self.fqdn, request.action, why="not valid for the wildcard resource URI"
+            )
         prefix = request.resource_uri + "/"
         if not request.action.lower().startswith(prefix.lower()) or "/" in request.action[len(prefix) :]:
-            raise soap.action_not_supported(self.fqdn, request.action, why="not a method of the resource URI")
+            raise wsman_faults.action_not_supported(self.fqdn, request.action, why="not a method of the resource URI")
         method_name = request.action[len(prefix) :]
         class_def = self._class_def(target, target.class_name, "ExecMethod")
         methods = {name.lower(): method for name, method in class_def.methods.items()}
@@ -177,7 +181,7 @@ class WsmanOperations:
             raise self._cim_fault(exc, target.namespace, "ExecMethod", class_def.name)
         if method.static:
             if request.selectors:
-                raise soap.invalid_selectors(
+                raise wsman_faults.invalid_selectors(
                     self.fqdn, f"{class_def.name}.{method.name} is a static method and takes no selectors."
                 )
             selectors: dict[str, str] = {}
@@ -197,7 +201,9 @@ class WsmanOperations:
 
     def _get(self, request: soap.WsmanRequest, target: WmiTarget, ctx: cim.CallContext) -> bytes:
         if target.class_name == "*":
-            raise soap.action_not_supported(self.fqdn, request.action, why="not valid for the wildcard resource URI")
+            raise wsman_faults.action_not_supported(
+                self.fqdn, request.action, why="not valid for the wildcard resource URI"
+            )
         class_def = self._class_def(target, target.class_name, "GetObject")
         self.method_counter[f"get:{class_def.name}"] += 1
         selectors = self._key_selectors(request, class_def)
@@ -222,7 +228,7 @@ class WsmanOperations:
             raise soap.invalid_xml(self.fqdn, "The Enumerate request has no n:Enumerate body.")
         mode = (enum.findtext(f"{{{soap.NS_W}}}EnumerationMode") or "").strip()
         if mode:
-            raise soap.unsupported_feature(
+            raise wsman_faults.unsupported_feature(
                 self.fqdn, f"EnumerationMode {mode} is not supported by the emulator.", fault_detail="EnumerationMode"
             )
         optimize = enum.find(f"{{{soap.NS_W}}}OptimizeEnumeration") is not None
@@ -303,13 +309,13 @@ class WsmanOperations:
             try:
                 query = wql.parse(query_text)
             except wql.WqlError as exc:
-                raise soap.cannot_process_filter(
+                raise wsman_faults.cannot_process_filter(
                     self.fqdn, target.namespace, query_text, f"Invalid query: {exc}. "
                 ) from None
             try:
                 class_def = self.machine.class_def(target.namespace, query.class_name)
             except cim.ClassNotFound:
-                raise soap.cannot_process_filter(
+                raise wsman_faults.cannot_process_filter(
                     self.fqdn, target.namespace, query_text, soap.CLASS_NOT_FOUND_MESSAGE
                 ) from None
             except cim.CimError as exc:
@@ -317,13 +323,13 @@ class WsmanOperations:
             try:
                 bound = wql.bind(query, class_def)
             except wql.WqlError as exc:
-                raise soap.cannot_process_filter(
+                raise wsman_faults.cannot_process_filter(
                     self.fqdn, target.namespace, query_text, f"Invalid query: {exc}. "
                 ) from None
             return class_def, bound, {}, query_text
         if filter_element is not None and dialect == soap.SELECTOR_DIALECT:
             if target.class_name == "*":
-                raise soap.dialect_unavailable(self.fqdn, dialect)
+                raise wsman_faults.dialect_unavailable(self.fqdn, dialect)
             class_def = self._class_def(target, target.class_name, "ExecQuery")
             query_text = f"SELECT * FROM {class_def.name}"
             bound = wql.bind(wql.parse(query_text), class_def)
@@ -333,13 +339,13 @@ class WsmanOperations:
                 name = keys.get(selector.get("Name", "").lower())
                 if name is None:
                     message = f"{class_def.name} has no property {selector.get('Name')!r}."
-                    raise soap.invalid_selectors(self.fqdn, message)
+                    raise wsman_faults.invalid_selectors(self.fqdn, message)
                 selectors[name] = (selector.text or "").strip()
             return class_def, bound, selectors, query_text
         if filter_element is not None:
-            raise soap.dialect_unavailable(self.fqdn, dialect)
+            raise wsman_faults.dialect_unavailable(self.fqdn, dialect)
         if target.class_name == "*":
-            raise soap.unsupported_feature(
+            raise wsman_faults.unsupported_feature(
                 self.fqdn,
                 "Enumerating the wildcard resource URI needs a WQL filter.",
                 fault_detail="FilteringRequired",
@@ -356,7 +362,7 @@ class WsmanOperations:
         context = (node.findtext(f"{{{soap.NS_N}}}EnumerationContext") or "").strip()
         enumeration = self.enumerations.take(context)
         if enumeration is None:
-            raise soap.invalid_enumeration_context(self.fqdn, context)
+            raise wsman_faults.invalid_enumeration_context(self.fqdn, context)
         return context, enumeration
 
     def _pull(self, request: soap.WsmanRequest) -> bytes:
@@ -410,7 +416,7 @@ class WsmanOperations:
             item_size = len(items[start + count])
             if size + item_size > budget:
                 if count == 0 and must_fit_one:
-                    raise soap.envelope_too_large(self.fqdn, budget)
+                    raise wsman_faults.envelope_too_large(self.fqdn, budget)
                 break
             size += item_size
             count += 1
