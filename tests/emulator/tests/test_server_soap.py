@@ -1,4 +1,4 @@
-"""Envelope parsing, CIM value rendering and the fault shapes of the recordings (wsman-samples)."""
+"""Envelope parsing, CIM value rendering and the fault shapes of recorded Windows responses."""
 
 from __future__ import annotations
 

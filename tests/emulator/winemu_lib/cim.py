@@ -9,8 +9,7 @@ The protocol layer (``server.py``, ``soap.py``) knows XML and HTTP; the classes
   definition says: ``str``, ``int``, ``bool``, ``datetime`` (timezone-aware),
   ``list`` of those for ``<type>[]``, and ``None`` for NULL (``xsi:nil``);
 * failures cross it as :class:`CimError` subclasses, which the protocol layer
-  renders with the fault shapes of the real recordings in
-  ``../shared/reference/wsman-samples/``.
+  renders with the fault shapes of recorded Windows responses (:mod:`wsman_faults`).
 """
 
 from __future__ import annotations
@@ -199,7 +198,7 @@ class ProviderError(CimError):
     """A method failed inside its provider with an HRESULT, e.g. an SPP error 0xC004F050.
 
     slmgr.vbs sees these as a WMI call error whose number is the HRESULT
-    (spp-facts.md §3.4); over WS-Man they arrive as a SOAP fault.
+    (slmgr.vbs never reads ``ReturnValue``); over WS-Man they arrive as a SOAP fault.
     """
 
     def __init__(self, hresult: int, message: str) -> None:

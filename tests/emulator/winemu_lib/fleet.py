@@ -1,4 +1,4 @@
-"""Fleet YAML -> :class:`Fleet` of emulated hosts (the format is in notes/emulator-api.md).
+"""Fleet YAML -> :class:`Fleet` of emulated hosts (the format is in docs/emulator.md, "Fleet file").
 
 Every validation error is a ``ValueError`` that names the host and the key at fault.
 """
@@ -349,7 +349,7 @@ def _build_host(
         start_value(start_mode)
     except ValueError as exc:
         raise where.error("sppsvc.start_mode", str(exc)) from None
-    # Assumption: sppsvc stops itself when idle (§3.9), except on a KMS host, which keeps it running.
+    # Assumption: sppsvc stops itself when idle (it is demand-started), except on a KMS host, which keeps it running.
     state = sppsvc.get("state", "Running" if kms_host is not None else "Stopped")
     if state not in ("Running", "Stopped"):
         raise where.error("sppsvc.state", f"must be Running or Stopped, not {state!r}")
@@ -403,7 +403,7 @@ def _kms_host(where: _Where, raw: object, edition: ed.Edition, keyring: dict[str
         raise where.error("kms_host.csvlk_group", str(exc)) from None
     if not group.hostable_on(edition):
         raise where.error(
-            "kms_host.csvlk_group", f"{group.name!r} cannot be hosted on {edition.caption} (spp-facts §5)"
+            "kms_host.csvlk_group", f"{group.name!r} cannot be hosted on {edition.caption} (KMS activation planning)"
         )
     key = next((e.key for e in keyring.values() if e.channel == CHANNEL_CSVLK and e.csvlk_group == group.name), None)
     if key is None:

@@ -83,7 +83,7 @@ def populate_registry(reg: Registry, edition: ed.Edition, config: MachineConfig)
     value(CURRENT_VERSION_KEY, "InstallationType", RegType.SZ, "Server" if edition.is_server else "Client")
     key(SPP_KEY)
     key(rf"{SPP_KEY}\Activation")
-    # Assumption: a default installation has this SPP value (idle shutdown of sppsvc, §3.9).
+    # Assumption: a default installation has this SPP value (idle shutdown of the demand-started sppsvc).
     value(SPP_KEY, "InactivityShutdownDelay", RegType.DWORD, 30)
     for name, info in SERVICES.items():
         path = rf"{SERVICES_KEY}\{name}"

@@ -18,7 +18,7 @@ W32TIME_KEY = rf"{SERVICES_KEY}\W32Time"
 START_VALUES = {"Boot": 0, "System": 1, "Automatic": 2, "Manual": 3, "Disabled": 4}
 START_MODES = {0: "Boot", 1: "System", 2: "Auto", 3: "Manual", 4: "Disabled"}
 
-# Assumption: Win32_Service method return codes from the Win32_Service documentation (not in spp-facts).
+# Assumption: Win32_Service method return codes as the Win32_Service documentation lists them.
 SVC_OK = 0
 SVC_ACCESS_DENIED = 2
 SVC_CANNOT_ACCEPT_CONTROL = 5

@@ -1,8 +1,9 @@
 """SOAP / WS-Management wire format of the emulated WinRM service.
 
 Requests are parsed with ``xml.etree``; responses are rendered as text so the
-prefixes, element order and namespace declarations match the real Windows
-recordings in ``shared/reference/wsman-samples/`` exactly.
+prefixes, element order and namespace declarations match recorded Windows
+responses exactly (the test data of pypsrp, WinRb/WinRM, openwsman and txwinrm;
+docs/emulator.md lists them). The fault catalogue is :mod:`wsman_faults`.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ FAULT_ADDRESSING = "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault"
 WMI_PROVIDER = ("WMI Provider", r"%systemroot%\system32\WsmWmiPl.dll")
 SHELL_PROVIDER = ("Shell provider", r"%systemroot%\system32\WsmSvc.dll")
 
-# Windows defaults (get-winrm-config_MaxEnvelopeSizekb-500_RootSDDL.xml).
+# Windows defaults (a recorded ``winrm/config`` GetResponse in pypsrp's test data).
 DEFAULT_MAX_ENVELOPE_SIZE = 500 * 1024
 # Assumption: the smallest MaxEnvelopeSize accepted; Windows has ERROR_WSMAN_MIN_ENVELOPE_SIZE but its value is
 # not in the references.
@@ -128,8 +129,8 @@ def local_name(tag: str) -> str:
 def render_property(name: str, cim_type: str, value: cim.CimValue, *, qualified: bool = True) -> str:
     """One property or parameter: repeated elements for arrays, ``xsi:nil`` for NULL.
 
-    A NULL array is written once with ``xsi:nil``, an empty array not at all
-    (MS-WSMV 3.1.4.1.26; wsman.md B5). ``qualified`` selects ``p:`` elements and
+    A NULL array is written once with ``xsi:nil`` ([MS-WSMV] §3.1.4.1.26), an empty array
+    not at all (as NetExec PR #1392 observed of Windows). ``qualified`` selects ``p:`` elements and
     ``cim:Datetime`` (class elements) or the unqualified form of ``w:XmlFragment``.
     """
     tag = f"p:{name}" if qualified else name
@@ -394,7 +395,7 @@ def provider_fault(
     provider: tuple[str, str] = WMI_PROVIDER,
     extended_status: str = "",
 ) -> str:
-    """A nested ``f:ProviderFault`` as in ``fault-wql-class-not-found_wmi-provider_ws2008r2.xml``."""
+    """A nested ``f:ProviderFault`` as in the WQL fault recorded from Windows Server 2008 R2 (WinRb/WinRM test data)."""
     inner = wsman_fault_detail(code, machine, xml_text(message))
     extended = f"<f:ExtendedError>{extended_status}</f:ExtendedError>" if extended_status else ""
     return f'<f:ProviderFault provider="{provider[0]}" path="{provider[1]}">{inner}{extended}</f:ProviderFault>'
@@ -430,7 +431,7 @@ def extended_status(
 
 def invalid_xml(machine: str, message: str) -> SoapFault:
     # Assumption: Windows' exact subcode for a body that is not XML is not recorded; this uses
-    # SchemaValidationError (seen in wsman.md B5) with ERROR_WSMAN_INVALID_XML.
+    # SchemaValidationError (a subcode Windows uses for schema errors) with ERROR_WSMAN_INVALID_XML.
     return SoapFault(
         action=FAULT_WSMAN,
         code="s:Sender",

@@ -54,35 +54,35 @@ from .spp_products import (
 if t.TYPE_CHECKING:
     from .machine import Machine
 
-# --- registry locations (§3.7) ------------------------------------------------------------------------
+# --- registry locations ("Registry settings for volume activation"; slmgr.vbs) ------------------------
 
 SPP_KEY = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform"
 CURRENT_VERSION_KEY = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion"
 
-V_KMS_NAME = "KeyManagementServiceName"  # REG_SZ, global or per-SKU (§3.7 /skms)
-V_KMS_PORT = "KeyManagementServicePort"  # REG_SZ (§3.7 /skms)
-V_LOOKUP_DOMAIN = "KeyManagementServiceLookupDomain"  # REG_SZ (§3.7 /skms-domain, name inferred there)
-V_LISTENING_PORT = "KeyManagementServiceListeningPort"  # REG_SZ (§3.7 /sprt)
-V_DISABLE_DNS = "DisableDnsPublishing"  # REG_DWORD, non-zero blocks publishing (§3.7 /sdns)
-V_LOW_PRIORITY = "EnableKmsLowPriority"  # REG_DWORD (§3.7 /spri)
-V_ACTIVATION_INTERVAL = "VLActivationInterval"  # REG_DWORD minutes (§3.7 /sai)
-V_RENEWAL_INTERVAL = "VLRenewalInterval"  # REG_DWORD minutes (§3.7 /sri)
-V_PUBLISH_LIST = "DnsDomainPublishList"  # REG_MULTI_SZ "domain, priority, weight" (§3.7)
-V_SKIP_REARM = "SkipRearm"  # §3.7 /rearm
-V_USER_OPERATIONS = "UserOperations"  # REG_DWORD 1 = standard users may /ipk, /ilc, /rearm (§3.7)
-# Assumption: the facts name no registry value for /skhc and /ckhc (§3.7 "Not documented"); this
-# emulator keeps host caching in a REG_DWORD named after the WMI method (non-zero = caching disabled).
+V_KMS_NAME = "KeyManagementServiceName"  # REG_SZ, global or per-SKU (slmgr /skms)
+V_KMS_PORT = "KeyManagementServicePort"  # REG_SZ (slmgr /skms)
+V_LOOKUP_DOMAIN = "KeyManagementServiceLookupDomain"  # REG_SZ (slmgr /skms-domain; the name is inferred)
+V_LISTENING_PORT = "KeyManagementServiceListeningPort"  # REG_SZ (slmgr /sprt)
+V_DISABLE_DNS = "DisableDnsPublishing"  # REG_DWORD, non-zero blocks publishing (slmgr /sdns)
+V_LOW_PRIORITY = "EnableKmsLowPriority"  # REG_DWORD (slmgr /spri)
+V_ACTIVATION_INTERVAL = "VLActivationInterval"  # REG_DWORD minutes (slmgr /sai)
+V_RENEWAL_INTERVAL = "VLRenewalInterval"  # REG_DWORD minutes (slmgr /sri)
+V_PUBLISH_LIST = "DnsDomainPublishList"  # REG_MULTI_SZ "domain, priority, weight"
+V_SKIP_REARM = "SkipRearm"  # 1: slmgr /rearm does nothing (slmgr.vbs options)
+V_USER_OPERATIONS = "UserOperations"  # 1: standard users may /ipk, /ilc, /rearm ("Optional configurations")
+# Assumption: Microsoft documents no registry value for /skhc and /ckhc; this emulator keeps host
+# caching in a REG_DWORD named after the WMI method (non-zero = caching disabled).
 V_HOST_CACHING_DISABLED = "DisableKeyManagementServiceHostCaching"
 # Assumption: /act-type has no documented registry value either; a REG_DWORD with the WMI name.
 V_ACTIVATION_TYPE = "VLActivationTypeEnabled"
 
-# --- HRESULTs (§4 unless marked) ------------------------------------------------------------------------
+# --- HRESULTs ("Troubleshoot activation error codes" and slerror.h unless marked) ---------------------
 
 SL_E_CHPA_PRODUCT_KEY_BLOCKED = 0xC004C003
 SL_E_CIDIID_INVALID_DATA = 0xC004F02C
 SL_E_REARM_EXCEEDED = 0xC004D307
 # Assumption: SL_E_NOT_SUPPORTED (slerror.h) for host-only methods on a non-host and for features the
-# emulator does not model; the facts only say "an error is returned" (§3.4).
+# emulator does not model; the class documentation only says "an error is returned".
 SL_E_NOT_SUPPORTED = 0xC004F016
 # Assumption: SL_E_VALUE_NOT_FOUND (slerror.h) for an unknown policy name.
 SL_E_VALUE_NOT_FOUND = 0xC004F012
@@ -136,11 +136,11 @@ class Licensing:
         return [product for product in self.products if product.is_windows]
 
     def windows_product(self) -> Product | None:
-        """The Windows product with a key (§3.1: at most one at a time here)."""
+        """The Windows product with a key (at most one at a time here), the one slmgr.vbs works on."""
         return next((p for p in self.windows_products() if p.key is not None), None)
 
     def _target_for_key(self, key: str) -> Product:
-        """Which SKU a key installs on, or the SPP error (§4)."""
+        """Which SKU a key installs on, or the SPP error."""
         channel, group = classify_key(self.edition, self.keyring, key)
         if channel == OFFICE:
             return self.product(ed.OFFICE_KMS_CLIENT_ID)
@@ -179,7 +179,7 @@ class Licensing:
         return f"{SPP_KEY}\\{product.app_id}"
 
     def is_kms_host(self) -> bool:
-        """IsKeyManagementServiceMachine: a CSVLK is installed (§3.6 VOLUME_KMS marker)."""
+        """IsKeyManagementServiceMachine: a CSVLK is installed (slmgr.vbs: a VOLUME_KMS Description marker)."""
         return any(p.channel == CHANNEL_CSVLK and p.key is not None for p in self.windows_products())
 
     def host_product(self) -> Product | None:
@@ -208,7 +208,7 @@ class Licensing:
         )
 
     def on_sppsvc_start(self) -> None:
-        """§3.9: host settings take effect when sppsvc (re)starts."""
+        """Host settings take effect when sppsvc (re)starts ("Deploying KMS activation"; slmgr's restart warning)."""
         self.effective = self.configured_host_settings()
         if self.effective.kms_enabled:
             self.machine.network.register_kms_host(self.machine)
@@ -254,7 +254,7 @@ class Licensing:
     # --- registry-backed settings ---------------------------------------------------------------------
 
     def registered_kms(self, product: Product) -> tuple[str, int]:
-        """KMS name/port in the discovery order of seeds/004: SKU, AppID, then global value."""
+        """KMS name/port in the order of "KMS discovery search order": SKU, AppID, then the global value."""
         reg = self.registry
         levels = (self.sku_key(product), self._app_key(product), SPP_KEY)
         name = next((n for n in (reg.read_str(level, V_KMS_NAME) for level in levels) if n), "")
@@ -283,7 +283,8 @@ class Licensing:
 
     @property
     def version(self) -> str:
-        # Assumption: sppsvc file version = OS version.build plus revision 1 (wsman.md shows 10.0.20348.1).
+        # Assumption: Version = OS version.build plus revision 1; real hosts report their sppsvc file version
+        # (e.g. 10.0.17134.471), so clients must read it, never build it.
         return f"{self.edition.full_version}.1"
 
     # --- keys and licenses ----------------------------------------------------------------------------
@@ -313,7 +314,7 @@ class Licensing:
             target.status, target.until = NOTIFICATION, None
         self._write_digital_product_id(target)
         if target.channel == CHANNEL_CSVLK:
-            # The host only listens after the next sppsvc start (§3.9); the network must know it may.
+            # The host only listens after the next sppsvc start; the network must know it may.
             self.machine.network.register_kms_host(self.machine)
         self.machine.count_write()
         return target
@@ -380,7 +381,7 @@ class Licensing:
         self.machine.count_write()
 
     def _rearm(self, products: list[Product]) -> None:
-        # seeds/004: ReArmWindows resets the licensing status to OOB grace.
+        # A rearm resets the licensing status to out-of-box grace ("Volume Activation Technical Reference").
         now = self.machine.now()
         self.oob_until = now + OOB_GRACE_PERIOD
         for product in products:
@@ -401,7 +402,7 @@ class Licensing:
         """MAK, Retail and CSVLK activate against Microsoft's servers."""
         entry = self.keyring.get(product.key or "")
         # Assumption: the emulated Microsoft activation servers accept every fleet key unless the key
-        # entry says blocked (then 0xC004C003, §4).
+        # entry says blocked (then 0xC004C003).
         if entry is not None and entry.blocked:
             raise ProviderError(SL_E_CHPA_PRODUCT_KEY_BLOCKED, "The product key is blocked")
         product.status, product.until = LICENSED, None
@@ -421,13 +422,13 @@ class Licensing:
 
     def kms_activated(self, product: Product, candidate: kms.Candidate, host: Machine, result: KmsResponse) -> None:
         now = self.machine.now()
-        product.status, product.until = LICENSED, now + KMS_VALIDITY  # §5: 180 days
+        product.status, product.until = LICENSED, now + KMS_VALIDITY  # 180 days ("KMS activation planning")
         product.kms_epid = result.epid
         product.discovered_name = host.fqdn if candidate.source == "dns" else candidate.name
         product.discovered_port = candidate.port
         product.discovered_ip = host.ip
         product.cached_host = (candidate.name, candidate.port)
-        # §5: the client switches to the host's intervals after the first response.
+        # The client switches to the host's intervals after the first response ("VA 2.0 operations guide").
         product.host_activation_interval = result.activation_interval
         product.host_renewal_interval = result.renewal_interval
         product.activation_type_used = 2

@@ -12,7 +12,7 @@ import typing as t
 from . import editions as ed
 from .cim import ProviderError
 
-# --- HRESULTs (Troubleshoot activation error codes; slerror.h) --------------------------------------------
+# --- HRESULTs (Troubleshoot activation error codes; slerror.h) ----------------------------------------
 
 SL_E_INVALID_PRODUCT_KEY = 0xC004F050
 SL_E_MISMATCHED_PRODUCT_SKU = 0xC004F069
@@ -22,7 +22,7 @@ SL_E_GRACE_TIME_EXPIRED = 0xC004F009
 SL_I_OOB_GRACE_PERIOD = 0x4004F00C
 SL_I_OOT_GRACE_PERIOD = 0x4004F00D
 
-# --- policy values (§5) ---------------------------------------------------------------------------------
+# --- policy values ("KMS activation planning" unless marked) ------------------------------------------
 
 UNLICENSED, LICENSED, OOB_GRACE, OOT_GRACE, NON_GENUINE_GRACE, NOTIFICATION = 0, 1, 2, 3, 4, 5
 STATUS_NAMES = {
@@ -32,10 +32,10 @@ STATUS_NAMES = {
     "oot_grace": OOT_GRACE,
     "notification": NOTIFICATION,
 }
-KMS_VALIDITY = datetime.timedelta(days=180)  # §5 activation validity interval
-OOB_GRACE_PERIOD = datetime.timedelta(days=30)  # §5 "30-day out-of-box grace period"
-# Windows 7 VA technical reference (seeds/004, "KMS activation timing"): 30 days of OOT grace, then
-# notification.
+KMS_VALIDITY = datetime.timedelta(days=180)  # the activation validity interval
+OOB_GRACE_PERIOD = datetime.timedelta(days=30)  # "30-day out-of-box grace period"
+# "Volume Activation Technical Reference" (Windows 7), KMS activation timing: 30 days of OOT grace,
+# then notification.
 OOT_GRACE_PERIOD = datetime.timedelta(days=30)
 
 CHANNEL_GVLK = "Volume:GVLK"
@@ -112,7 +112,7 @@ class Product:
 
     @property
     def n_policy(self) -> int:
-        # §5: clients need 25, servers and volume editions of Office need 5.
+        # Clients need 25, servers and volume editions of Office need 5 ("KMS activation planning").
         return self.edition.n_policy if self.edition is not None else 5
 
     def effective(self, now: datetime.datetime) -> tuple[int, int, int]:
@@ -121,7 +121,7 @@ class Product:
             return UNLICENSED, SL_E_PKEY_NOT_INSTALLED, 0
         status, until = self.status, self.until
         if status == LICENSED and until is not None and now >= until:
-            # §5 / seeds/004: a KMS activation not renewed within 180 days falls into OOT grace.
+            # A KMS activation not renewed within 180 days falls into OOT grace (KMS activation timing).
             status, until = OOT_GRACE, until + OOT_GRACE_PERIOD
         if status in (OOB_GRACE, OOT_GRACE) and until is not None and now >= until:
             return NOTIFICATION, SL_E_GRACE_TIME_EXPIRED, 0
@@ -139,20 +139,20 @@ OFFICE = "Office"
 
 
 def classify_key(edition: ed.Edition, keyring: KeyRing, key: str) -> tuple[str, str | None]:
-    """(channel, CSVLK group) of the SKU a normalized key installs on; ProviderError when none (§4)."""
+    """(channel, CSVLK group) of the SKU a normalized key installs on; ProviderError when none."""
     if key == ed.OFFICE_GVLK:
         return OFFICE, None
     row = ed.find_gvlk(key)
     if row is not None:
         if key != edition.gvlk:
-            # §4 0xC004F069 [inferred]: a GVLK for another edition has no SKU on this installation.
+            # 0xC004F069 (inferred from its slerror.h text): a GVLK for another edition has no SKU here.
             raise ProviderError(SL_E_MISMATCHED_PRODUCT_SKU, f"GVLK of {row.edition} does not fit {edition.caption}")
         return CHANNEL_GVLK, None
     entry = keyring.get(key)
     if entry is None:
         raise ProviderError(SL_E_INVALID_PRODUCT_KEY, "The product key is invalid")
     if entry.channel == CHANNEL_CSVLK:
-        # Assumption: a CSVLK group that cannot be hosted on this OS (§5 table) has no SKU here.
+        # Assumption: a CSVLK group that cannot be hosted on this OS ("KMS activation planning") has no SKU here.
         if entry.csvlk_group not in {group.name for group in edition.hostable_groups()}:
             raise ProviderError(
                 SL_E_MISMATCHED_PRODUCT_SKU, f"CSVLK group {entry.csvlk_group!r} cannot be hosted on {edition.caption}"
@@ -175,7 +175,7 @@ def build_products(edition: ed.Edition, oob_until: datetime.datetime) -> list[Pr
             id=sku_id,
             app_id=ed.WINDOWS_APP_ID,
             name=name,
-            description=f"Windows(R) Operating System, {marker} channel",  # §3.6 markers
+            description=f"Windows(R) Operating System, {marker} channel",  # the markers slmgr.vbs reads
             channel=channel,
             license_family=eid,
             edition=edition,
@@ -191,7 +191,7 @@ def build_products(edition: ed.Edition, oob_until: datetime.datetime) -> list[Pr
         sku_id = ed.sku_uuid(family, eid, "VOLUME_KMS", group.name)
         products.append(windows(sku_id, f"VOLUME_KMS_{group.tag}", CHANNEL_CSVLK, group.name))
     # Assumption: every machine also carries an Office product with a partial key (another
-    # ApplicationID), so clients must filter SoftwareLicensingProduct by ApplicationID (§3.1).
+    # ApplicationID), so clients must filter SoftwareLicensingProduct by ApplicationID as slmgr.vbs does.
     office = Product(
         id=ed.OFFICE_KMS_CLIENT_ID,
         app_id=ed.OFFICE_APP_ID,

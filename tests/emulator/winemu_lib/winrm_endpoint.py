@@ -362,7 +362,7 @@ def action_label(request: soap.WsmanRequest) -> str:
 
 
 def _config_body() -> str:
-    """The service configuration (``winrm get winrm/config``) with the recorded Windows defaults."""
+    """The service configuration (``winrm get winrm/config``) with Windows' defaults, as recorded (pypsrp test data)."""
     c = "cfg"
     return (
         f'<{c}:Config xmlns:{c}="{soap.NS_CFG}"><{c}:MaxEnvelopeSizekb>500</{c}:MaxEnvelopeSizekb>'

@@ -11,7 +11,7 @@ import time
 from . import cim, soap, wsman_faults
 from .http_listener import BIND_ADDRESS
 
-SHELL_IDLE_SECONDS = 7200.0  # Winrs IdleTimeout of the recorded Windows configuration: unclosed shells go away
+SHELL_IDLE_SECONDS = 7200.0  # Winrs IdleTimeout of the default winrm/config: unclosed shells go away
 SHELL_IDLE_TIMEOUT = "PT7200.000S"
 
 
@@ -46,7 +46,7 @@ class WinrsShells:
     def _create(self, request: soap.WsmanRequest, ctx: cim.CallContext, address: str) -> bytes:
         if not ctx.is_admin:
             # Assumption: WinRS uses RootSDDL, which grants only BUILTIN\Administrators over the network
-            # (recorded config: (A;;GA;;;BA)(A;;GR;;;IU)), so a non-admin account cannot open a shell.
+            # (a recorded winrm/config has (A;;GA;;;BA)(A;;GR;;;IU)), so a non-admin account cannot open a shell.
             raise wsman_faults.access_denied(self.fqdn)
         now = time.monotonic()
         for stale in [key for key, shell in self.shells.items() if now - shell.created > SHELL_IDLE_SECONDS]:

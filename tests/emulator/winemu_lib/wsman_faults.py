@@ -77,7 +77,8 @@ def invalid_selectors(
     detail_kind: str = "UnexpectedSelectors",
     provider: tuple[str, str] = WMI_PROVIDER,
 ) -> SoapFault:
-    """``w:InvalidSelectors`` shaped like ``fault-invalid-selectors_wsmanfault.xml``."""
+    """``w:InvalidSelectors`` shaped like the recorded response in pypsrp's test data
+    (``test_psrp_is_alive_invalid_selectors.yml``)."""
     # Assumption: the recording carries Code 2150858843 (UnexpectedSelectors) from the Shell provider;
     # the same code is used for missing key selectors (faultDetail InsufficientSelectors) and for the WMI
     # provider, whose own recording is not available.
@@ -94,7 +95,7 @@ def invalid_selectors(
 
 
 def timed_out(machine: str) -> SoapFault:
-    """Exactly the shape of ``fault-operation-timeout_2150858793.xml``."""
+    """Exactly the shape of the recorded response in pypsrp's test data (``test_winrs_operation_timeout.yml``)."""
     reason = "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  "
     return SoapFault(
         action=FAULT_WSMAN,
@@ -120,7 +121,8 @@ def invalid_enumeration_context(machine: str, context: str) -> SoapFault:
 
 
 def cannot_process_filter(machine: str, namespace: str, query: str, message: str) -> SoapFault:
-    """The WMI-provider filter fault of ``fault-wql-class-not-found_wmi-provider_ws2008r2.xml``."""
+    """The WMI-provider filter fault recorded from Windows Server 2008 R2 (WinRb/WinRM test data,
+    ``soap_fault_v2.xml``)."""
     status = extended_status(namespace, operation="ExecQuery", parameter_info=query)
     inner = provider_fault(CODE_CANNOT_PROCESS_FILTER, machine, message, extended_status=status)
     return SoapFault(
@@ -257,8 +259,8 @@ def cim_fault(
             detail=wsman_fault_detail(CODE_INVALID_PARAMETER, machine, inner),
         )
     hresult = error.hresult if isinstance(error, cim.ProviderError) else WBEM_E_FAILED
-    # Assumption: wsman.md B6 item 2 - the fault of a WMI method failing with an HRESULT (e.g. an SPP error)
-    # is not recorded. This uses the nested WMI-provider shape of the recorded WQL fault (ProviderFault with
+    # Assumption: no recording shows the fault of a WMI method failing with an HRESULT (e.g. an SPP
+    # error). This uses the nested WMI-provider shape of the recorded WQL fault (ProviderFault with
     # __ExtendedStatus) under s:Receiver / w:InternalError, with the HRESULT as both WSManFault Codes and as
     # the __ExtendedStatus StatusCode, and Windows' "unknown error: HRESULT 0x..." wording as the reason.
     status = extended_status(

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 from . import cim, soap, wql, wsman_faults
 
-ENUMERATION_TIMEOUT = 240.0  # EnumerationTimeoutms of the recorded Windows configuration
+ENUMERATION_TIMEOUT = 240.0  # EnumerationTimeoutms of a recorded Windows winrm/config (pypsrp test data)
 
 # WS-Transfer and WS-Enumeration actions; every other action on a WMI resource URI is a method call.
 RESOURCE_ACTIONS = frozenset(
@@ -245,8 +245,9 @@ class WsmanOperations:
             self.enumerations.store(context, items, 0)
             body = f"<n:EnumerateResponse><n:EnumerationContext>{context}</n:EnumerationContext></n:EnumerateResponse>"
             return soap.render_envelope(action, body, relates_to=request.message_id)
-        # Recorded Windows Server 2012 responses show an optimized enumeration answered with a single item
-        # although MaxElements allowed more; do that whenever more than one item matched, so clients must Pull.
+        # Recorded Windows Server 2012 responses (zenoss/txwinrm test data) answer an optimized
+        # enumeration with a single item although MaxElements allowed more; do that whenever more than one
+        # item matched, so clients must Pull.
         first_page = min(max_elements, 1 if len(items) > 1 else len(items))
         overhead = (
             soap.envelope_overhead(action, request.message_id)
