@@ -143,7 +143,10 @@ def parse_port(text: str | None) -> int:
 
 
 def parse_publish_list(entries: t.Iterable[str]) -> tuple[tuple[str, int, int], ...]:
-    """DnsDomainPublishList entries "domain, priority, weight"; missing numbers are 0 (Registry settings for VA)."""
+    """DnsDomainPublishList entries "domain, priority, weight"; missing numbers are 0.
+
+    The format is that of "Registry settings for volume activation".
+    """
     parsed = []
     for entry in entries:
         parts = [part.strip() for part in entry.split(",")]

@@ -115,7 +115,7 @@ class Network:
             # Assumption: a machine's KMS client does not activate against its own KMS host.
             return host, kms.RPC_S_SERVER_UNAVAILABLE
         if not host.kms_listening(port):
-            # 0x800706BA (activation error codes): nothing answers on that port (sppsvc stopped or disabled, firewall,
-            # not a KMS host, or another listening port).
+            # 0x800706BA ("Troubleshoot activation error codes"): nothing answers on that port (sppsvc
+            # stopped or disabled, firewall, not a KMS host, or another listening port).
             return host, kms.RPC_S_SERVER_UNAVAILABLE
         return host, host.serve_kms_request(request)

@@ -333,7 +333,7 @@ class SppProvider:
         self._require_host("SetKeyManagementServiceListeningPort")
         port = self._uint(params, "PortNumber")
         self._check_port(port)
-        self.spp.set_string(SPP_KEY, V_LISTENING_PORT, str(port))  # REG_SZ (Registry settings for VA)
+        self.spp.set_string(SPP_KEY, V_LISTENING_PORT, str(port))  # REG_SZ ("Registry settings for volume activation")
 
     def _svc_ClearKeyManagementServiceListeningPort(self, params: Params) -> None:
         self._require_host("ClearKeyManagementServiceListeningPort")
