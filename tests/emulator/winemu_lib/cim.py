@@ -1,7 +1,7 @@
 """The contract between the emulator's WinRM/WS-Man layer and its WMI classes.
 
-The protocol layer (``server.py``, ``soap.py``) knows XML and HTTP; the classes
-(``machine.py`` and friends) know Windows. They meet here:
+The protocol layers (``http_listener.py`` up to ``wsman_operations.py`` and ``soap.py``) know HTTP
+and XML; the classes (``machine.py`` and friends) know Windows. They meet here:
 
 * a :class:`Provider` answers for one emulated machine: class definitions,
   instances, method invocations;
@@ -10,6 +10,9 @@ The protocol layer (``server.py``, ``soap.py``) knows XML and HTTP; the classes
   ``list`` of those for ``<type>[]``, and ``None`` for NULL (``xsi:nil``);
 * failures cross it as :class:`CimError` subclasses, which the protocol layer
   renders with the fault shapes of recorded Windows responses (:mod:`wsman_faults`).
+
+It also holds what both sides need of CIM values: their codecs to and from text (used by the wire
+format, WQL literals and the command line) and the checks of typed method parameters.
 """
 
 from __future__ import annotations
