@@ -119,7 +119,7 @@ class HostEndpoint:
         for kind in ("drop", "fault"):
             key = f"{kind}_at_request"
             self.faults.at_request[kind] = parse_fault_value(key, getattr(spec.faults, key))
-        self.winrs = WinrsShells(self.fqdn)
+        self.winrs = WinrsShells(self.fqdn, client_ip=BIND_ADDRESS)
         self.operations = WsmanOperations(self.machine, self.fqdn, self.stats.by_method)
         self._listener = HttpListener(
             self._on_request,

@@ -9,7 +9,6 @@ import dataclasses
 import time
 
 from . import cim, soap, wsman_faults
-from .http_listener import BIND_ADDRESS
 
 SHELL_IDLE_SECONDS = 7200.0  # Winrs IdleTimeout of the default winrm/config: unclosed shells go away
 SHELL_IDLE_TIMEOUT = "PT7200.000S"
@@ -26,8 +25,9 @@ class Shell:
 class WinrsShells:
     """The open shells of one host, by ShellId."""
 
-    def __init__(self, fqdn: str) -> None:
+    def __init__(self, fqdn: str, *, client_ip: str) -> None:
         self.fqdn = fqdn
+        self.client_ip = client_ip  # every client of the emulator is on the loopback interface
         self.shells: dict[str, Shell] = {}
 
     def handle(self, request: soap.WsmanRequest, ctx: cim.CallContext, *, address: str) -> bytes:
@@ -67,8 +67,7 @@ class WinrsShells:
         del self.shells[selected]
         return soap.render_envelope(soap.TRANSFER + "DeleteResponse", "", relates_to=request.message_id)
 
-    @staticmethod
-    def _created_body(request: soap.WsmanRequest, shell_id: str, owner: str, address: str) -> str:
+    def _created_body(self, request: soap.WsmanRequest, shell_id: str, owner: str, address: str) -> str:
         shell = request.body.find(f"{{{soap.NS_RSP}}}Shell")
         streams_in = (shell.findtext(f"{{{soap.NS_RSP}}}InputStreams") if shell is not None else None) or "stdin"
         streams_out = (
@@ -81,7 +80,7 @@ class WinrsShells:
             f'<w:Selector Name="ShellId">{shell_id}</w:Selector></w:SelectorSet></a:ReferenceParameters>'
             f'</x:ResourceCreated><rsp:Shell xmlns:rsp="{soap.NS_RSP}"><rsp:ShellId>{shell_id}</rsp:ShellId>'
             f"<rsp:ResourceUri>{soap.SHELL_CMD_URI}</rsp:ResourceUri><rsp:Owner>{x(owner)}</rsp:Owner>"
-            f"<rsp:ClientIP>{BIND_ADDRESS}</rsp:ClientIP><rsp:IdleTimeOut>{SHELL_IDLE_TIMEOUT}</rsp:IdleTimeOut>"
+            f"<rsp:ClientIP>{x(self.client_ip)}</rsp:ClientIP><rsp:IdleTimeOut>{SHELL_IDLE_TIMEOUT}</rsp:IdleTimeOut>"
             f"<rsp:InputStreams>{x(streams_in)}</rsp:InputStreams>"
             f"<rsp:OutputStreams>{x(streams_out)}</rsp:OutputStreams>"
             f"<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime><rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity>"
