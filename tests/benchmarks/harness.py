@@ -24,7 +24,7 @@ EMULATOR_DIR = REPO / "tests" / "emulator"
 if str(EMULATOR_DIR) not in sys.path:
     sys.path.insert(0, str(EMULATOR_DIR))
 
-from winemu_lib import control, inventory, server  # noqa: E402
+from winemu_lib import control, inventory, server, winrm_endpoint  # noqa: E402
 
 ADMIN_USER = "Administrator"
 ADMIN_PASSWORD = "Winact-2026!"
@@ -145,7 +145,7 @@ class ThreadedFleet:
         self._thread.join(10)
         self.loop.close()
 
-    def endpoint(self, name: str) -> server.HostEndpoint:
+    def endpoint(self, name: str) -> winrm_endpoint.HostEndpoint:
         assert self.server is not None, "no fleet is being served"
         return self.server.host(name)
 
@@ -155,7 +155,7 @@ class ThreadedFleet:
         return path
 
 
-def wmi_requests(endpoint: server.HostEndpoint) -> int:
+def wmi_requests(endpoint: winrm_endpoint.HostEndpoint) -> int:
     """WS-Man requests a host counted, leaving out the WinRS shell Ansible's winrm connection opens."""
     by_action = endpoint.stats.by_action
     return sum(count for action, count in by_action.items() if action not in SHELL_ACTIONS)
@@ -180,7 +180,7 @@ class WinrmConnection:
     transport = "winrm"
     _shell = _Shell()
 
-    def __init__(self, endpoint: server.HostEndpoint) -> None:
+    def __init__(self, endpoint: winrm_endpoint.HostEndpoint) -> None:
         from winrm.protocol import Protocol
 
         self.protocol = Protocol(
@@ -197,7 +197,7 @@ class WinrmConnection:
 
 
 def run_action(
-    module: str, endpoint: server.HostEndpoint, args: t.Mapping[str, t.Any], *, check: bool = False
+    module: str, endpoint: winrm_endpoint.HostEndpoint, args: t.Mapping[str, t.Any], *, check: bool = False
 ) -> dict[str, t.Any]:
     """Run ``winact.kms.<module>`` as one task on one emulated host; return its result."""
     plugin = importlib.import_module(f"ansible_collections.winact.kms.plugins.action.{module}").ActionModule

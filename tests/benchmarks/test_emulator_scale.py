@@ -16,7 +16,7 @@ import tracemalloc
 import typing as t
 
 import pytest
-from winemu_lib import server
+from winemu_lib import http_listener, server
 from winemu_lib.fleet import Fleet
 
 from ansible_collections.winact.kms.tests.benchmarks.harness import (
@@ -57,7 +57,7 @@ def _listening(fleet_server: server.FleetServer) -> int:
     """How many hosts accept a TCP connection on their own port."""
     accepted = 0
     for endpoint in fleet_server.hosts.values():
-        with socket.create_connection((server.BIND_ADDRESS, endpoint.port), timeout=10):
+        with socket.create_connection((http_listener.BIND_ADDRESS, endpoint.port), timeout=10):
             accepted += 1
     return accepted
 

@@ -35,7 +35,7 @@ EMULATOR_DIR = Path(__file__).resolve().parent.parent
 if str(EMULATOR_DIR) not in sys.path:
     sys.path.insert(0, str(EMULATOR_DIR))
 
-from winemu_lib import cim, control, inventory, server, soap  # noqa: E402
+from winemu_lib import cim, control, inventory, server, soap, winrm_endpoint  # noqa: E402
 
 WINEMU = EMULATOR_DIR / "winemu"
 FLEETS_DIR = EMULATOR_DIR / "fleets"
@@ -465,7 +465,7 @@ def method_input(uri: str, method: str, params: t.Mapping[str, t.Any] | None = N
     parts = []
     for name, value in (params or {}).items():
         for item in value if isinstance(value, list) else [value]:
-            parts.append(f"<p:{name}>{soap.xml_text(soap.cim_to_text(item))}</p:{name}>")
+            parts.append(f"<p:{name}>{soap.xml_text(cim.cim_to_text(item))}</p:{name}>")
     return f'<p:{method}_INPUT xmlns:p="{uri}">{"".join(parts)}</p:{method}_INPUT>'
 
 
@@ -531,7 +531,7 @@ class RunningFleet:
         self.thread.join(10)
         self.loop.close()
 
-    def endpoint(self, name: str = "ws001") -> server.HostEndpoint:
+    def endpoint(self, name: str = "ws001") -> winrm_endpoint.HostEndpoint:
         return self.server.host(name)
 
     def url(self, name: str = "ws001") -> str:

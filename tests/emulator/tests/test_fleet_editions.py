@@ -1,4 +1,5 @@
-"""Edition + build -> product family, SKU numbers, GVLK, CSVLK coverage (gvlk.yaml, windows-builds.md, §5)."""
+"""Edition + build -> product family, SKU numbers, GVLK, CSVLK coverage (gvlk.yaml, release information,
+"KMS activation planning")."""
 
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ def test_normalize_key() -> None:
         ("Windows Server 2025", "ServerDatacenter", 14393, False),
         ("Windows Server 2022", "ServerDatacenter", 14393, True),
         ("Windows Server 2022", "ServerDatacenter", 9600, False),
-        ("Windows Server 2022", "ServerTurbine", 20348, False),  # §5 footnote
+        ("Windows Server 2022", "ServerTurbine", 20348, False),  # Azure Edition cannot host KMS
         ("Windows Server 2019", "ServerStandard", 20348, False),
         ("Windows Server 2016", "ServerStandard", 9200, True),
         ("Windows 10", "Enterprise", 19045, True),
@@ -139,7 +140,7 @@ def test_csvlk_hosting(group: str, edition_id: str, build: int, hostable: bool) 
         ("Windows 10", "Professional", 19045, True),
         ("Windows 10", "Professional", 7601, True),
         ("Windows Server 2025", "Core", 22631, False),  # Home is not volume licensed
-        ("Windows Server 2025", "ProfessionalEducation", 22631, False),  # not in the §5 list
+        ("Windows Server 2025", "ProfessionalEducation", 22631, False),  # not in the coverage list
     ],
 )
 def test_csvlk_coverage(group: str, edition_id: str, build: int, covered: bool) -> None:

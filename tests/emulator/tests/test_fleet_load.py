@@ -8,7 +8,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from winemu_lib import cim, spp
+from winemu_lib import cim, spp_products
 from winemu_lib.fleet import Account, FaultSpec, Fleet, HostSpec
 from winemu_lib.machine import Machine
 
@@ -282,9 +282,9 @@ def test_kms_host_uses_the_fleet_csvlk_or_a_fabricated_one() -> None:
     )
     host1 = fleet.hosts["kms01"].machine.licensing.host_product()
     host2 = fleet.hosts["kms02"].machine.licensing.host_product()
-    assert host1 is not None and host1.key == csvlk and host1.channel == spp.CHANNEL_CSVLK
+    assert host1 is not None and host1.key == csvlk and host1.channel == spp_products.CHANNEL_CSVLK
     assert host2 is not None and host2.csvlk_group == "Windows Server 2019" and host2.key != csvlk
-    assert fleet.keys[host2.key or ""].channel == spp.CHANNEL_CSVLK
+    assert fleet.keys[host2.key or ""].channel == spp_products.CHANNEL_CSVLK
     with pytest.raises(ValueError, match="license.key: a kms_host has its CSVLK installed"):
         load(
             {

@@ -1,4 +1,4 @@
-"""The fleet's emulated network: name resolution and _vlmcs._tcp SRV records (§5 DNS)."""
+"""The fleet's emulated network: name resolution and _vlmcs._tcp SRV records ("KMS and DNS troubleshooting")."""
 
 from __future__ import annotations
 

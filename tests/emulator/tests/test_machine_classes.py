@@ -50,7 +50,7 @@ def test_class_defs_are_typed_and_complete(server: Machine) -> None:
     assert server.class_def(CIMV2, "StdRegProv").methods["CheckAccess"].static
     spp_service = server.class_def(CIMV2, "softwarelicensingservice")
     assert spp_service.keys == ("Version",)
-    # §3.4 MOF parameter names.
+    # The MOF parameter names of the class documentation.
     assert spp_service.methods["SetVLActivationInterval"].inputs == {"ActivationInterval": "uint32"}
     assert spp_service.methods["DisableKeyManagementServiceDnsPublishing"].inputs == {"DisablePublishing": "boolean"}
     product = server.class_def(CIMV2, "SoftwareLicensingProduct")

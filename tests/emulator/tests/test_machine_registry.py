@@ -1,4 +1,4 @@
-"""StdRegProv through the Provider API: ReturnValue codes and rules of spp-facts §2."""
+"""StdRegProv through the Provider API: ReturnValue codes and rules (StdRegProv docs, community error map)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_string_round_trip_in_both_namespaces(machine: Machine) -> None:
     )
     for namespace in ("root/default", "root/cimv2"):
         out = reg(machine, "GetStringValue", namespace=namespace, sSubKeyName=SPP, sValueName="probe")
-        assert out == {"sValue": "x", "ReturnValue": 0}  # hDefKey defaults to HKLM (§2.1), names ignore case
+        assert out == {"sValue": "x", "ReturnValue": 0}  # hDefKey defaults to HKLM (documented), names ignore case
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,7 @@ def test_typed_values(machine: Machine) -> None:
         assert reg(machine, f"Get{kind}Value", sSubKeyName=key, sValueName=kind) == {param: value, "ReturnValue": 0}
     out = reg(machine, "EnumValues", sSubKeyName=key)
     assert out["ReturnValue"] == 0
-    assert dict(zip(out["sNames"], out["Types"], strict=True)) == {  # §2.3 type codes
+    assert dict(zip(out["sNames"], out["Types"], strict=True)) == {  # documented type codes
         "DWORD": 4,
         "QWORD": 11,
         "ExpandedString": 2,
@@ -109,7 +109,7 @@ def test_out_of_range_input_is_an_invalid_parameter(machine: Machine) -> None:
 def test_enum_null_arrays_and_keys(machine: Machine) -> None:
     key = r"SOFTWARE\Winact\Empty"
     reg(machine, "CreateKey", sSubKeyName=key)
-    # §2.3: null (not empty) arrays for a key with only the default value.
+    # Documented: null (not empty) arrays for a key with only the default value.
     assert reg(machine, "EnumValues", sSubKeyName=key) == {"sNames": None, "Types": None, "ReturnValue": 0}
     reg(machine, "SetStringValue", sSubKeyName=key, sValueName="", sValue="default")
     assert reg(machine, "EnumValues", sSubKeyName=key)["sNames"] is None
@@ -131,7 +131,7 @@ def test_delete_key(machine: Machine) -> None:
 
 def test_check_access(machine: Machine) -> None:
     assert reg(machine, "CheckAccess", sSubKeyName=SPP) == {"bGranted": True, "ReturnValue": 0}
-    # §2.2: bGranted false when the key is missing; slmgr reads 2 as "absent".
+    # Documented: bGranted false when the key is missing; slmgr reads 2 as "absent".
     wow = r"SOFTWARE\Wow6432Node\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform"
     assert reg(machine, "CheckAccess", sSubKeyName=wow) == {"bGranted": False, "ReturnValue": 2}
     assert reg(machine, "CheckAccess", USER, sSubKeyName=SPP, uRequired=1)["bGranted"] is True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from winemu_lib import server, soap
+from winemu_lib import soap, wsman_operations
 
 if t.TYPE_CHECKING:
     from .conftest import RunningFleet
@@ -229,4 +229,4 @@ def test_enumeration_contexts_are_swept_after_expiry(fleet: RunningFleet) -> Non
         enumeration.expires = 0.0
     fleet.enumerate(ALL_SERVICES)
     assert len(endpoint.enumerations) == 1
-    assert server.ENUMERATION_TIMEOUT == 240.0
+    assert wsman_operations.ENUMERATION_TIMEOUT == 240.0

@@ -7,7 +7,7 @@ import time
 import typing as t
 
 import pytest
-from winemu_lib import server, soap
+from winemu_lib import soap, winrs
 
 if t.TYPE_CHECKING:
     from .conftest import RunningFleet
@@ -63,7 +63,7 @@ def test_many_shells_open_and_close(fleet: RunningFleet) -> None:
 
 def test_shells_left_open_expire_after_the_idle_timeout(fleet: RunningFleet) -> None:
     stale = open_shell(fleet)
-    fleet.endpoint().shells[stale].created -= server.SHELL_IDLE_SECONDS + 1
+    fleet.endpoint().shells[stale].created -= winrs.SHELL_IDLE_SECONDS + 1
     fresh = open_shell(fleet)
     assert list(fleet.endpoint().shells) == [fresh]
 
@@ -158,7 +158,7 @@ def test_slow_method_outlasts_the_operation_timeout_and_still_takes_effect(fleet
     assert fleet.invoke(fleet.REG_URI, "EnumKey", timeout="PT1S").status == 200  # other methods: fast
     reply = fleet.invoke(fleet.SERVICE_URI, "StopService", selectors={"Name": "svc002"}, timeout="PT1S")
     assert reply.status == 500 and reply.subcode == "w:TimedOut"
-    # Windows goes on running the method after WinRM gave up waiting (wsman.md C).
+    # Windows goes on running the method after WinRM gave up waiting.
     deadline = time.monotonic() + 10
     while fleet.machine().writes == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -227,7 +227,7 @@ def test_latency_below_the_operation_timeout_only_delays(fleet: RunningFleet) ->
 
 
 def test_operation_timeout_fault_and_late_completion(fleet: RunningFleet) -> None:
-    """A call outlasting OperationTimeout gets w:TimedOut while the method still completes (wsman.md C)."""
+    """A call outlasting OperationTimeout gets w:TimedOut while the method still completes, as on Windows."""
     fleet.endpoint().configure_faults({"latency_ms": 1300})
     reply = fleet.invoke(fleet.SERVICE_URI, "StopService", selectors={"Name": "svc002"}, timeout="PT1S")
     assert reply.status == 500

@@ -130,7 +130,7 @@ def test_pypsrp_reads_the_registry_and_enumerates_licensing_products(small: Runn
         reply = client.invoke(f"{REG_URI}/GetStringValue", REG_URI, body)
         output = reply.find(f"{{{soap.NS_S}}}Body/{{{REG_URI}}}GetStringValue_OUTPUT")
         assert output is not None
-        # srv01 is pointed at kms01 in small.yml: the value slmgr /skms writes (spp-facts §3.7).
+        # srv01 is pointed at kms01 in small.yml: the value slmgr /skms writes.
         assert output.findtext(f"{{{REG_URI}}}ReturnValue") == "0"
         assert output.findtext(f"{{{REG_URI}}}sValue") == "kms01.corp.example.com"
 

@@ -1,4 +1,4 @@
-"""Envelope parsing, CIM value rendering and the fault shapes of the recordings (wsman-samples)."""
+"""Envelope parsing, CIM value rendering and the fault shapes of recorded Windows responses."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import typing as t
 import xml.etree.ElementTree as ET
 
 import pytest
-from winemu_lib import cim, soap
+from winemu_lib import cim, soap, wsman_faults
 
 if t.TYPE_CHECKING:
     from .conftest import RunningFleet
@@ -104,14 +104,14 @@ def test_missing_resource_uri_keeps_relates_to() -> None:
 
 def test_datetimes_use_xs_datetime() -> None:
     utc = datetime.datetime(2013, 3, 9, 2, 57, 32, tzinfo=datetime.UTC)
-    assert soap.format_datetime(utc) == "2013-03-09T02:57:32Z"
+    assert cim.format_datetime(utc) == "2013-03-09T02:57:32Z"
     fraction = datetime.datetime(2013, 3, 9, 2, 57, 43, 488171, tzinfo=datetime.UTC)
-    assert soap.format_datetime(fraction) == "2013-03-09T02:57:43.488171Z"
+    assert cim.format_datetime(fraction) == "2013-03-09T02:57:43.488171Z"
     offset = datetime.datetime(2013, 3, 9, 10, 57, 32, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
-    assert soap.format_datetime(offset) == "2013-03-09T10:57:32+08:00"
-    assert soap.parse_datetime("2013-03-09T10:57:32+08:00") == utc
-    assert soap.parse_datetime("20130309025732.000000+000") == utc
-    assert soap.parse_datetime("20130309105732.000000+480") == utc
+    assert cim.format_datetime(offset) == "2013-03-09T10:57:32+08:00"
+    assert cim.parse_datetime("2013-03-09T10:57:32+08:00") == utc
+    assert cim.parse_datetime("20130309025732.000000+000") == utc
+    assert cim.parse_datetime("20130309105732.000000+480") == utc
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,7 @@ def test_datetimes_use_xs_datetime() -> None:
     ],
 )
 def test_text_to_cim(cim_type: str, text: str, value: cim.CimValue) -> None:
-    assert soap.text_to_cim(cim_type, text) == value
+    assert cim.text_to_cim(cim_type, text) == value
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,7 @@ def test_text_to_cim(cim_type: str, text: str, value: cim.CimValue) -> None:
 )
 def test_text_to_cim_rejects(cim_type: str, text: str) -> None:
     with pytest.raises(ValueError):
-        soap.text_to_cim(cim_type, text)
+        cim.text_to_cim(cim_type, text)
 
 
 THING = cim.ClassDef(
@@ -276,7 +276,7 @@ def fault_root(fault: soap.SoapFault) -> ET.Element:
 
 
 def test_timed_out_matches_the_recording() -> None:
-    root = fault_root(soap.timed_out("host"))
+    root = fault_root(wsman_faults.timed_out("host"))
     assert root.findtext("s:Header/a:Action", namespaces=NS) == "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
     assert root.findtext("s:Header/a:RelatesTo", namespaces=NS) == "uuid:REQ"
     assert root.findtext("s:Body/s:Fault/s:Code/s:Value", namespaces=NS) == "s:Receiver"
@@ -287,7 +287,7 @@ def test_timed_out_matches_the_recording() -> None:
 
 
 def test_invalid_selectors_matches_the_recording() -> None:
-    root = fault_root(soap.invalid_selectors("host", "bad"))
+    root = fault_root(wsman_faults.invalid_selectors("host", "bad"))
     assert root.findtext("s:Body/s:Fault/s:Code/s:Value", namespaces=NS) == "s:Sender"
     assert root.findtext("s:Body/s:Fault/s:Code/s:Subcode/s:Value", namespaces=NS) == "w:InvalidSelectors"
     assert root.findtext("s:Body/s:Fault/s:Detail/w:FaultDetail", namespaces=NS) == (
@@ -304,7 +304,7 @@ def test_invalid_selectors_matches_the_recording() -> None:
 
 def test_provider_error_shape() -> None:
     error = cim.ProviderError(0xC004F050, "The Software Licensing Service reported that the product key is invalid.")
-    fault = soap.cim_fault(
+    fault = wsman_faults.cim_fault(
         error, machine="host", namespace="root/cimv2", operation="ExecMethod", object_path='S.Version="1"'
     )
     root = fault_root(fault)
@@ -339,7 +339,8 @@ def test_provider_error_shape() -> None:
     ],
 )
 def test_every_cim_error_has_a_fault(error: cim.CimError, subcode: str, outer: int, inner: int | None) -> None:
-    root = fault_root(soap.cim_fault(error, machine="h", namespace="root/cimv2", operation="X", object_path="C"))
+    fault = wsman_faults.cim_fault(error, machine="h", namespace="root/cimv2", operation="X", object_path="C")
+    root = fault_root(fault)
     assert root.findtext("s:Body/s:Fault/s:Code/s:Subcode/s:Value", namespaces=NS) == subcode
     detail = root.find("s:Body/s:Fault/s:Detail/f:WSManFault", NS)
     assert detail is not None and detail.get("Code") == str(outer)

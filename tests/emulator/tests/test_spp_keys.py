@@ -1,4 +1,4 @@
-"""Products, key installation, uninstall, rearm and online activation (§3.3-3.6, §4)."""
+"""Products, key installation, uninstall, rearm and online activation."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def products(machine: Machine) -> list[dict[str, t.Any]]:
 
 
 def windows_with_key(machine: Machine) -> list[dict[str, t.Any]]:
-    # slmgr's selection of "the Windows product" (§3.1).
+    # slmgr.vbs's selection of "the Windows product".
     return [
         p
         for p in products(machine)
@@ -130,9 +130,9 @@ def test_editions_without_a_gvlk_have_only_retail(fleet: Fleet) -> None:
     ("key", "hresult"),
     [
         ("NPPR9-FWDCX-D2C8J-H872K", 0xC004F050),  # malformed
-        ("NPPR9—FWDCX—D2C8J—H872K—2YT43", 0xC004F050),  # em-dashes (§4)
+        ("NPPR9—FWDCX—D2C8J—H872K—2YT43", 0xC004F050),  # em-dashes ("Troubleshoot activation error codes")
         ("ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ", 0xC004F050),  # well formed, unknown
-        (PRO_GVLK, 0xC004F069),  # a GVLK of another edition (§4, inferred)
+        (PRO_GVLK, 0xC004F069),  # a GVLK of another edition (inferred)
         (SERVER_2022_STD_GVLK, 0xC004F069),
         (RETAIL, 0xC004F069),  # Retail key for other editions
         (CSVLK_2022, 0xC004F069),  # a CSVLK cannot be hosted on Windows 11
@@ -190,14 +190,14 @@ def test_csvlk_makes_a_kms_host(fleet: Fleet) -> None:
     install(srv, CSVLK_2022)
     svc = srv.instances(CIMV2, "SoftwareLicensingService", ADMIN)[0]
     assert svc["IsKeyManagementServiceMachine"] == 1
-    assert svc["KeyManagementServiceCurrentCount"] == 4294967295  # no request received yet (§3.3)
+    assert svc["KeyManagementServiceCurrentCount"] == 4294967295  # no request received yet (documented -1)
     host = by_marker(srv, "VOLUME_KMS_WS22")
     assert (host["ProductKeyChannel"], host["PartialProductKey"], host["IsKeyManagementServiceMachine"]) == (
         "Volume:CSVLK",
         "55555",
         1,
     )
-    # The KMS service starts listening only after an sppsvc restart (§3.9).
+    # The KMS service starts listening only after an sppsvc restart.
     assert srv.state()["kms_host"]["listening"] is False
     call_product(srv, host["ID"], "Activate")  # online activation of the host key
     assert by_marker(srv, "VOLUME_KMS_WS22")["LicenseStatus"] == 1
@@ -255,7 +255,7 @@ def test_rearm(fleet: Fleet) -> None:
         {"sSubKeyName": SPP, "sValueName": "SkipRearm", "uValue": 1},
         ADMIN,
     )
-    call(ws, "ReArmWindows")  # SkipRearm = 1: does nothing (§3.7)
+    call(ws, "ReArmWindows")  # SkipRearm = 1: does nothing (slmgr.vbs options)
     assert (
         ws.instances(CIMV2, "SoftwareLicensingService", ADMIN)[0]["RemainingWindowsReArmCount"]
         == svc["RemainingWindowsReArmCount"]

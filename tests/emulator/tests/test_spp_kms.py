@@ -1,4 +1,4 @@
-"""KMS activation between emulated machines: discovery, failures, counts, events (§4, §5, §7)."""
+"""KMS activation between emulated machines: discovery, failures, counts, events."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def restart_sppsvc(machine: Machine) -> None:
 
 
 def events(machine: Machine, code: int) -> list[list[str]]:
-    """Info fields of each event with that code, oldest first (§7.4: comma-joined in InsertionStrings[0])."""
+    """Info fields of each event with that code, oldest first (comma-joined in InsertionStrings[0])."""
     found = []
     for event in t.cast(list[dict[str, t.Any]], machine.instances(CIMV2, "Win32_NTLogEvent", ADMIN)):
         if event["EventCode"] == code:
@@ -92,7 +92,7 @@ def test_dns_discovery_success() -> None:
     activate(ws)
     done = product(ws)
     assert (done["LicenseStatus"], done["LicenseStatusReason"]) == (1, 0)
-    assert 259190 <= done["GracePeriodRemaining"] <= 259200  # 180 days (§5)
+    assert 259190 <= done["GracePeriodRemaining"] <= 259200  # 180 days ("KMS activation planning")
     assert done["DiscoveredKeyManagementServiceMachineName"] == "kms01.corp.example.com"
     assert (
         done["DiscoveredKeyManagementServiceMachinePort"],
@@ -163,7 +163,7 @@ def test_registered_port_from_the_global_value() -> None:
 def test_no_srv_record() -> None:
     fleet = load(kms_host("kms01", domain="east.example.com"), client("ws01"))
     ws = fleet.hosts["ws01"].machine
-    assert activation_error(ws) == NO_DNS_NAME  # §4 0x8007232B
+    assert activation_error(ws) == NO_DNS_NAME  # 0x8007232B
     assert events(ws, 12288) == []
     assert product(ws)["LicenseStatus"] == 2
     call(ws, "SetKeyManagementServiceLookupDomain", LookupDomain="east.example.com")
@@ -197,7 +197,7 @@ def test_unreachable_kms(setup: str, server: str, reason: int) -> None:
     assert activation_error(ws) == UNAVAILABLE
     (sent,) = events(ws, 12288)
     assert sent[0] == f"0x{reason:08X}" and sent[2] == (server if port else f"{server}:1688")
-    assert events(ws, 12289) == []  # 12288 without 12289: no response (§7.2)
+    assert events(ws, 12289) == []  # 12288 without 12289: no response ("KMS troubleshooting")
     assert events(host, 12290) == []  # the host never saw it
     assert product(ws)["LicenseStatus"] == 2
     assert ws.writes == 2 if port else 1  # only the registry settings of this test
@@ -216,7 +216,7 @@ def test_a_machine_does_not_activate_against_itself() -> None:
 def test_clock_skew() -> None:
     fleet = load(kms_host("kms01"), client("ws01", clock_skew_minutes=241), client("ws02", clock_skew_minutes=-239))
     host, ws = fleet.hosts["kms01"].machine, fleet.hosts["ws01"].machine
-    assert activation_error(ws) == UNAVAILABLE  # §4: slmgr shows 0xC004F074 ...
+    assert activation_error(ws) == UNAVAILABLE  # slmgr shows 0xC004F074 ...
     assert events(ws, 12288)[0][0] == "0xC004F06C"  # ... and 12288 carries 0xC004F06C
     assert events(ws, 12289) == []
     (processed,) = events(host, 12290)
@@ -245,7 +245,7 @@ def test_csvlk_does_not_cover_the_client() -> None:
         client("ws10", build=19045, kms_client={"server": "kms19"}),
     )
     host = fleet.hosts["kms19"].machine
-    assert activation_error(fleet.hosts["ws11"].machine) == ID_MISMATCH  # no Windows 11 in the 2019 group (§5)
+    assert activation_error(fleet.hosts["ws11"].machine) == ID_MISMATCH  # no Windows 11 in the 2019 group
     assert events(host, 12290)[0][0] == "0xC004F042"
     activate(fleet.hosts["ws10"].machine)
     service = host.instances(CIMV2, "SoftwareLicensingService", ADMIN)[0]
@@ -272,7 +272,7 @@ def test_count_threshold_and_ceiling() -> None:
     host.configure({"kms_extra_count": 0, "kms_reset_count": True})
     assert activation_error(fleet.hosts["srv01"].machine) == NOT_ENOUGH_COUNT  # 1 < 5
     host.configure({"kms_extra_count": 4})
-    activate(fleet.hosts["srv01"].machine)  # 5: enough for a server OS (§5)
+    activate(fleet.hosts["srv01"].machine)  # 5: enough for a server OS
     host.configure({"kms_extra_count": 50})
     activate(ws02)
     assert host.instances(CIMV2, "SoftwareLicensingService", ADMIN)[0]["KeyManagementServiceCurrentCount"] == 50
@@ -308,7 +308,7 @@ def test_host_caching() -> None:
     call(host, "DisableKeyManagementServiceDnsPublishing", DisablePublishing=True)
     restart_sppsvc(host)
     assert fleet.network.srv_records("corp.example.com") == []
-    activate(ws)  # the cached host is used without DNS (§5 host caching)
+    activate(ws)  # the cached host is used without DNS (host caching)
     call(ws, "DisableKeyManagementServiceHostCaching", DisableCaching=True)
     assert activation_error(ws) == NO_DNS_NAME
 
@@ -326,7 +326,7 @@ def test_host_settings_take_effect_after_an_sppsvc_restart() -> None:
     assert activation_error(ws02) == UNAVAILABLE
     activate(ws01)  # DNS now advertises 1700
     assert product(ws01)["DiscoveredKeyManagementServiceMachinePort"] == 1700
-    assert product(ws01)["VLRenewalInterval"] == 600  # the host's interval after the first response (§5)
+    assert product(ws01)["VLRenewalInterval"] == 600  # the host's interval after the first response
 
 
 def test_activation_type_without_kms() -> None:

@@ -1,4 +1,4 @@
-"""SoftwareLicensingService / Product settings: registry-backed (§3.7), host-only rules, rights, restarts."""
+"""SoftwareLicensingService / Product settings: registry-backed, host-only rules, rights, restarts."""
 
 from __future__ import annotations
 
@@ -89,13 +89,13 @@ def provider_error(exc: pytest.ExceptionInfo[cim.ProviderError]) -> int:
 
 def test_defaults_read_from_an_empty_registry(fleet: Fleet) -> None:
     svc = service(fleet.hosts["ws01"].machine)
-    assert svc["KeyManagementServiceMachine"] == "" and svc["KeyManagementServicePort"] == 0  # §3.3
+    assert svc["KeyManagementServiceMachine"] == "" and svc["KeyManagementServicePort"] == 0  # documented
     assert svc["KeyManagementServiceListeningPort"] == 0 and svc["KeyManagementServiceLookupDomain"] == ""
     assert svc["KeyManagementServiceDnsPublishing"] is True and svc["KeyManagementServiceLowPriority"] is False
     assert svc["KeyManagementServiceHostCaching"] is True
-    assert (svc["VLActivationInterval"], svc["VLRenewalInterval"]) == (120, 10080)  # §5
+    assert (svc["VLActivationInterval"], svc["VLRenewalInterval"]) == (120, 10080)  # the documented defaults
     assert svc["IsKeyManagementServiceMachine"] == 0
-    assert svc["KeyManagementServiceCurrentCount"] == 4294967295  # -1 as uint32 (§3.3)
+    assert svc["KeyManagementServiceCurrentCount"] == 4294967295  # -1 as uint32 (SoftwareLicensingService docs)
     assert svc["Version"] == "10.0.22631.1"
     assert len(svc["ClientMachineID"]) == 36
 
@@ -107,7 +107,7 @@ def test_client_settings_write_the_registry_values(fleet: Fleet) -> None:
     call(ws, "SetKeyManagementServiceLookupDomain", LookupDomain="east.example.com")
     call(ws, "DisableKeyManagementServiceHostCaching", DisableCaching=True)
     assert reg_get(ws, SPP, "KeyManagementServiceName") == "kms01.corp.example.com"
-    assert reg_get(ws, SPP, "KeyManagementServicePort") == "1700"  # REG_SZ (§3.7)
+    assert reg_get(ws, SPP, "KeyManagementServicePort") == "1700"  # REG_SZ, as slmgr /skms stores it
     assert reg_get(ws, SPP, "KeyManagementServiceLookupDomain") == "east.example.com"
     svc = service(ws)
     assert (svc["KeyManagementServiceMachine"], svc["KeyManagementServicePort"]) == ("kms01.corp.example.com", 1700)
@@ -268,7 +268,7 @@ def test_user_operations_lets_standard_users_install_keys_after_a_restart(fleet:
     service(ws)  # sppsvc runs with the old settings
     reg_set(ws, SPP, "UserOperations", "DWORD", 1)
     gvlk = "NPPR9-FWDCX-D2C8J-H872K-2YT43"
-    with pytest.raises(cim.AccessDenied):  # needs an sppsvc restart (§3.7 UserOperations)
+    with pytest.raises(cim.AccessDenied):  # UserOperations needs an sppsvc restart ("Optional configurations")
         call(ws, "InstallProductKey", USER, ProductKey=gvlk)
     for method in ("StopService", "StartService"):
         ws.invoke(CIMV2, "Win32_Service", method, {"Name": "sppsvc"}, {}, ADMIN)

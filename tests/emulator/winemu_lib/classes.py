@@ -1,4 +1,9 @@
-"""WMI class definitions the emulated machines serve (names and types: spp-facts §2.1, §3.2-3.4, §7.4)."""
+"""WMI class definitions the emulated machines serve.
+
+Names and types follow the class documentation on Microsoft Learn (StdRegProv, SoftwareLicensingService,
+SoftwareLicensingProduct, Win32_NTLogEvent) and, for the current property and method lists, the bindings
+Microsoft generated from live Windows Server class schemas (github.com/microsoft/wmi).
+"""
 
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ def _methods(*defs: MethodDef) -> dict[str, MethodDef]:
     return {method.name: method for method in defs}
 
 
-# --- StdRegProv (§2.1) -----------------------------------------------------------------------------
+# --- StdRegProv ---------------------------------------------------------------------------------------
 
 _KEY = (("hDefKey", "uint32"), ("sSubKeyName", "string"))
 _VALUE = (*_KEY, ("sValueName", "string"))
@@ -65,7 +70,7 @@ STD_REG_PROV = ClassDef(
     ),
 )
 
-# --- SoftwareLicensingService (§3.2, §3.4) ----------------------------------------------------------
+# --- SoftwareLicensingService -------------------------------------------------------------------------
 
 _KMS_REQUEST_COUNTERS = (
     "KeyManagementServiceTotalRequests",
@@ -161,7 +166,7 @@ SOFTWARE_LICENSING_SERVICE = ClassDef(
     ),
 )
 
-# --- SoftwareLicensingProduct (§3.3, §3.4) ----------------------------------------------------------
+# --- SoftwareLicensingProduct -------------------------------------------------------------------------
 
 SOFTWARE_LICENSING_PRODUCT = ClassDef(
     name="SoftwareLicensingProduct",
@@ -250,7 +255,7 @@ SOFTWARE_LICENSING_PRODUCT = ClassDef(
 # --- Win32 classes ----------------------------------------------------------------------------------
 
 # Assumption: property lists follow the Win32_OperatingSystem / Win32_ComputerSystem / Win32_Service
-# documentation (not part of spp-facts); sint16 properties such as CurrentTimeZone are left out because
+# documentation on Microsoft Learn; sint16 properties such as CurrentTimeZone are left out because
 # the emulator's CIM types (cim.CIM_TYPES) have no sint16.
 WIN32_OPERATING_SYSTEM = ClassDef(
     name="Win32_OperatingSystem",

@@ -18,13 +18,15 @@ Errors are ``{"error": ...}`` with 404 (unknown host or route), 400 (bad input) 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime
 import json
 import logging
 import typing as t
 
-from . import cim, server, soap
+from . import cim, server
+from .faults import FAULT_KEYS, parse_fault_setting
+from .http_listener import BIND_ADDRESS, HttpListener, HttpRequest, HttpResponse
+from .winrm_endpoint import HostEndpoint, MachineLike
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ class ApiError(Exception):
 def jsonable(value: t.Any) -> t.Any:
     """CIM values and state dumps as JSON: datetimes in ISO 8601, tuples and sets as lists."""
     if isinstance(value, datetime.datetime):
-        return soap.format_datetime(value)
+        return cim.format_datetime(value)
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, dict):
@@ -91,7 +93,7 @@ def _convert_scalar(cim_type: str, value: t.Any) -> cim.CimValue:
         raise ValueError(f"a boolean is not a {base}")
     if isinstance(value, (dict, list)):
         raise ValueError(f"{value!r} is not a {base}")
-    return soap.text_to_cim(base, str(value))
+    return cim.text_to_cim(base, str(value))
 
 
 class ControlServer:
@@ -99,34 +101,23 @@ class ControlServer:
 
     def __init__(self, fleet: server.FleetServer, *, port: int = 0) -> None:
         self.fleet = fleet
-        self.port = port
-        self._server: asyncio.Server | None = None
-        self._connections = server.ConnectionTracker()
+        self._listener = HttpListener(self._on_request, port=port, max_body=MAX_BODY)
+
+    @property
+    def port(self) -> int:
+        return self._listener.port
 
     @property
     def url(self) -> str:
-        return f"http://{server.BIND_ADDRESS}:{self.port}"
+        return f"http://{BIND_ADDRESS}:{self.port}"
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(
-            self._on_connection, server.BIND_ADDRESS, self.port, limit=server.MAX_HEADER_BYTES, reuse_address=True
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
+        await self._listener.start()
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._connections.close_all()
-            with contextlib.suppress(TimeoutError, OSError):
-                await asyncio.wait_for(self._server.wait_closed(), 2)
-            self._server = None
+        await self._listener.stop()
 
-    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await server.serve_http_connection(
-            reader, writer, self._on_request, max_body=MAX_BODY, tracker=self._connections
-        )
-
-    async def _on_request(self, request: server.HttpRequest, writer: asyncio.StreamWriter) -> server.HttpResponse:
+    async def _on_request(self, request: HttpRequest, writer: asyncio.StreamWriter) -> HttpResponse:
         try:
             status, payload = self.handle(request.method, request.path, request.body)
         except ApiError as exc:
@@ -135,7 +126,7 @@ class ControlServer:
             log.exception("control API: %s %s failed", request.method, request.path)
             status, payload = 500, {"error": f"the emulator failed: {type(exc).__name__}: {exc}"}
         body = json.dumps(jsonable(payload), indent=2, sort_keys=False).encode("utf-8") + b"\n"
-        return server.HttpResponse(status, body=body, content_type="application/json")
+        return HttpResponse(status, body=body, content_type="application/json")
 
     # ------------------------------------------------------------------ routing
 
@@ -169,7 +160,7 @@ class ControlServer:
             return 200, self._configure(self._endpoint(host), _json_object(body))
         raise ApiError(404, f"no such route: {method} {path}")
 
-    def _endpoint(self, name: str | None) -> server.HostEndpoint:
+    def _endpoint(self, name: str | None) -> HostEndpoint:
         assert name is not None
         try:
             return self.fleet.host(name)
@@ -178,7 +169,7 @@ class ControlServer:
             known = ", ".join(names[:10]) + (f", ... ({len(names)} hosts)" if len(names) > 10 else "")
             raise ApiError(404, f"{exc}; known hosts: {known}") from None
 
-    def _invoke(self, endpoint: server.HostEndpoint, request: dict[str, t.Any]) -> tuple[int, t.Any]:
+    def _invoke(self, endpoint: HostEndpoint, request: dict[str, t.Any]) -> tuple[int, t.Any]:
         class_name = request.get("class")
         method_name = request.get("method")
         if not isinstance(class_name, str) or not isinstance(method_name, str):
@@ -216,13 +207,13 @@ class ControlServer:
             return 422, {"error": cim_error_dict(exc)}
         return 200, result
 
-    def _configure(self, endpoint: server.HostEndpoint, changes: dict[str, t.Any]) -> dict[str, t.Any]:
-        fault_changes = {key: value for key, value in changes.items() if key in server.FAULT_KEYS}
-        machine_changes = {key: value for key, value in changes.items() if key not in server.FAULT_KEYS}
+    def _configure(self, endpoint: HostEndpoint, changes: dict[str, t.Any]) -> dict[str, t.Any]:
+        fault_changes = {key: value for key, value in changes.items() if key in FAULT_KEYS}
+        machine_changes = {key: value for key, value in changes.items() if key not in FAULT_KEYS}
         try:
             # Validate the fault values before touching the machine, so a bad value changes nothing.
             for key, value in fault_changes.items():
-                server.parse_fault_setting(key, value)
+                parse_fault_setting(key, value)
             if machine_changes:
                 endpoint.machine.configure(machine_changes)
             faults = endpoint.configure_faults(fault_changes)
@@ -231,7 +222,7 @@ class ControlServer:
         return {"host": endpoint.name, "faults": faults, "machine": sorted(machine_changes)}
 
 
-def _sole_instance_keys(machine: server.MachineLike, namespace: str, class_def: cim.ClassDef) -> dict[str, str]:
+def _sole_instance_keys(machine: MachineLike, namespace: str, class_def: cim.ClassDef) -> dict[str, str]:
     """The keys of a class's only instance (SoftwareLicensingService), so drift injection needs no Version.
 
     A convenience of the control API only; WinRM requests always need their selectors.
@@ -239,7 +230,7 @@ def _sole_instance_keys(machine: server.MachineLike, namespace: str, class_def: 
     instances = machine.instances(namespace, class_def.name, ADMIN_CONTEXT)
     if len(instances) != 1 or not class_def.keys:
         return {}
-    return {key: soap.cim_to_text(instances[0].get(key)) for key in class_def.keys}
+    return {key: cim.cim_to_text(instances[0].get(key)) for key in class_def.keys}
 
 
 def _json_object(body: bytes) -> dict[str, t.Any]:

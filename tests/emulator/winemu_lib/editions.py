@@ -1,7 +1,8 @@
 """Windows editions: EditionID + BuildNumber -> product family, SKU numbers, GVLK and CSVLK coverage.
 
-Data: ``data/gvlk.yaml`` (a verbatim copy of ``shared/reference/gvlk.yaml``), parsed once per
-process. Build numbers: ``windows-builds.md``. CSVLK coverage: spp-facts.md §5.
+Data: ``data/gvlk.yaml`` (its header names its sources; the keys are those of "KMS client activation
+keys"), parsed once per process. Build numbers: Microsoft's Windows and Windows Server release
+information pages (RTM build of each release). CSVLK coverage: "KMS activation planning".
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import uuid
 
 import yaml
 
-WINDOWS_APP_ID = "55c92734-d682-4d71-983e-d6ec3f16059f"  # spp-facts §3.1 (slmgr WindowsAppId)
+WINDOWS_APP_ID = "55c92734-d682-4d71-983e-d6ec3f16059f"  # slmgr.vbs WindowsAppId
 
 # Assumption: Office 2016+ registers with SPP under this application ID and the Office 16 ProPlus
-# KMS-client SKU below; taken from public Office volume-activation documentation, not from spp-facts.
+# KMS-client SKU below; from Microsoft's Office volume-activation documentation ("GVLKs for Office").
 OFFICE_APP_ID = "0ff1ce15-a989-479d-af46-f275c6370663"
 OFFICE_KMS_CLIENT_ID = "d450596f-894d-49e0-966a-fd39ed4c4c64"
 OFFICE_GVLK = "XQNVK-8JYDB-WJ9W3-YJ8YR-WFG99"
@@ -32,7 +33,7 @@ _KEY_RE = re.compile(r"^[A-Z0-9]{5}(-[A-Z0-9]{5}){4}$")
 
 
 def normalize_key(key: str) -> str | None:
-    """Upper-case a 5x5 product key; None when it is not of that shape (-> 0xC004F050, §4)."""
+    """Upper-case a 5x5 product key; None when it is not of that shape (-> 0xC004F050)."""
     candidate = key.strip().upper()
     return candidate if _KEY_RE.match(candidate) else None
 
@@ -93,7 +94,7 @@ def _sku_by_edition_id() -> dict[str, int]:
     return {row.edition_id: row.operating_system_sku for row in reversed(gvlk_rows())}
 
 
-# --- build numbers (windows-builds.md) -------------------------------------------------------------
+# --- build numbers (Windows / Windows Server release information) -------------------------------------
 
 SAC_FAMILY = "Windows Server, versions 20H2, 2004, 1909, 1903, 1809"
 _SERVER_FAMILY_BY_BUILD: dict[int, str] = {
@@ -120,7 +121,7 @@ _SERVER_FAMILY_BY_BUILD: dict[int, str] = {
 # "version 1809" of the SAC row in gvlk.yaml.
 _SAC_EDITION_IDS = frozenset({"ServerStandardACor", "ServerDatacenterACor"})
 
-# LTSB/LTSC releases by build (windows-builds.md): the build picks the LTSC GVLK row.
+# LTSB/LTSC releases by build (release information): the build picks the LTSC GVLK row.
 _LTSC_RELEASE_BY_BUILD = {10240: "2015", 14393: "2016", 17763: "2019", 19044: "2021", 26100: "2024"}
 _LTSC_EDITION_IDS = frozenset({"EnterpriseS", "EnterpriseSN", "IoTEnterpriseS"})
 
@@ -203,7 +204,7 @@ def _build_hint_matches(label: str, build: int) -> bool:
     return not (high and build > int(high.group(1)))
 
 
-# --- CSVLK groups and coverage (spp-facts §5) --------------------------------------------------------
+# --- CSVLK groups and coverage ("KMS activation planning") --------------------------------------------
 
 SERVER_2008 = "Windows Server 2008"
 SERVER_2008R2 = "Windows Server 2008 R2"
@@ -217,12 +218,12 @@ SAC = "SAC"  # every Semi-Annual / Annual Channel server family
 
 
 def _coverage_family(family: str) -> str:
-    # Assumption: the Annual Channel (23H2) counts with the SAC releases §5 lists as "SAC".
+    # Assumption: the Annual Channel (23H2) counts with the releases the coverage table lists as "SAC".
     return SAC if family.startswith("Windows Server, version") else family
 
 
 def _client_class(edition_id: str) -> str | None:
-    """Edition class used by the §5 coverage table; None = not activatable by any listed CSVLK."""
+    """Edition class used by the coverage table; None = not activatable by any listed CSVLK."""
     if edition_id in _LTSC_EDITION_IDS:
         # Assumption: IoT Enterprise LTSC is covered like Enterprise LTSC of the same release.
         return "LTSC"
@@ -240,12 +241,12 @@ class CsvlkGroup:
     name: str
     tag: str  # Description marker suffix: VOLUME_KMS_<tag>
     host_families: frozenset[str]
-    client_os: bool  # hosted on a client OS (then it activates client OSes only, §5)
+    client_os: bool  # hosted on a client OS (then it activates client OSes only)
     servers: frozenset[str]
     clients: frozenset[tuple[str, str]]  # (family, class); class "LTSC:<year>" or "LTSC:*"
 
     def hostable_on(self, edition: Edition) -> bool:
-        # §5 footnote: Datacenter: Azure Edition cannot be a KMS host.
+        # Documented: Datacenter: Azure Edition cannot be a KMS host.
         return edition.product_family in self.host_families and edition.edition_id != "ServerTurbine"
 
     def covers(self, edition: Edition) -> bool:
@@ -314,7 +315,7 @@ CSVLK_GROUPS: dict[str, CsvlkGroup] = {
             host_families=frozenset({"Windows 10", "Windows 8.1", "Windows 7"}),
             client_os=True,
             servers=frozenset(),
-            # §5 lists "Pro for Workstations" for this group without an N variant; ProWS covers both.
+            # The table lists "Pro for Workstations" for this group without an N variant; ProWS covers both.
             clients=frozenset(_clients("Windows 10", "Enterprise", "Pro", "ProWS", "Education", "LTSC:2015"))
             | _OLD_CLIENTS,
         ),
@@ -349,12 +350,12 @@ class Edition:
 
     @property
     def product_type(self) -> int:
-        # Win32_OperatingSystem.ProductType: 1 workstation, 3 server (windows-builds.md).
+        # Win32_OperatingSystem.ProductType: 1 workstation, 3 server (Win32_OperatingSystem documentation).
         return 3 if self.is_server else 1
 
     @property
     def n_policy(self) -> int:
-        """Minimum KMS count this OS needs (§5): 25 for client OSes, 5 for server OSes."""
+        """Minimum KMS count this OS needs ("KMS activation planning"): 25 for client OSes, 5 for server OSes."""
         return 5 if self.is_server else 25
 
     @property

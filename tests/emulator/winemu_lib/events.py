@@ -1,8 +1,9 @@
-"""Windows event logs as Win32_NTLogEvent serves them (spp-facts §7).
+"""Windows event logs as Win32_NTLogEvent serves them.
 
 Clients log 12288 / 12289 in the Application log; KMS hosts log 12290 in the 'Key Management
-Service' log. The comma-joined ``Info`` block goes into ``InsertionStrings[0]`` (§7.4: the message
-templates have a single ``%1``).
+Service' log, as the "Windows Event Log" table of the Volume Activation Technical Reference (Windows 7)
+lists them. The comma-joined ``Info`` block goes into ``InsertionStrings[0]``: the message templates
+have a single ``%1``. Log and source names are those libyal/winevt-kb records for Security-SPP.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ import typing as t
 
 APPLICATION_LOG = "Application"
 KMS_LOG = "Key Management Service"
-SPP_SOURCE = "Software Protection Platform Service"  # classic source name (§7.1, §7.4)
-KMS_SOURCE = "KmsRequests"  # §7.1
+SPP_SOURCE = "Software Protection Platform Service"  # classic source name (libyal/winevt-kb)
+KMS_SOURCE = "KmsRequests"  # libyal/winevt-kb
 
 EVENT_REQUEST_SENT = 12288
 EVENT_RESPONSE_PROCESSED = 12289
 EVENT_REQUEST_PROCESSED = 12290
 
-# Message templates (§7.2); %1 is the Info block.
+# Message templates ("Windows Event Log" table); %1 is the Info block.
 _TEMPLATES = {
     EVENT_REQUEST_SENT: "The client has sent an activation request to the key management service machine.\r\nInfo:\r\n",
     EVENT_RESPONSE_PROCESSED: (
@@ -34,7 +35,7 @@ _TEMPLATES = {
 # memory of long test runs against large fleets.
 MAX_RECORDS_PER_LOG = 1000
 
-# Status flags of 12288/12289 (§7.2).
+# Status flags of 12288/12289 ("VA 2.0 operations guide").
 STATUS_OK = 0x00000000
 STATUS_NOT_ENOUGH_COUNT = 0x04000000
 
@@ -44,7 +45,7 @@ def hresult_hex(code: int) -> str:
 
 
 def client_time(moment: datetime.datetime) -> str:
-    """The 'Client time' field format of the Microsoft examples in §7.2: 2010/09/29 17:52."""
+    """The 'Client time' field format of Microsoft's examples (error 0xC004F074 article): 2010/09/29 17:52."""
     return moment.strftime("%Y/%m/%d %H:%M")
 
 
@@ -62,7 +63,7 @@ class EventRecord:
     @property
     def event_identifier(self) -> int:
         # Assumption: Security-SPP informational events carry the 0x40000000 severity bits, as the
-        # 1003 example in §7.3 (EventIdentifier 1073742827 = 0x400003EB) shows.
+        # community-reported event 1003 (EventIdentifier 1073742827 = 0x400003EB) shows.
         return 0x40000000 | self.event_code
 
     def as_cim(self) -> dict[str, t.Any]:
@@ -73,7 +74,7 @@ class EventRecord:
             "Data": None,
             "EventCode": self.event_code,
             "EventIdentifier": self.event_identifier,
-            "EventType": 3,  # Information (§7.4)
+            "EventType": 3,  # Information (Win32_NTLogEvent documentation)
             "InsertionStrings": list(self.insertion_strings),
             "Logfile": self.logfile,
             "Message": self.message,
@@ -143,7 +144,7 @@ class EventLogs:
         n_policy: int,
     ) -> EventRecord:
         """12288: HRESULT, status flags, Server:Port, CMID, client time, VM info, licensing status,
-        time to expiration, ActID, N-Policy (§7.2)."""
+        time to expiration, ActID, N-Policy ("Windows Event Log" table)."""
         fields = [
             hresult_hex(hresult),
             hresult_hex(STATUS_OK),
@@ -196,7 +197,8 @@ class EventLogs:
         when: datetime.datetime,
     ) -> EventRecord:
         """12290 on the host: HRESULT, minimum count, client FQDN, CMID, client timestamp, VM flag,
-        license state, time to expiration, ActID — comma-joined without spaces as in §7.2's example."""
+        license state, time to expiration, ActID — comma-joined without spaces as in the error 0xC004F074
+        article's example."""
         fields = [
             hresult_hex(hresult),
             str(min_count),

@@ -1,4 +1,4 @@
-"""Fleet YAML -> :class:`Fleet` of emulated hosts (the format is in notes/emulator-api.md).
+"""Fleet YAML -> :class:`Fleet` of emulated hosts (the format is in docs/emulator.md, "Fleet file").
 
 Every validation error is a ``ValueError`` that names the host and the key at fault.
 """
@@ -15,10 +15,22 @@ import uuid
 import yaml
 
 from . import editions as ed
-from . import kms, spp
+from . import kms
 from .cim import ProviderError
-from .machine import KmsClientConfig, KmsHostConfig, Machine, MachineConfig, start_value
+from .machine import Machine
+from .machine_config import KmsClientConfig, KmsHostConfig, MachineConfig
 from .network import Network
+from .services import start_value
+from .spp_products import (
+    CHANNEL_CSVLK,
+    CHANNEL_MAK,
+    CHANNEL_RETAIL,
+    OFFICE,
+    STATUS_NAMES,
+    KeyEntry,
+    classify_key,
+    synthesize_key,
+)
 
 
 @dataclasses.dataclass
@@ -138,12 +150,12 @@ class _Where:
         return text
 
 
-def _parse_keys(raw: object) -> dict[str, spp.KeyEntry]:
+def _parse_keys(raw: object) -> dict[str, KeyEntry]:
     if raw is None:
         return {}
     if not isinstance(raw, list):
         raise ValueError("keys: must be a list")
-    keyring: dict[str, spp.KeyEntry] = {}
+    keyring: dict[str, KeyEntry] = {}
     for index, item in enumerate(raw):
         entry_where = _Where(f"keys[{index}]")
         data = entry_where.mapping("entry", item, _KEY_FIELDS)
@@ -155,11 +167,11 @@ def _parse_keys(raw: object) -> dict[str, spp.KeyEntry]:
         if key in keyring:
             raise entry_where.error("key", "is listed twice")
         channel = data.get("channel")
-        if channel not in (spp.CHANNEL_MAK, spp.CHANNEL_CSVLK, spp.CHANNEL_RETAIL):
+        if channel not in (CHANNEL_MAK, CHANNEL_CSVLK, CHANNEL_RETAIL):
             raise entry_where.error("channel", f"must be Volume:MAK, Volume:CSVLK or Retail, not {channel!r}")
         editions: frozenset[str] = frozenset()
         group = None
-        if channel == spp.CHANNEL_CSVLK:
+        if channel == CHANNEL_CSVLK:
             group_name = entry_where.string("csvlk_group", data.get("csvlk_group"))
             try:
                 group = ed.csvlk_group(group_name).name
@@ -178,7 +190,7 @@ def _parse_keys(raw: object) -> dict[str, spp.KeyEntry]:
                 raise entry_where.error("csvlk_group", f"only a Volume:CSVLK key has a csvlk_group, not {channel}")
             editions = frozenset(names)
         blocked = entry_where.boolean("blocked", data.get("blocked", False))
-        keyring[key] = spp.KeyEntry(key=key, channel=channel, editions=editions, csvlk_group=group, blocked=blocked)
+        keyring[key] = KeyEntry(key=key, channel=channel, editions=editions, csvlk_group=group, blocked=blocked)
     return keyring
 
 
@@ -200,7 +212,7 @@ class _PendingHost:
 class Fleet:
     """The hosts of one fleet file, sharing one emulated network."""
 
-    def __init__(self, hosts: dict[str, HostSpec], network: Network, keys: dict[str, spp.KeyEntry]) -> None:
+    def __init__(self, hosts: dict[str, HostSpec], network: Network, keys: dict[str, KeyEntry]) -> None:
         self.hosts = hosts
         self.network = network
         self.keys = keys
@@ -256,9 +268,7 @@ class Fleet:
                 ports[spec.port] = spec.name
             network.add(spec.machine)
             license_key = spec.machine.config.license_key
-            csvlk = (
-                license_key is not None and license_key in keyring and keyring[license_key].channel == spp.CHANNEL_CSVLK
-            )
+            csvlk = license_key is not None and license_key in keyring and keyring[license_key].channel == CHANNEL_CSVLK
             if spec.machine.config.kms_host is not None or csvlk:
                 network.register_kms_host(spec.machine)
             hosts[spec.name] = spec
@@ -298,7 +308,7 @@ def _explicit_ips(pending: list[_PendingHost]) -> set[str]:
 
 
 def _build_host(
-    item: _PendingHost, keyring: dict[str, spp.KeyEntry], network: Network, ip_pool: t.Iterator[str]
+    item: _PendingHost, keyring: dict[str, KeyEntry], network: Network, ip_pool: t.Iterator[str]
 ) -> HostSpec:
     where, data, name = item.where, item.data, item.name
     edition_id = where.string("edition", data.get("edition"))
@@ -339,7 +349,7 @@ def _build_host(
         start_value(start_mode)
     except ValueError as exc:
         raise where.error("sppsvc.start_mode", str(exc)) from None
-    # Assumption: sppsvc stops itself when idle (§3.9), except on a KMS host, which keeps it running.
+    # Assumption: sppsvc stops itself when idle (it is demand-started), except on a KMS host, which keeps it running.
     state = sppsvc.get("state", "Running" if kms_host is not None else "Stopped")
     if state not in ("Running", "Stopped"):
         raise where.error("sppsvc.state", f"must be Running or Stopped, not {state!r}")
@@ -382,9 +392,7 @@ def _groups(where: _Where, raw: object, role_group: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(raw or [role_group]))
 
 
-def _kms_host(
-    where: _Where, raw: object, edition: ed.Edition, keyring: dict[str, spp.KeyEntry]
-) -> KmsHostConfig | None:
+def _kms_host(where: _Where, raw: object, edition: ed.Edition, keyring: dict[str, KeyEntry]) -> KmsHostConfig | None:
     if raw is None:
         return None
     data = where.mapping("kms_host", raw, _KMS_HOST_FIELDS)
@@ -395,15 +403,13 @@ def _kms_host(
         raise where.error("kms_host.csvlk_group", str(exc)) from None
     if not group.hostable_on(edition):
         raise where.error(
-            "kms_host.csvlk_group", f"{group.name!r} cannot be hosted on {edition.caption} (spp-facts §5)"
+            "kms_host.csvlk_group", f"{group.name!r} cannot be hosted on {edition.caption} (KMS activation planning)"
         )
-    key = next(
-        (e.key for e in keyring.values() if e.channel == spp.CHANNEL_CSVLK and e.csvlk_group == group.name), None
-    )
+    key = next((e.key for e in keyring.values() if e.channel == CHANNEL_CSVLK and e.csvlk_group == group.name), None)
     if key is None:
         # Assumption: a KMS host whose fleet lists no CSVLK for its group gets a fabricated one.
-        key = spp.synthesize_key("csvlk", group.name)
-        keyring[key] = spp.KeyEntry(key=key, channel=spp.CHANNEL_CSVLK, csvlk_group=group.name)
+        key = synthesize_key("csvlk", group.name)
+        keyring[key] = KeyEntry(key=key, channel=CHANNEL_CSVLK, csvlk_group=group.name)
     domains = []
     raw_domains = data.get("publish_domains") or []
     if not isinstance(raw_domains, list):
@@ -434,7 +440,7 @@ def _license(
     where: _Where,
     raw: object,
     edition: ed.Edition,
-    keyring: dict[str, spp.KeyEntry],
+    keyring: dict[str, KeyEntry],
     kms_host: KmsHostConfig | None,
 ) -> tuple[str | None, int]:
     data = where.mapping("license", raw if raw is not None else {}, _LICENSE_FIELDS)
@@ -458,18 +464,18 @@ def _license(
             raise where.error("license.key", f"{raw_key!r} is not gvlk, none or a 5x5 product key")
         default_status = "oob_grace"
     status_name = data.get("status", default_status)
-    if status_name not in spp.STATUS_NAMES:
-        raise where.error("license.status", f"must be one of {', '.join(spp.STATUS_NAMES)}, not {status_name!r}")
+    if status_name not in STATUS_NAMES:
+        raise where.error("license.status", f"must be one of {', '.join(STATUS_NAMES)}, not {status_name!r}")
     if key is None and status_name != "unlicensed":
         raise where.error("license.status", "a machine without a key is unlicensed")
     if key is not None:
         try:
-            channel, _csvlk_group = spp.classify_key(edition, keyring, key)
+            channel, _csvlk_group = classify_key(edition, keyring, key)
         except ProviderError as exc:
             raise where.error("license.key", f"cannot be installed on {edition.caption}: {exc.message}") from None
-        if channel == spp.OFFICE:
+        if channel == OFFICE:
             raise where.error("license.key", "the Office GVLK is not a Windows key")
-    return key, spp.STATUS_NAMES[status_name]
+    return key, STATUS_NAMES[status_name]
 
 
 def _kms_client(where: _Where, raw: object) -> KmsClientConfig | None:

@@ -10,9 +10,11 @@ import typing as t
 import yaml
 
 from . import server
+from .http_listener import BIND_ADDRESS
+from .winrm_endpoint import AccountLike, HostEndpoint
 
 
-def account_for(endpoint: server.HostEndpoint) -> server.AccountLike:
+def account_for(endpoint: HostEndpoint) -> AccountLike:
     """The account Ansible connects with: the first administrator, else the first account."""
     accounts = list(endpoint.spec.accounts)
     if not accounts:
@@ -29,7 +31,7 @@ def build(fleet: server.FleetServer, control_url: str) -> dict[str, t.Any]:
     for endpoint in endpoints:
         account = account_for(endpoint)
         host_vars: dict[str, t.Any] = {
-            "ansible_host": server.BIND_ADDRESS,
+            "ansible_host": BIND_ADDRESS,
             "ansible_port": endpoint.port,
             "ansible_user": account.username,
             "ansible_password": account.password,

@@ -1,8 +1,9 @@
 """The KMS protocol between emulated machines: client discovery and activation, host-side handling.
 
-Client: pick hosts in the discovery order of the Windows 7 VA technical reference (seeds/004,
-"KMS discovery search order"), send requests over the fleet network, log 12288/12289 (§7.2).
-Host: check clock skew, activation and CSVLK coverage, count CMIDs, answer, log 12290 (§4, §5, §7.2).
+Client: pick hosts in the order of "KMS discovery search order" (Volume Activation Technical Reference,
+Windows 7), send requests over the fleet network, log 12288/12289 (its "Windows Event Log" table).
+Host: check clock skew, activation and CSVLK coverage ("Troubleshoot activation error codes", "KMS
+activation planning"), count CMIDs, answer, log 12290.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from .events import hresult_hex
 
 if t.TYPE_CHECKING:
     from .machine import Machine
-    from .spp import Licensing, Product
+    from .spp import Licensing
+    from .spp_products import Product
 
-# --- HRESULTs (§4 unless marked) ---------------------------------------------------------------------
+# --- HRESULTs ("Troubleshoot activation error codes") -------------------------------------------------
 
 SL_E_VL_BINDING_SERVICE_UNAVAILABLE = 0xC004F074
 SL_E_VL_NOT_ENOUGH_COUNT = 0xC004F038
@@ -30,18 +32,18 @@ SL_E_VL_INVALID_TIMESTAMP = 0xC004F06C
 DNS_ERROR_RCODE_NAME_ERROR = 0x8007232B
 RPC_S_SERVER_UNAVAILABLE = 0x800706BA
 
-# --- policy (§5) ---------------------------------------------------------------------------------------
+# --- policy ("KMS activation planning", "KMS troubleshooting") ----------------------------------------
 
-MAX_CLOCK_SKEW = datetime.timedelta(hours=4)  # §4 0xC004F06C, compared in UTC
+MAX_CLOCK_SKEW = datetime.timedelta(hours=4)  # 0xC004F06C beyond it, compared in UTC (error 0xC004F074 article)
 COUNT_CEILING = 50
 COUNT_WINDOW = datetime.timedelta(days=30)  # CMIDs of the past 30 days
 DEFAULT_KMS_PORT = 1688
 DEFAULT_ACTIVATION_INTERVAL = 120
 DEFAULT_RENEWAL_INTERVAL = 10080
-INTERVAL_RANGE = range(15, 43201)  # §3.4 / §5: 15 minutes to 30 days
+INTERVAL_RANGE = range(15, 43201)  # 15 minutes to 30 days (SoftwareLicensingService documentation)
 
 COUNTER_NAMES = ("Total", "Failed", "Unlicensed", "Licensed", "OOBGrace", "OOTGrace", "NonGenuineGrace", "Notification")
-# Request counters by the client's LicenseStatus (§3.3 values 0-5).
+# Request counters by the client's LicenseStatus (values 0-5 of SoftwareLicensingProduct).
 _COUNTER_BY_STATUS = {
     0: "Unlicensed",
     1: "Licensed",
@@ -54,7 +56,7 @@ _COUNTER_BY_STATUS = {
 
 @dataclasses.dataclass(frozen=True)
 class KmsEffective:
-    """KMS host settings as sppsvc read them at its last start (§3.9: they need a restart)."""
+    """KMS host settings as sppsvc read them at its last start (they need a restart: "Deploying KMS activation")."""
 
     kms_enabled: bool
     listening_port: int
@@ -103,7 +105,7 @@ class KmsResponse:
 
 @dataclasses.dataclass
 class KmsHostState:
-    """What a KMS host remembers about its clients (§5)."""
+    """What a KMS host remembers about its clients ("KMS activation planning")."""
 
     extra_count: int = 0
     reachable: bool = True
@@ -121,7 +123,7 @@ class KmsHostState:
     def record(self, cmid: str, now: datetime.datetime) -> None:
         self.clients.pop(cmid, None)
         self.clients[cmid] = now
-        while len(self.clients) > COUNT_CEILING:  # §5: the 50 most recent contacts are kept
+        while len(self.clients) > COUNT_CEILING:  # the 50 most recent contacts are kept
             self.clients.popitem(last=False)
 
 
@@ -133,7 +135,7 @@ class Candidate:
 
 
 def parse_port(text: str | None) -> int:
-    """A port stored as REG_SZ (§3.7); 0 when absent or not a port."""
+    """A port stored as REG_SZ ("Registry settings for volume activation"); 0 when absent or not a port."""
     if text is None or not text.strip().isdigit():
         return 0
     value = int(text.strip())
@@ -141,7 +143,10 @@ def parse_port(text: str | None) -> int:
 
 
 def parse_publish_list(entries: t.Iterable[str]) -> tuple[tuple[str, int, int], ...]:
-    """DnsDomainPublishList entries "domain, priority, weight"; missing numbers are 0 (§3.7)."""
+    """DnsDomainPublishList entries "domain, priority, weight"; missing numbers are 0.
+
+    The format is that of "Registry settings for volume activation".
+    """
     parsed = []
     for entry in entries:
         parts = [part.strip() for part in entry.split(",")]
@@ -157,7 +162,7 @@ def parse_publish_list(entries: t.Iterable[str]) -> tuple[tuple[str, int, int], 
 
 
 def candidates(lic: Licensing, product: Product) -> list[Candidate]:
-    """KMS hosts to try, in the order of seeds/004: registered (SKU, AppID, global), cached, DNS."""
+    """KMS hosts to try, in the "KMS discovery search order": registered (SKU, AppID, global), cached, DNS."""
     name, port = lic.registered_kms(product)
     if name:
         # Assumption: a registered KMS is the only one tried (no fallback to DNS).
@@ -209,8 +214,8 @@ def activate(lic: Licensing, product: Product) -> None:
             n_policy=product.n_policy,
         )
         if isinstance(result, int) or host is None or hresult == SL_E_VL_INVALID_TIMESTAMP:
-            # No usable answer: 12288 without 12289 (§7.2). With skew slmgr shows 0xC004F074 and 12288
-            # carries 0xC004F06C (§4).
+            # No usable answer: 12288 without 12289 ("KMS troubleshooting"). With skew slmgr shows 0xC004F074
+            # and 12288 carries 0xC004F06C (error 0xC004F074 article).
             continue
         machine.events.response_processed(
             hresult=hresult,
@@ -225,7 +230,8 @@ def activate(lic: Licensing, product: Product) -> None:
             return
         if hresult == SL_E_VL_NOT_ENOUGH_COUNT:
             raise ProviderError(hresult, "The count reported by your KMS is insufficient")
-        # seeds/004: the client tries each host until an activated KMS with the right key answers.
+        # "KMS discovery search order": the client tries each host until an activated KMS with the right key
+        # answers.
         response_error = hresult
     if response_error is not None:
         raise ProviderError(response_error, f"The KMS refused the request ({hresult_hex(response_error)})")
@@ -236,14 +242,14 @@ def activate(lic: Licensing, product: Product) -> None:
 
 
 def publications(lic: Licensing) -> list[tuple[str, int, int, int]]:
-    """(domain, priority, weight, port) SRV records this host has published (§5 DNS).
+    """(domain, priority, weight, port) SRV records this host has published ("KMS and DNS troubleshooting").
 
     Records persist while sppsvc is stopped, like real DNS records that nobody scavenged.
     """
     eff = lic.effective
     if eff is None or not eff.kms_enabled or not eff.dns_publishing or not lic.host_activated():
         return []
-    records = {lic.machine.domain.lower(): (0, 0)}  # own domain, priority 0 weight 0 (§5)
+    records = {lic.machine.domain.lower(): (0, 0)}  # own domain, priority 0 weight 0 ("KMS troubleshooting")
     for domain, priority, weight in eff.publish_list:
         records[domain] = (priority, weight)
     return [(domain, priority, weight, eff.listening_port) for domain, (priority, weight) in records.items()]
@@ -266,10 +272,12 @@ def serve(lic: Licensing, request: KmsRequest) -> KmsResponse:
     elif not lic.host_activated():
         hresult = SL_E_VL_KMS_NOT_ACTIVATED
     elif group is None or request.edition is None or not group.covers(request.edition):
-        # §5 coverage table; the host logs 0xC004F042 for a product it cannot activate (§7.2).
+        # The CSVLK coverage table of "KMS activation planning"; the host logs 0xC004F042 for a product it
+        # cannot activate (error 0xC004F015 article).
         hresult = SL_E_VL_KMS_ID_MISMATCH
     else:
-        # §5: every valid request is counted, including those answered "not enough count".
+        # Every valid request is counted, including those answered "not enough count": that is how the count
+        # builds up to the threshold ("KMS activation planning").
         state.record(request.cmid, now)
         count = state.current_count(now)
         state.counters[_COUNTER_BY_STATUS.get(request.license_status, "Unlicensed")] += 1

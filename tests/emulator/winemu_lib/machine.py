@@ -6,7 +6,6 @@ so a large fleet loads quickly and machines nobody talks to stay small.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import typing as t
 
@@ -17,158 +16,53 @@ from .cim import (
     CimValue,
     ClassDef,
     InstanceNotFound,
-    InvalidParameter,
-    InvalidSelectors,
-    MethodDef,
     MethodNotFound,
     ProviderError,
-    base_type,
-    is_array,
+    check_params,
+    check_selectors,
 )
 from .events import EventLogs
 from .kms import KmsRequest, KmsResponse
-from .registry import HKLM, RC_ACCESS_DENIED, Registry, RegType
+from .machine_config import MachineConfig, populate_registry
+from .registry import HKLM, Registry, RegType, invoke_std_reg_prov
+from .services import (
+    SERVICES,
+    SERVICES_KEY,
+    START_MODES,
+    START_VALUES,
+    SVC_ACCESS_DENIED,
+    SVC_ALREADY_RUNNING,
+    SVC_CANNOT_ACCEPT_CONTROL,
+    SVC_DISABLED,
+    SVC_INVALID_PARAMETER,
+    SVC_OK,
+    W32TIME_KEY,
+    ServiceInfo,
+    ServiceRuntime,
+    service_instance,
+    start_value,
+)
 from .spp import (
     CURRENT_VERSION_KEY,
     ERROR_SERVICE_DISABLED,
     SPP_KEY,
-    STATUS_NAMES,
-    V_DISABLE_DNS,
-    V_HOST_CACHING_DISABLED,
-    V_KMS_NAME,
-    V_KMS_PORT,
-    V_LISTENING_PORT,
-    V_LOOKUP_DOMAIN,
-    V_LOW_PRIORITY,
-    V_PUBLISH_LIST,
-    KeyRing,
     Licensing,
     default_cmid,
 )
+from .spp_products import STATUS_NAMES, KeyRing
+from .spp_provider import SppProvider
 
 if t.TYPE_CHECKING:
     from .network import Network
-
-SERVICES_KEY = r"SYSTEM\CurrentControlSet\Services"
-W32TIME_KEY = rf"{SERVICES_KEY}\W32Time"
-
-# Services\<name>\Start values <-> Win32_Service.StartMode. ChangeStartMode takes "Automatic" where the
-# StartMode property reads "Auto" (Win32_Service documentation).
-_START_VALUES = {"Boot": 0, "System": 1, "Automatic": 2, "Manual": 3, "Disabled": 4}
-_START_MODES = {0: "Boot", 1: "System", 2: "Auto", 3: "Manual", 4: "Disabled"}
-
-# Assumption: Win32_Service method return codes from the Win32_Service documentation (not in spp-facts).
-SVC_OK = 0
-SVC_ACCESS_DENIED = 2
-SVC_CANNOT_ACCEPT_CONTROL = 5
-SVC_ALREADY_RUNNING = 10
-SVC_DISABLED = 14
-SVC_INVALID_PARAMETER = 21
-
-_INT_RANGES = {
-    "uint8": (0, 0xFF),
-    "uint16": (0, 0xFFFF),
-    "uint32": (0, 0xFFFFFFFF),
-    "uint64": (0, 0xFFFFFFFFFFFFFFFF),
-    "sint32": (-(2**31), 2**31 - 1),
-    "sint64": (-(2**63), 2**63 - 1),
-}
-
-
-def start_value(mode: str) -> int:
-    """'Automatic'/'Auto', 'Manual', 'Disabled' (any case) -> Services\\<name>\\Start value."""
-    normalized = {"auto": "Automatic"}.get(mode.strip().lower(), mode.strip().capitalize())
-    if normalized not in ("Automatic", "Manual", "Disabled"):
-        raise ValueError(f"start mode must be Automatic, Manual or Disabled, not {mode!r}")
-    return _START_VALUES[normalized]
-
-
-@dataclasses.dataclass(frozen=True)
-class ServiceInfo:
-    name: str
-    display_name: str
-    description: str
-    path: str
-    service_type: str
-    start_name: str
-    delayed: bool
-
-
-# Assumption: display names, image paths and accounts as on current Windows releases.
-SERVICES: dict[str, ServiceInfo] = {
-    "sppsvc": ServiceInfo(
-        name="sppsvc",
-        display_name="Software Protection",
-        description="Enables the download, installation and enforcement of digital licenses for Windows and "
-        "Windows applications.",
-        path=r"C:\Windows\system32\sppsvc.exe",
-        service_type="Own Process",
-        start_name=r"NT AUTHORITY\NetworkService",
-        delayed=True,
-    ),
-    "W32Time": ServiceInfo(
-        name="W32Time",
-        display_name="Windows Time",
-        description="Maintains date and time synchronization on all clients and servers in the network.",
-        path=r"C:\Windows\system32\svchost.exe -k LocalService",
-        service_type="Share Process",
-        start_name=r"NT AUTHORITY\LocalService",
-        delayed=False,
-    ),
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class KmsHostConfig:
-    csvlk_key: str
-    csvlk_group: str
-    extra_count: int = 0
-    listening_port: int | None = None
-    dns_publishing: bool = True
-    publish_domains: tuple[tuple[str, int, int], ...] = ()
-    low_priority: bool = False
-    reachable: bool = True
-
-
-@dataclasses.dataclass(frozen=True)
-class KmsClientConfig:
-    server: str | None = None
-    port: int | None = None
-    lookup_domain: str | None = None
-    host_caching: bool = True
-
-
-@dataclasses.dataclass(frozen=True)
-class MachineConfig:
-    name: str
-    domain: str
-    edition_id: str
-    build: int
-    ip: str
-    ipv6: str | None = None
-    domain_joined: bool = True
-    cmid: str | None = None
-    clock_skew_minutes: int = 0
-    license_key: str | None = None  # normalized key, or None for no key
-    license_status: int = 2
-    kms_host: KmsHostConfig | None = None
-    kms_client: KmsClientConfig | None = None
-    sppsvc_start_mode: str = "Automatic"
-    sppsvc_state: str = "Stopped"
-
-
-@dataclasses.dataclass
-class _ServiceRuntime:
-    running: bool
-    pid: int = 0
 
 
 class _State:
     """Everything built on first use."""
 
-    def __init__(self, registry: Registry, licensing: Licensing, services: dict[str, _ServiceRuntime]) -> None:
+    def __init__(self, registry: Registry, licensing: Licensing, services: dict[str, ServiceRuntime]) -> None:
         self.registry = registry
         self.licensing = licensing
+        self.spp_wmi = SppProvider(licensing)
         self.services = services
 
 
@@ -229,10 +123,14 @@ class Machine:
     def licensing(self) -> Licensing:
         return self._ensure().licensing
 
+    @property
+    def spp_wmi(self) -> SppProvider:
+        return self._ensure().spp_wmi
+
     def _build(self) -> _State:
         config = self.config
         registry = Registry(on_change=self.count_write)
-        self._populate_registry(registry)
+        populate_registry(registry, self.edition, config)
         host = config.kms_host
         licensing = Licensing(
             self,
@@ -242,80 +140,12 @@ class Machine:
             kms_reachable=host.reachable if host else True,
         )
         # Published before the rest: loading the license and starting sppsvc read the registry.
-        state = self._state = _State(registry, licensing, {name: _ServiceRuntime(running=False) for name in SERVICES})
+        state = self._state = _State(registry, licensing, {name: ServiceRuntime(running=False) for name in SERVICES})
         licensing.load_license(config.license_key, config.license_status)
         self._start(state.services["W32Time"])
         if config.sppsvc_state == "Running":
             self._start_sppsvc()
         return state
-
-    def _populate_registry(self, reg: Registry) -> None:
-        """The registry of a fresh installation plus the fleet file's settings (none of it counts)."""
-        edition, config = self.edition, self.config
-
-        def key(path: str) -> None:
-            reg.create_key(HKLM, path, count=False)
-
-        def value(path: str, name: str, kind: RegType, data: t.Any) -> None:
-            reg.set_value(HKLM, path, name, kind, data, count=False)
-
-        key(CURRENT_VERSION_KEY)
-        value(CURRENT_VERSION_KEY, "ProductName", RegType.SZ, edition.caption.removeprefix("Microsoft "))
-        value(CURRENT_VERSION_KEY, "EditionID", RegType.SZ, edition.edition_id)
-        value(CURRENT_VERSION_KEY, "CurrentBuild", RegType.SZ, str(edition.build))
-        value(CURRENT_VERSION_KEY, "CurrentBuildNumber", RegType.SZ, str(edition.build))
-        # CurrentVersion stays "6.3" on Windows 10 and later; the major/minor DWORDs carry 10.0.
-        value(
-            CURRENT_VERSION_KEY, "CurrentVersion", RegType.SZ, "6.3" if edition.version == "10.0" else edition.version
-        )
-        if edition.version == "10.0":
-            value(CURRENT_VERSION_KEY, "CurrentMajorVersionNumber", RegType.DWORD, 10)
-            value(CURRENT_VERSION_KEY, "CurrentMinorVersionNumber", RegType.DWORD, 0)
-        value(CURRENT_VERSION_KEY, "InstallationType", RegType.SZ, "Server" if edition.is_server else "Client")
-        key(SPP_KEY)
-        key(rf"{SPP_KEY}\Activation")
-        # Assumption: a default installation has this SPP value (idle shutdown of sppsvc, §3.9).
-        value(SPP_KEY, "InactivityShutdownDelay", RegType.DWORD, 30)
-        for name, info in SERVICES.items():
-            path = rf"{SERVICES_KEY}\{name}"
-            key(path)
-            value(path, "DisplayName", RegType.SZ, info.display_name)
-            value(path, "ImagePath", RegType.EXPAND_SZ, info.path.replace(r"C:\Windows", "%SystemRoot%"))
-            value(path, "ObjectName", RegType.SZ, info.start_name)
-            if info.delayed:
-                value(path, "DelayedAutostart", RegType.DWORD, 1)
-        value(rf"{SERVICES_KEY}\sppsvc", "Start", RegType.DWORD, start_value(config.sppsvc_start_mode))
-        # Assumption: W32Time defaults — automatic; NT5DS on domain members, NTP in a workgroup.
-        value(W32TIME_KEY, "Start", RegType.DWORD, 2)
-        key(rf"{W32TIME_KEY}\Parameters")
-        value(rf"{W32TIME_KEY}\Parameters", "Type", RegType.SZ, "NT5DS" if config.domain_joined else "NTP")
-        value(rf"{W32TIME_KEY}\Parameters", "NtpServer", RegType.SZ, "time.windows.com,0x9")
-        key(rf"{W32TIME_KEY}\Config")
-        value(rf"{W32TIME_KEY}\Config", "AnnounceFlags", RegType.DWORD, 10)
-        key(rf"{W32TIME_KEY}\TimeProviders\NtpClient")
-        value(rf"{W32TIME_KEY}\TimeProviders\NtpClient", "Enabled", RegType.DWORD, 1)
-        value(rf"{W32TIME_KEY}\TimeProviders\NtpClient", "SpecialPollInterval", RegType.DWORD, 3600)
-        if config.kms_client is not None:
-            client = config.kms_client
-            if client.server:
-                value(SPP_KEY, V_KMS_NAME, RegType.SZ, client.server)
-            if client.port:
-                value(SPP_KEY, V_KMS_PORT, RegType.SZ, str(client.port))
-            if client.lookup_domain:
-                value(SPP_KEY, V_LOOKUP_DOMAIN, RegType.SZ, client.lookup_domain)
-            if not client.host_caching:
-                value(SPP_KEY, V_HOST_CACHING_DISABLED, RegType.DWORD, 1)
-        if config.kms_host is not None:
-            host = config.kms_host
-            if host.listening_port is not None and host.listening_port != 1688:
-                value(SPP_KEY, V_LISTENING_PORT, RegType.SZ, str(host.listening_port))
-            if not host.dns_publishing:
-                value(SPP_KEY, V_DISABLE_DNS, RegType.DWORD, 1)
-            if host.low_priority:
-                value(SPP_KEY, V_LOW_PRIORITY, RegType.DWORD, 1)
-            if host.publish_domains:
-                entries = [f"{domain}, {priority}, {weight}" for domain, priority, weight in host.publish_domains]
-                value(SPP_KEY, V_PUBLISH_LIST, RegType.MULTI_SZ, entries)
 
     # --- clock, counters -------------------------------------------------------------------------------
 
@@ -335,7 +165,7 @@ class Machine:
     def sppsvc_running(self) -> bool:
         return self._ensure().services["sppsvc"].running
 
-    def _start(self, runtime: _ServiceRuntime) -> None:
+    def _start(self, runtime: ServiceRuntime) -> None:
         self._starts += 1
         runtime.running = True
         runtime.pid = self._pid_base + self._starts * 4
@@ -367,30 +197,11 @@ class Machine:
         self._start_sppsvc()
 
     def _service_instance(self, info: ServiceInfo) -> dict[str, CimValue]:
-        runtime = self._ensure().services[info.name]
-        start = self._start_value(info.name)
         delayed = bool(self.registry.read_dword(rf"{SERVICES_KEY}\{info.name}", "DelayedAutostart"))
-        return {
-            "Name": info.name,
-            "DisplayName": info.display_name,
-            "Caption": info.display_name,
-            "Description": info.description,
-            "State": "Running" if runtime.running else "Stopped",
-            "StartMode": _START_MODES.get(start, "Unknown"),
-            "Status": "OK",
-            "Started": runtime.running,
-            "ProcessId": runtime.pid if runtime.running else 0,
-            "PathName": info.path,
-            "ServiceType": info.service_type,
-            "StartName": info.start_name,
-            "AcceptStop": runtime.running,
-            "AcceptPause": False,
-            "DelayedAutoStart": delayed and start == 2,
-            "ErrorControl": "Normal",
-            "ExitCode": 0 if runtime.running else 1077,
-            "ServiceSpecificExitCode": 0,
-            "SystemName": self.name.upper(),
-        }
+        runtime = self._ensure().services[info.name]
+        return service_instance(
+            info, runtime, self._start_value(info.name), delayed=delayed, system_name=self.name.upper()
+        )
 
     def _service_method(
         self, info: ServiceInfo, method: str, params: t.Mapping[str, CimValue], ctx: CallContext
@@ -422,7 +233,7 @@ class Machine:
         if not isinstance(mode, str) or mode not in ("Automatic", "Manual", "Disabled"):
             # Boot/System apply to drivers only.
             return SVC_INVALID_PARAMETER
-        self.registry.set_value(HKLM, rf"{SERVICES_KEY}\{info.name}", "Start", RegType.DWORD, _START_VALUES[mode])
+        self.registry.set_value(HKLM, rf"{SERVICES_KEY}\{info.name}", "Start", RegType.DWORD, START_VALUES[mode])
         return SVC_OK
 
     # --- KMS hooks used by the network ------------------------------------------------------------------
@@ -445,11 +256,10 @@ class Machine:
         cls = classes.lookup(namespace, class_name)
         if cls is classes.SOFTWARE_LICENSING_SERVICE:
             self.require_sppsvc()
-            return [self.licensing.service_instance()]
+            return [self.spp_wmi.service_instance()]
         if cls is classes.SOFTWARE_LICENSING_PRODUCT:
             self.require_sppsvc()
-            licensing = self.licensing
-            return [licensing.product_instance(product) for product in licensing.products]
+            return self.spp_wmi.product_instances()
         if cls is classes.WIN32_OPERATING_SYSTEM:
             return [self._os_instance()]
         if cls is classes.WIN32_COMPUTER_SYSTEM:
@@ -473,10 +283,10 @@ class Machine:
         method_def = classes.find_method(cls, method)
         if method_def is None:
             raise MethodNotFound(f"Method {method!r} is not defined on {cls.name}")
-        typed = _check_params(method_def, params)
+        typed = check_params(method_def, params)
         if method_def.static:
-            return self._std_reg_prov(method_def.name, typed, ctx)
-        keys = _check_selectors(cls, selectors)
+            return invoke_std_reg_prov(self.registry, method_def.name, typed, ctx)
+        keys = check_selectors(cls, selectors)
         if cls is classes.WIN32_SERVICE:
             info = next((i for i in SERVICES.values() if i.name.lower() == keys["Name"].lower()), None)
             if info is None:
@@ -487,53 +297,9 @@ class Machine:
         if cls is classes.SOFTWARE_LICENSING_SERVICE:
             if keys["Version"] != licensing.version:
                 raise InstanceNotFound(f"No SoftwareLicensingService with Version {keys['Version']!r}")
-            return licensing.invoke_service(method_def.name, typed, ctx)
+            return self.spp_wmi.invoke_service(method_def.name, typed, ctx)
         product = licensing.product(keys["ID"])
-        return licensing.invoke_product(product, method_def.name, typed, ctx)
-
-    # --- StdRegProv (§2) --------------------------------------------------------------------------------------
-
-    def _std_reg_prov(self, method: str, params: dict[str, CimValue], ctx: CallContext) -> dict[str, CimValue]:
-        reg = self.registry
-        hive = params.get("hDefKey")
-        hive = HKLM if hive is None else hive  # §2.1: hDefKey defaults to HKEY_LOCAL_MACHINE
-        assert isinstance(hive, int)
-        path = params.get("sSubKeyName")
-        if not isinstance(path, str):
-            raise InvalidParameter("sSubKeyName is required")
-        name = params.get("sValueName")
-        value_name = name if isinstance(name, str) else ""  # Assumption: omitted = the default value
-        writes = method.startswith(("Set", "Delete", "Create"))
-        if writes and not ctx.is_admin:
-            # Assumption: HKLM is writable by administrators only; StdRegProv reports 5 (§2.4 map).
-            return {"ReturnValue": RC_ACCESS_DENIED}
-        if method == "EnumKey":
-            rc, names = reg.enum_key(hive, path)
-            return {"sNames": names, "ReturnValue": rc}
-        if method == "EnumValues":
-            rc, names, types = reg.enum_values(hive, path)
-            return {"sNames": names, "Types": t.cast(CimValue, types), "ReturnValue": rc}
-        if method == "CreateKey":
-            return {"ReturnValue": reg.create_key(hive, path)}
-        if method == "DeleteKey":
-            return {"ReturnValue": reg.delete_key(hive, path)}
-        if method == "DeleteValue":
-            return {"ReturnValue": reg.delete_value(hive, path, value_name)}
-        if method == "CheckAccess":
-            required = params.get("uRequired")
-            rc, granted = reg.check_access(hive, path, required if isinstance(required, int) else 3, ctx.is_admin)
-            return {"bGranted": granted, "ReturnValue": rc}
-        kind_name = method[3:-5]  # Get/Set <Kind> Value
-        kind, out_name = _REG_KINDS[kind_name]
-        if method.startswith("Get"):
-            rc, data = reg.get_value(hive, path, value_name, kind)
-            result: CimValue = list(data) if isinstance(data, bytes) else t.cast(CimValue, data)
-            return {out_name: result, "ReturnValue": rc}
-        raw = params.get(out_name)
-        if raw is None:
-            raise InvalidParameter(f"{out_name} is required")
-        stored: t.Any = bytes(t.cast(list[int], raw)) if kind == RegType.BINARY else raw
-        return {"ReturnValue": reg.set_value(hive, path, value_name, kind, stored)}
+        return self.spp_wmi.invoke_product(product, method_def.name, typed, ctx)
 
     # --- Win32 instances --------------------------------------------------------------------------------------
 
@@ -668,11 +434,11 @@ class Machine:
 
     def state(self) -> dict[str, t.Any]:
         state = self._ensure()
-        licensing = state.licensing.state()
+        licensing = state.spp_wmi.state()
         edition = self.edition
         services = {
             name: {
-                "start_mode": _START_MODES.get(self._start_value(name), "Unknown"),
+                "start_mode": START_MODES.get(self._start_value(name), "Unknown"),
                 "state": "Running" if runtime.running else "Stopped",
                 "process_id": runtime.pid if runtime.running else 0,
             }
@@ -727,54 +493,3 @@ _CONFIGURE_KEYS = frozenset(
         "clear_events",
     }
 )
-
-_REG_KINDS: dict[str, tuple[RegType, str]] = {
-    "DWORD": (RegType.DWORD, "uValue"),
-    "QWORD": (RegType.QWORD, "uValue"),
-    "String": (RegType.SZ, "sValue"),
-    "MultiString": (RegType.MULTI_SZ, "sValue"),
-    "ExpandedString": (RegType.EXPAND_SZ, "sValue"),
-    "Binary": (RegType.BINARY, "uValue"),
-}
-
-
-def _check_value(name: str, cim_type: str, value: CimValue) -> None:
-    if value is None:
-        return
-    if is_array(cim_type):
-        if not isinstance(value, list):
-            raise InvalidParameter(f"{name} must be an array")
-        for item in value:
-            _check_value(name, base_type(cim_type), item)
-        return
-    kind = base_type(cim_type)
-    if kind == "string":
-        ok = isinstance(value, str)
-    elif kind == "boolean":
-        ok = isinstance(value, bool)
-    elif kind == "datetime":
-        ok = isinstance(value, datetime.datetime)
-    else:
-        low, high = _INT_RANGES[kind]
-        ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-    if not ok:
-        raise InvalidParameter(f"{name} is not a valid {cim_type}")
-
-
-def _check_params(method: MethodDef, params: t.Mapping[str, CimValue]) -> dict[str, CimValue]:
-    canonical = {name.lower(): name for name in method.inputs}
-    typed: dict[str, CimValue] = {}
-    for raw_name, value in params.items():
-        name = canonical.get(raw_name.lower())
-        if name is None:
-            raise InvalidParameter(f"{method.name} has no parameter {raw_name!r}")
-        _check_value(name, method.inputs[name], value)
-        typed[name] = value
-    return typed
-
-
-def _check_selectors(cls: ClassDef, selectors: t.Mapping[str, str]) -> dict[str, str]:
-    by_lower = {name.lower(): value for name, value in selectors.items()}
-    if set(by_lower) != {key.lower() for key in cls.keys}:
-        raise InvalidSelectors(f"{cls.name} needs the selector(s) {', '.join(cls.keys)}")
-    return {key: by_lower[key.lower()] for key in cls.keys}

@@ -17,7 +17,7 @@ if t.TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True)
 class SrvRecord:
-    """One ``_vlmcs._tcp.<domain>`` record (§5 DNS)."""
+    """One ``_vlmcs._tcp.<domain>`` record ("KMS and DNS troubleshooting")."""
 
     domain: str
     priority: int
@@ -89,7 +89,7 @@ class Network:
         return matches[0] if len(matches) == 1 else None
 
     def srv_records(self, domain: str) -> list[SrvRecord]:
-        """``_vlmcs._tcp.<domain>``: lowest priority first; higher weight first among equals (§5)."""
+        """``_vlmcs._tcp.<domain>``: lowest priority first; then by weight (see below)."""
         wanted = domain.strip().rstrip(".").lower()
         records = [
             SrvRecord(domain=wanted, priority=priority, weight=weight, port=port, target=host.fqdn)
@@ -109,13 +109,13 @@ class Network:
         """Deliver a KMS request over emulated TCP; (host, response) or (host or None, failure HRESULT)."""
         host = self.resolve(name, client)
         if host is None:
-            # Assumption: a name that does not resolve is reported like the DNS failure of §4.
+            # Assumption: a name that does not resolve is reported like the DNS failure 0x8007232B.
             return None, kms.DNS_ERROR_RCODE_NAME_ERROR
         if host is client:
             # Assumption: a machine's KMS client does not activate against its own KMS host.
             return host, kms.RPC_S_SERVER_UNAVAILABLE
         if not host.kms_listening(port):
-            # §4 0x800706BA: nothing answers on that port (sppsvc stopped or disabled, firewall,
-            # not a KMS host, or another listening port).
+            # 0x800706BA ("Troubleshoot activation error codes"): nothing answers on that port (sppsvc
+            # stopped or disabled, firewall, not a KMS host, or another listening port).
             return host, kms.RPC_S_SERVER_UNAVAILABLE
         return host, host.serve_kms_request(request)

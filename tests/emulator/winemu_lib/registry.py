@@ -1,4 +1,7 @@
-"""An emulated Windows registry with the StdRegProv method semantics of spp-facts §2.
+"""An emulated Windows registry with the semantics of the StdRegProv WMI class, and its methods.
+
+Constants follow the StdRegProv documentation; the ReturnValue codes it leaves open follow community
+observations (the error map of SAGSA/SystemInfo ``Function/Registry.ps1``) and what slmgr.vbs tolerates.
 
 Key and value names are case-insensitive and case-preserving, as on Windows. Every change goes
 through :meth:`Registry.set_value` / :meth:`delete_value` / :meth:`create_key` / :meth:`delete_key`,
@@ -11,9 +14,11 @@ import dataclasses
 import enum
 import typing as t
 
+from .cim import CallContext, CimValue, InvalidParameter
+
 
 class RegType(enum.IntEnum):
-    """EnumValues ``Types`` codes (§2.3)."""
+    """EnumValues ``Types`` codes (StdRegProv documentation)."""
 
     SZ = 1
     EXPAND_SZ = 2
@@ -24,7 +29,7 @@ class RegType(enum.IntEnum):
 
 
 class Hive(enum.IntEnum):
-    """hDefKey constants (§2.2)."""
+    """hDefKey constants (StdRegProv documentation)."""
 
     HKEY_CLASSES_ROOT = 0x80000000
     HKEY_CURRENT_USER = 0x80000001
@@ -36,7 +41,7 @@ class Hive(enum.IntEnum):
 
 HKLM = Hive.HKEY_LOCAL_MACHINE
 
-# StdRegProv ReturnValue codes (§2.4: community observations + inferred rules).
+# StdRegProv ReturnValue codes (community observations, see the module docstring, and inferred rules).
 RC_OK = 0
 RC_VALUE_NOT_FOUND = 1
 RC_KEY_NOT_FOUND = 2
@@ -44,7 +49,7 @@ RC_ACCESS_DENIED = 5
 RC_BAD_KEY = 6
 RC_TYPE_MISMATCH = 0x80041005  # 2147749893 WBEM_E_TYPE_MISMATCH
 
-# CheckAccess uRequired flags that need write access (§2.2: 1 query, 2 set, 4 create, 8 enumerate).
+# CheckAccess uRequired flags that need write access (documented: 1 query, 2 set, 4 create, 8 enumerate).
 KEY_SET_VALUE = 2
 KEY_CREATE_SUB_KEY = 4
 
@@ -82,7 +87,7 @@ def _python_type_ok(reg_type: RegType, data: object) -> bool:
 def split_path(path: str) -> list[str] | None:
     """``a\\b\\c`` -> parts; None for a malformed path (an empty component in the middle)."""
     # Assumption: leading/trailing backslashes are tolerated and a doubled backslash is malformed
-    # (ReturnValue 6, "malformed key string" in §2.4's error map).
+    # (ReturnValue 6, "malformed key string" in the community error map).
     stripped = path.strip("\\")
     if not stripped:
         return []
@@ -122,7 +127,7 @@ class Registry:
     # --- reads ----------------------------------------------------------------------------------
 
     def get_value(self, hive: int, path: str, name: str, reg_type: RegType) -> tuple[int, RegData | None]:
-        """Get*Value: missing key 2, missing value 1, other type 0x80041005 (§2.4 inferred rule)."""
+        """Get*Value: missing key 2, missing value 1, other type 0x80041005 (community error map)."""
         rc, node = self._find(hive, path)
         if node is None:
             return rc, None
@@ -159,7 +164,7 @@ class Registry:
         rc, node = self._find(hive, path)
         if node is None:
             return rc, None
-        # Assumption: like EnumValues (§2.3), an empty result is null rather than an empty array.
+        # Assumption: like EnumValues, an empty result is null rather than an empty array.
         names = [child.name for child in node.subkeys.values()]
         return RC_OK, names or None
 
@@ -168,7 +173,7 @@ class Registry:
         if node is None:
             return rc, None, None
         named = [value for value in node.values.values() if value.name]
-        # §2.3: null arrays (not empty ones) when the key holds only the default value.
+        # Documented: null arrays (not empty ones) when the key holds only the default value.
         if not named:
             return RC_OK, None, None
         return RC_OK, [value.name for value in named], [int(value.type) for value in named]
@@ -176,7 +181,7 @@ class Registry:
     def check_access(self, hive: int, path: str, required: int, is_admin: bool) -> tuple[int, bool]:
         rc, node = self._find(hive, path)
         if node is None:
-            # §2.2: bGranted false when the key does not exist; slmgr reads ReturnValue 2 as "absent".
+            # Documented: bGranted false when the key does not exist; slmgr.vbs reads ReturnValue 2 as "absent".
             return rc, False
         writes = KEY_SET_VALUE | KEY_CREATE_SUB_KEY
         # Assumption: HKLM grants read to every user and write only to administrators.
@@ -187,7 +192,7 @@ class Registry:
     def set_value(
         self, hive: int, path: str, name: str, reg_type: RegType, data: RegData, *, count: bool = True
     ) -> int:
-        """Set*Value: missing key 2 (Set does not create keys, §2.4 inferred rule)."""
+        """Set*Value: missing key 2 (Set does not create keys; inferred)."""
         if not _python_type_ok(reg_type, data):
             raise TypeError(f"{reg_type.name} cannot hold {type(data).__name__}")
         rc, node = self._find(hive, path)
@@ -202,7 +207,7 @@ class Registry:
         return RC_OK
 
     def delete_value(self, hive: int, path: str, name: str, *, count: bool = True) -> int:
-        """DeleteValue: missing key 2, missing value 2 (§2.4 inferred rule)."""
+        """DeleteValue: missing key 2, missing value 2 (inferred from the codes slmgr.vbs tolerates)."""
         rc, node = self._find(hive, path)
         if node is None:
             return rc
@@ -260,3 +265,60 @@ def _dump_key(node: RegKey) -> dict[str, t.Any]:
         data: t.Any = value.data.hex() if isinstance(value.data, bytes) else value.data
         values[value.name] = {"type": f"REG_{value.type.name}", "data": data}
     return {"values": values, "subkeys": {child.name: _dump_key(child) for child in node.subkeys.values()}}
+
+
+# --- StdRegProv methods -------------------------------------------------------------------------------
+
+_REG_KINDS: dict[str, tuple[RegType, str]] = {
+    "DWORD": (RegType.DWORD, "uValue"),
+    "QWORD": (RegType.QWORD, "uValue"),
+    "String": (RegType.SZ, "sValue"),
+    "MultiString": (RegType.MULTI_SZ, "sValue"),
+    "ExpandedString": (RegType.EXPAND_SZ, "sValue"),
+    "Binary": (RegType.BINARY, "uValue"),
+}
+
+
+def invoke_std_reg_prov(
+    reg: Registry, method: str, params: t.Mapping[str, CimValue], ctx: CallContext
+) -> dict[str, CimValue]:
+    """A StdRegProv method (static, so no selectors) with already typed parameters."""
+    hive = params.get("hDefKey")
+    hive = HKLM if hive is None else hive  # documented: hDefKey defaults to HKEY_LOCAL_MACHINE
+    assert isinstance(hive, int)
+    path = params.get("sSubKeyName")
+    if not isinstance(path, str):
+        raise InvalidParameter("sSubKeyName is required")
+    name = params.get("sValueName")
+    value_name = name if isinstance(name, str) else ""  # Assumption: omitted = the default value
+    writes = method.startswith(("Set", "Delete", "Create"))
+    if writes and not ctx.is_admin:
+        # Assumption: HKLM is writable by administrators only; StdRegProv reports 5 (community error map).
+        return {"ReturnValue": RC_ACCESS_DENIED}
+    if method == "EnumKey":
+        rc, names = reg.enum_key(hive, path)
+        return {"sNames": names, "ReturnValue": rc}
+    if method == "EnumValues":
+        rc, names, types = reg.enum_values(hive, path)
+        return {"sNames": names, "Types": t.cast(CimValue, types), "ReturnValue": rc}
+    if method == "CreateKey":
+        return {"ReturnValue": reg.create_key(hive, path)}
+    if method == "DeleteKey":
+        return {"ReturnValue": reg.delete_key(hive, path)}
+    if method == "DeleteValue":
+        return {"ReturnValue": reg.delete_value(hive, path, value_name)}
+    if method == "CheckAccess":
+        required = params.get("uRequired")
+        rc, granted = reg.check_access(hive, path, required if isinstance(required, int) else 3, ctx.is_admin)
+        return {"bGranted": granted, "ReturnValue": rc}
+    kind_name = method[3:-5]  # Get/Set <Kind> Value
+    kind, out_name = _REG_KINDS[kind_name]
+    if method.startswith("Get"):
+        rc, data = reg.get_value(hive, path, value_name, kind)
+        result: CimValue = list(data) if isinstance(data, bytes) else t.cast(CimValue, data)
+        return {out_name: result, "ReturnValue": rc}
+    raw = params.get(out_name)
+    if raw is None:
+        raise InvalidParameter(f"{out_name} is required")
+    stored: t.Any = bytes(t.cast(list[int], raw)) if kind == RegType.BINARY else raw
+    return {"ReturnValue": reg.set_value(hive, path, value_name, kind, stored)}

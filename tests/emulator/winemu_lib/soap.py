@@ -1,8 +1,9 @@
 """SOAP / WS-Management wire format of the emulated WinRM service.
 
 Requests are parsed with ``xml.etree``; responses are rendered as text so the
-prefixes, element order and namespace declarations match the real Windows
-recordings in ``shared/reference/wsman-samples/`` exactly.
+prefixes, element order and namespace declarations match recorded Windows
+responses exactly (the test data of pypsrp, WinRb/WinRM, openwsman and txwinrm;
+docs/emulator.md lists them). The fault catalogue is :mod:`wsman_faults`.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ FAULT_ADDRESSING = "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault"
 WMI_PROVIDER = ("WMI Provider", r"%systemroot%\system32\WsmWmiPl.dll")
 SHELL_PROVIDER = ("Shell provider", r"%systemroot%\system32\WsmSvc.dll")
 
-# Windows defaults (get-winrm-config_MaxEnvelopeSizekb-500_RootSDDL.xml).
+# Windows defaults (a recorded ``winrm/config`` GetResponse in pypsrp's test data).
 DEFAULT_MAX_ENVELOPE_SIZE = 500 * 1024
 # Assumption: the smallest MaxEnvelopeSize accepted; Windows has ERROR_WSMAN_MIN_ENVELOPE_SIZE but its value is
 # not in the references.
@@ -122,91 +123,14 @@ def local_name(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-# --------------------------------------------------------------------------- CIM values
-
-
-def format_datetime(value: datetime.datetime) -> str:
-    """xs:dateTime as in the recordings: ``2013-03-09T02:57:32Z`` or ``...32.488171+08:00``."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
-    text = value.isoformat()
-    if value.utcoffset() == datetime.timedelta(0):
-        text = text[:-6] + "Z"
-    return text
-
-
-_DMTF = re.compile(r"^(\d{14})\.(\d{6})([+-])(\d{3})$")
-
-
-def parse_datetime(text: str) -> datetime.datetime:
-    """Parse xs:dateTime (wire format) or a DMTF datetime (``yyyymmddHHMMSS.mmmmmmsUUU``, WQL literals)."""
-    text = text.strip()
-    match = _DMTF.match(text)
-    if match:
-        stamp, micro, sign, minutes = match.groups()
-        offset = datetime.timedelta(minutes=int(minutes)) * (1 if sign == "+" else -1)
-        base = datetime.datetime.strptime(stamp, "%Y%m%d%H%M%S")
-        return base.replace(microsecond=int(micro), tzinfo=datetime.timezone(offset))
-    try:
-        value = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not a datetime: {text!r}") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
-    return value
-
-
-_INT_RANGES = {
-    "uint8": (0, 2**8 - 1),
-    "uint16": (0, 2**16 - 1),
-    "uint32": (0, 2**32 - 1),
-    "uint64": (0, 2**64 - 1),
-    "sint8": (-(2**7), 2**7 - 1),
-    "sint16": (-(2**15), 2**15 - 1),
-    "sint32": (-(2**31), 2**31 - 1),
-    "sint64": (-(2**63), 2**63 - 1),
-}
-
-
-def text_to_cim(cim_type: str, text: str) -> cim.CimValue:
-    """Convert the text of one scalar element (or a CLI argument) to the Python value of ``cim_type``."""
-    base = cim.base_type(cim_type)
-    if base == "string":
-        return text
-    if base in _INT_RANGES:
-        try:
-            number = int(text.strip(), 10)
-        except ValueError:
-            raise ValueError(f"{text!r} is not an integer") from None
-        low, high = _INT_RANGES[base]
-        if not low <= number <= high:
-            raise ValueError(f"{number} is out of range for {base}")
-        return number
-    if base == "boolean":
-        lowered = text.strip().lower()
-        if lowered in ("true", "1"):
-            return True
-        if lowered in ("false", "0"):
-            return False
-        raise ValueError(f"{text!r} is not a boolean")
-    if base == "datetime":
-        return parse_datetime(text)
-    raise ValueError(f"unsupported CIM type {cim_type!r}")
-
-
-def cim_to_text(value: t.Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime.datetime):
-        return format_datetime(value)
-    return str(value)
+# --------------------------------------------------------------------------- CIM values on the wire
 
 
 def render_property(name: str, cim_type: str, value: cim.CimValue, *, qualified: bool = True) -> str:
     """One property or parameter: repeated elements for arrays, ``xsi:nil`` for NULL.
 
-    A NULL array is written once with ``xsi:nil``, an empty array not at all
-    (MS-WSMV 3.1.4.1.26; wsman.md B5). ``qualified`` selects ``p:`` elements and
+    A NULL array is written once with ``xsi:nil`` ([MS-WSMV] §3.1.4.1.26), an empty array
+    not at all (as NetExec PR #1392 observed of Windows). ``qualified`` selects ``p:`` elements and
     ``cim:Datetime`` (class elements) or the unqualified form of ``w:XmlFragment``.
     """
     tag = f"p:{name}" if qualified else name
@@ -219,10 +143,10 @@ def render_property(name: str, cim_type: str, value: cim.CimValue, *, qualified:
         if item is None:
             continue  # null array elements are never sent
         if isinstance(item, datetime.datetime) or cim.base_type(cim_type) == "datetime":
-            text = xml_text(cim_to_text(item))
+            text = xml_text(cim.cim_to_text(item))
             parts.append(f"<{tag}><{dt_tag}>{text}</{dt_tag}></{tag}>")
         else:
-            parts.append(f"<{tag}>{xml_text(cim_to_text(item))}</{tag}>")
+            parts.append(f"<{tag}>{xml_text(cim.cim_to_text(item))}</{tag}>")
     return "".join(parts)
 
 
@@ -261,8 +185,8 @@ def _is_nil(element: ET.Element) -> bool:
 def _element_value(cim_type: str, element: ET.Element) -> cim.CimValue:
     if cim.base_type(cim_type) == "datetime":
         nested = [child for child in element if local_name(child.tag) == "Datetime"]
-        return text_to_cim(cim_type, (nested[0].text if nested else element.text) or "")
-    return text_to_cim(cim_type, element.text or "")
+        return cim.text_to_cim(cim_type, (nested[0].text if nested else element.text) or "")
+    return cim.text_to_cim(cim_type, element.text or "")
 
 
 def parse_method_input(body: ET.Element, method: cim.MethodDef) -> dict[str, cim.CimValue]:
@@ -471,7 +395,7 @@ def provider_fault(
     provider: tuple[str, str] = WMI_PROVIDER,
     extended_status: str = "",
 ) -> str:
-    """A nested ``f:ProviderFault`` as in ``fault-wql-class-not-found_wmi-provider_ws2008r2.xml``."""
+    """A nested ``f:ProviderFault`` as in the WQL fault recorded from Windows Server 2008 R2 (WinRb/WinRM test data)."""
     inner = wsman_fault_detail(code, machine, xml_text(message))
     extended = f"<f:ExtendedError>{extended_status}</f:ExtendedError>" if extended_status else ""
     return f'<f:ProviderFault provider="{provider[0]}" path="{provider[1]}">{inner}{extended}</f:ProviderFault>'
@@ -507,7 +431,7 @@ def extended_status(
 
 def invalid_xml(machine: str, message: str) -> SoapFault:
     # Assumption: Windows' exact subcode for a body that is not XML is not recorded; this uses
-    # SchemaValidationError (seen in wsman.md B5) with ERROR_WSMAN_INVALID_XML.
+    # SchemaValidationError (a subcode Windows uses for schema errors) with ERROR_WSMAN_INVALID_XML.
     return SoapFault(
         action=FAULT_WSMAN,
         code="s:Sender",
@@ -538,240 +462,4 @@ def invalid_header(machine: str, message: str, relates_to: str) -> SoapFault:
         "SOAP headers. ",
         detail=wsman_fault_detail(CODE_INVALID_HEADER, machine, xml_text(message + " ")),
         relates_to=relates_to,
-    )
-
-
-def action_not_supported(machine: str, action: str, *, why: str = "") -> SoapFault:
-    reason = "The WS-Management service does not support the action specified in the request. "
-    message = f"The action {action} is {why or 'not supported'}. "
-    return SoapFault(
-        action=FAULT_ADDRESSING,
-        code="s:Sender",
-        subcode="a:ActionNotSupported",
-        reason=reason + (message if why else ""),
-        detail=wsman_fault_detail(CODE_ACTION_NOT_SUPPORTED, machine, xml_text(message)),
-    )
-
-
-RESOURCE_NOT_FOUND_REASON = (
-    "The WS-Management service cannot process the request. The service cannot find the resource identified "
-    "by the resource URI and selectors. "
-)
-
-
-def resource_not_found(machine: str, what: str, *, provider_detail: str | None = None) -> SoapFault:
-    """a:DestinationUnreachable with ERROR_WSMAN_RESOURCE_NOT_FOUND, the shape a real host gave for a Get of a
-    non-existent instance (microsoft/omi issue #254). ``provider_detail`` replaces the plain message."""
-    message = provider_detail or xml_text(f"{RESOURCE_NOT_FOUND_REASON}Resource: {what} ")
-    return SoapFault(
-        action=FAULT_ADDRESSING,
-        code="s:Sender",
-        subcode="a:DestinationUnreachable",
-        reason=RESOURCE_NOT_FOUND_REASON,
-        detail=wsman_fault_detail(CODE_RESOURCE_NOT_FOUND, machine, message),
-    )
-
-
-def invalid_selectors(
-    machine: str,
-    message: str,
-    *,
-    detail_kind: str = "UnexpectedSelectors",
-    provider: tuple[str, str] = WMI_PROVIDER,
-) -> SoapFault:
-    """``w:InvalidSelectors`` shaped like ``fault-invalid-selectors_wsmanfault.xml``."""
-    # Assumption: the recording carries Code 2150858843 (UnexpectedSelectors) from the Shell provider;
-    # the same code is used for missing key selectors (faultDetail InsufficientSelectors) and for the WMI
-    # provider, whose own recording is not available.
-    reason = (
-        "The WS-Management service cannot process the request because the request contained invalid selectors "
-        "for the resource. "
-    )
-    inner = provider_fault(CODE_INVALID_SELECTORS, machine, f"{reason}{message} ", provider=provider)
-    detail = (
-        f"<w:FaultDetail>http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/{detail_kind}</w:FaultDetail>"
-        + wsman_fault_detail(CODE_INVALID_SELECTORS, machine, inner)
-    )
-    return SoapFault(action=FAULT_WSMAN, code="s:Sender", subcode="w:InvalidSelectors", reason=reason, detail=detail)
-
-
-def timed_out(machine: str) -> SoapFault:
-    """Exactly the shape of ``fault-operation-timeout_2150858793.xml``."""
-    reason = "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  "
-    return SoapFault(
-        action=FAULT_WSMAN,
-        code="s:Receiver",
-        subcode="w:TimedOut",
-        reason=reason,
-        detail=wsman_fault_detail(CODE_TIMED_OUT, machine, xml_text(reason)),
-    )
-
-
-def invalid_enumeration_context(machine: str, context: str) -> SoapFault:
-    reason = (
-        "The WS-Enumeration context in the enumeration is not valid. Enumeration may have been completed or "
-        "canceled. You cannot use this enumeration context anymore. Start a new enumeration. "
-    )
-    return SoapFault(
-        action=FAULT_ENUMERATION,
-        code="s:Receiver",
-        subcode="n:InvalidEnumerationContext",
-        reason=reason,
-        detail=wsman_fault_detail(CODE_INVALID_ENUMERATION_CONTEXT, machine, xml_text(f"{reason}Context: {context} ")),
-    )
-
-
-def cannot_process_filter(machine: str, namespace: str, query: str, message: str) -> SoapFault:
-    """The WMI-provider filter fault of ``fault-wql-class-not-found_wmi-provider_ws2008r2.xml``."""
-    status = extended_status(namespace, operation="ExecQuery", parameter_info=query)
-    inner = provider_fault(CODE_CANNOT_PROCESS_FILTER, machine, message, extended_status=status)
-    return SoapFault(
-        action=FAULT_ENUMERATION,
-        code="s:Sender",
-        subcode="n:CannotProcessFilter",
-        reason="The data source could not process the filter. The filter might be missing or it might be invalid. "
-        "Change the filter and try the request again.  ",
-        detail=wsman_fault_detail(CODE_CANNOT_PROCESS_FILTER, machine, inner),
-    )
-
-
-def dialect_unavailable(machine: str, dialect: str) -> SoapFault:
-    reason = (
-        "The filter dialect (the type associated with the filter) was not supported for this resource. Change "
-        "the filter dialect or remove it from the request and try the request again. "
-    )
-    return SoapFault(
-        action=FAULT_ENUMERATION,
-        code="s:Sender",
-        subcode="n:FilterDialectRequestedUnavailable",
-        reason=reason,
-        detail=wsman_fault_detail(CODE_DIALECT_UNAVAILABLE, machine, xml_text(f"{reason}Dialect: {dialect} ")),
-    )
-
-
-def unsupported_feature(
-    machine: str, message: str, *, fault_detail: str | None = None, code: int | None = None
-) -> SoapFault:
-    detail = ""
-    if fault_detail:
-        detail = f"<w:FaultDetail>http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/{fault_detail}</w:FaultDetail>"
-    return SoapFault(
-        action=FAULT_WSMAN,
-        code="s:Sender",
-        subcode="w:UnsupportedFeature",
-        reason="The WS-Management service does not support the specified feature. Remove the unsupported feature "
-        "from the request and retry. ",
-        detail=detail + wsman_fault_detail(code or CODE_UNSUPPORTED_FEATURE, machine, xml_text(message + " ")),
-    )
-
-
-def envelope_too_large(machine: str, max_envelope_size: int) -> SoapFault:
-    reason = "The response that the WS-Management service computed exceeds the maximum envelope size in the request. "
-    return SoapFault(
-        action=FAULT_WSMAN,
-        code="s:Sender",
-        subcode="w:EncodingLimit",
-        reason=reason,
-        detail="<w:FaultDetail>http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/MaxEnvelopeSize</w:FaultDetail>"
-        + wsman_fault_detail(CODE_ENVELOPE_TOO_LARGE, machine, xml_text(f"{reason}Limit: {max_envelope_size} ")),
-    )
-
-
-def internal_error(machine: str, message: str, *, code: int = CODE_PROVIDER_FAILURE) -> SoapFault:
-    return SoapFault(
-        action=FAULT_WSMAN,
-        code="s:Receiver",
-        subcode="w:InternalError",
-        reason=f"The WS-Management service cannot process the request. {message} ",
-        detail=wsman_fault_detail(code, machine, xml_text(message + " ")),
-    )
-
-
-def access_denied(machine: str) -> SoapFault:
-    # Assumption: WinRM's own access-denied fault (WSManFault Code 5, "Access is denied.") is used for every
-    # access check, including those the WMI classes make; no recording of a WMI-level denial is available.
-    reason = "Access is denied. "
-    return SoapFault(
-        action=FAULT_WSMAN,
-        code="s:Sender",
-        subcode="w:AccessDenied",
-        reason=reason,
-        detail=wsman_fault_detail(CODE_ACCESS_DENIED, machine, xml_text(reason)),
-    )
-
-
-def cim_fault(
-    error: cim.CimError,
-    *,
-    machine: str,
-    namespace: str,
-    operation: str,
-    object_path: str,
-) -> SoapFault:
-    """Render a :class:`cim.CimError` raised by the machine side like Windows would.
-
-    ``operation`` is the WMI operation (``ExecMethod``, ``GetObject``, ``ExecQuery``) and ``object_path`` the
-    object it addressed; both land in ``__ExtendedStatus`` as in the recorded provider fault.
-    """
-    if isinstance(error, cim.AccessDenied):
-        return access_denied(machine)
-    if isinstance(error, cim.InvalidSelectors):
-        return invalid_selectors(machine, error.message)
-    if isinstance(error, (cim.InstanceNotFound, cim.ClassNotFound)):
-        # Assumption: the outer shape is the recorded a:DestinationUnreachable (see resource_not_found); the
-        # nested WMI provider fault carries the WMI status so a client can tell "no instance" (0x80041002)
-        # from "no class" (0x80041010).
-        hresult = WBEM_E_NOT_FOUND if isinstance(error, cim.InstanceNotFound) else WBEM_E_INVALID_CLASS
-        message = "Not found " if hresult == WBEM_E_NOT_FOUND else CLASS_NOT_FOUND_MESSAGE
-        status = extended_status(namespace, operation=operation, parameter_info=object_path, status_code=hresult)
-        inner = provider_fault(hresult, machine, f"{message}{error.message} ", extended_status=status)
-        return resource_not_found(machine, object_path, provider_detail=inner)
-    if isinstance(error, cim.MethodNotFound):
-        # Assumption: an unknown method is an unknown action URI to WinRM (a:ActionNotSupported); the nested
-        # WMI status is WBEM_E_INVALID_METHOD.
-        status = extended_status(
-            namespace, operation=operation, parameter_info=object_path, status_code=WBEM_E_INVALID_METHOD
-        )
-        inner = provider_fault(
-            WBEM_E_INVALID_METHOD, machine, f"Invalid method {error.message} ", extended_status=status
-        )
-        return SoapFault(
-            action=FAULT_ADDRESSING,
-            code="s:Sender",
-            subcode="a:ActionNotSupported",
-            reason="The WS-Management service does not support the action specified in the request. ",
-            detail=wsman_fault_detail(CODE_ACTION_NOT_SUPPORTED, machine, inner),
-        )
-    if isinstance(error, cim.InvalidParameter):
-        # Assumption: w:InvalidParameter (ERROR_WSMAN_INVALID_PARAMETER) around WBEM_E_INVALID_PARAMETER.
-        status = extended_status(
-            namespace, operation=operation, parameter_info=object_path, status_code=WBEM_E_INVALID_PARAMETER
-        )
-        inner = provider_fault(
-            WBEM_E_INVALID_PARAMETER, machine, f"Invalid parameter {error.message} ", extended_status=status
-        )
-        return SoapFault(
-            action=FAULT_WSMAN,
-            code="s:Sender",
-            subcode="w:InvalidParameter",
-            reason="The WS-Management service cannot process the request because a parameter for the operation "
-            "is not valid. ",
-            detail=wsman_fault_detail(CODE_INVALID_PARAMETER, machine, inner),
-        )
-    hresult = error.hresult if isinstance(error, cim.ProviderError) else WBEM_E_FAILED
-    # Assumption: wsman.md B6 item 2 - the fault of a WMI method failing with an HRESULT (e.g. an SPP error)
-    # is not recorded. This uses the nested WMI-provider shape of the recorded WQL fault (ProviderFault with
-    # __ExtendedStatus) under s:Receiver / w:InternalError, with the HRESULT as both WSManFault Codes and as
-    # the __ExtendedStatus StatusCode, and Windows' "unknown error: HRESULT 0x..." wording as the reason.
-    status = extended_status(
-        namespace, operation=operation, parameter_info=object_path, status_code=hresult, description=error.message
-    )
-    inner = provider_fault(hresult, machine, error.message.rstrip() + " ", extended_status=status)
-    return SoapFault(
-        action=FAULT_WSMAN,
-        code="s:Receiver",
-        subcode="w:InternalError",
-        reason="The WS-Management service cannot process the request. The WMI service or the WMI provider "
-        f"returned an unknown error: HRESULT 0x{hresult:08x} ",
-        detail=wsman_fault_detail(hresult, machine, inner),
     )

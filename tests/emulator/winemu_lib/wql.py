@@ -16,7 +16,7 @@ import datetime
 import re
 import typing as t
 
-from . import cim, soap
+from . import cim
 
 # Assumption: NULL handling follows SQL's three-valued logic (a comparison with a NULL property is unknown, so
 # neither it nor its NOT matches); the WMI documentation only says to test NULL with IS [NOT] NULL.
@@ -343,10 +343,10 @@ def _coerce(prop: str, cim_type: str, value: Literal) -> t.Any:
             if isinstance(value, bool):
                 return value
             if isinstance(value, (int, str)):
-                return soap.text_to_cim("boolean", str(value))
+                return cim.text_to_cim("boolean", str(value))
         if cim_type == "datetime":
             if isinstance(value, str):
-                return soap.parse_datetime(value)
+                return cim.parse_datetime(value)
             raise WqlError(f"{prop} is a datetime; compare it with a quoted datetime literal")
         if cim_type.startswith(("uint", "sint")):
             if isinstance(value, bool):

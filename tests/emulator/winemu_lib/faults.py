@@ -1,0 +1,125 @@
+"""Fault injection settings of one emulated host, and the checks of their values.
+
+The WinRM endpoint applies them to its requests; the control API and the fleet file set them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+
+# What each "<kind>_at_request" injection does to request N of a host.
+AT_REQUEST_KINDS = (
+    "drop",  # close the connection without an answer
+    "fault",  # answer with a w:InternalError fault
+    "malformed",  # answer 200 with a truncated envelope
+    "hostile",  # answer 200 with an entity-expansion ("billion laughs") document
+)
+
+# Answers of a broken or hostile host, for clients' robustness tests.
+MALFORMED_RESPONSE = b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header><a:Action'
+HOSTILE_RESPONSE = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        b'<!ENTITY lol%d "%s">' % (level, (b"&lol%d;" % (level - 1) if level > 1 else b"&lol;") * 10)
+        for level in range(1, 10)
+    )
+    + b']>\n<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>&lol9;</s:Body></s:Envelope>'
+)
+
+
+@dataclasses.dataclass
+class FaultSettings:
+    """Fault injection of one host. Request numbers count from when the fault was set or stats were reset."""
+
+    latency_ms: int = 0
+    # "Class.Method": drop the connection at the first request after that method ran (once).
+    drop_after_method: str | None = None
+    # "Class.Method" that takes slow_method_ms longer than every other request (e.g. an Activate that
+    # outlasts OperationTimeout while the rest answers at once).
+    slow_method: str | None = None
+    slow_method_ms: int = 0
+    drop_next: bool = False
+    at_request: dict[str, int | None] = dataclasses.field(default_factory=lambda: dict.fromkeys(AT_REQUEST_KINDS))
+    base: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(AT_REQUEST_KINDS, 0))
+
+    def due(self, kind: str, number: int) -> bool:
+        wanted = self.at_request[kind]
+        return wanted is not None and number - self.base[kind] == wanted
+
+    def apply(self, changes: t.Mapping[str, t.Any], *, request_count: int) -> None:
+        """Validate all changes first, then apply them (nothing changes on a bad value).
+
+        ``request_count`` is the host's request total now: a new ``*_at_request`` counts from there.
+        """
+        parsed = {key: parse_fault_setting(key, value) for key, value in changes.items()}
+        for key, value in parsed.items():
+            if key == "drop_after_method":
+                self.drop_after_method = t.cast(str | None, value)
+                self.drop_next = False
+            elif key == "slow_method":
+                self.slow_method = t.cast(str | None, value)
+            elif key == "slow_method_ms":
+                self.slow_method_ms = int(value or 0)
+            elif key == "latency_ms":
+                self.latency_ms = int(value or 0)
+            else:
+                kind = key.removesuffix("_at_request")
+                self.at_request[kind] = t.cast(int | None, value)
+                self.base[kind] = request_count
+
+    def restart_counts(self) -> None:
+        """Request numbers count again from 0 (after the host's counters were reset)."""
+        self.base = dict.fromkeys(AT_REQUEST_KINDS, 0)
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {
+            "latency_ms": self.latency_ms,
+            **{f"{k}_at_request": v for k, v in self.at_request.items()},
+            "drop_after_method": self.drop_after_method,
+            "slow_method": self.slow_method,
+            "slow_method_ms": self.slow_method_ms,
+        }
+
+
+METHOD_KEYS = ("drop_after_method", "slow_method")
+FAULT_KEYS = (
+    "latency_ms",
+    *(f"{kind}_at_request" for kind in AT_REQUEST_KINDS),
+    *METHOD_KEYS,
+    "slow_method_ms",
+)
+
+
+def parse_method_name(key: str, value: t.Any) -> str | None:
+    """``Class.Method`` for a method fault, or None (null) to switch it off; ValueError if bad."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("null", "none", "")):
+        return None
+    if not isinstance(value, str) or value.count(".") != 1 or not all(value.split(".")):
+        raise ValueError(f"{key} must look like Class.Method, got {value!r}")
+    return value.strip()
+
+
+def parse_fault_setting(key: str, value: t.Any) -> int | str | None:
+    """Check any fault setting; ValueError if the key or the value is bad."""
+    return parse_method_name(key, value) if key in METHOD_KEYS else parse_fault_value(key, value)
+
+
+def parse_fault_value(key: str, value: t.Any) -> int | None:
+    """Check one fault setting (an int, a numeric string, or null for the request numbers); ValueError if bad."""
+    if key not in FAULT_KEYS or key in METHOD_KEYS:
+        raise ValueError(f"unknown fault setting {key!r} (known: {', '.join(FAULT_KEYS)})")
+    durations = ("latency_ms", "slow_method_ms")
+    if value is None and key not in durations:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        elif isinstance(value, str) and value.strip().lower() in ("null", "none", "") and key not in durations:
+            return None
+        else:
+            raise ValueError(f"{key} must be an integer, got {value!r}")
+    minimum = 0 if key in durations else 1
+    if value < minimum:
+        raise ValueError(f"{key} must be >= {minimum}, got {value}")
+    return int(value)

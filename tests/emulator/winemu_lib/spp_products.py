@@ -1,0 +1,208 @@
+"""What a machine's licensing is made of: its SKUs (products) with their keys and license status, the
+fleet's fabricated keys, and which SKU a key installs on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import typing as t
+
+from . import editions as ed
+from .cim import ProviderError
+
+# --- HRESULTs (Troubleshoot activation error codes; slerror.h) ----------------------------------------
+
+SL_E_INVALID_PRODUCT_KEY = 0xC004F050
+SL_E_MISMATCHED_PRODUCT_SKU = 0xC004F069
+SL_E_PKEY_NOT_INSTALLED = 0xC004F014
+SL_E_GRACE_TIME_EXPIRED = 0xC004F009
+# Assumption: SL_I_OOB_GRACE_PERIOD / SL_I_OOT_GRACE_PERIOD (slerror.h) as LicenseStatusReason in grace.
+SL_I_OOB_GRACE_PERIOD = 0x4004F00C
+SL_I_OOT_GRACE_PERIOD = 0x4004F00D
+
+# --- policy values ("KMS activation planning" unless marked) ------------------------------------------
+
+UNLICENSED, LICENSED, OOB_GRACE, OOT_GRACE, NON_GENUINE_GRACE, NOTIFICATION = 0, 1, 2, 3, 4, 5
+STATUS_NAMES = {
+    "unlicensed": UNLICENSED,
+    "licensed": LICENSED,
+    "oob_grace": OOB_GRACE,
+    "oot_grace": OOT_GRACE,
+    "notification": NOTIFICATION,
+}
+KMS_VALIDITY = datetime.timedelta(days=180)  # the activation validity interval
+OOB_GRACE_PERIOD = datetime.timedelta(days=30)  # "30-day out-of-box grace period"
+# "Volume Activation Technical Reference" (Windows 7), KMS activation timing: 30 days of OOT grace,
+# then notification.
+OOT_GRACE_PERIOD = datetime.timedelta(days=30)
+
+CHANNEL_GVLK = "Volume:GVLK"
+CHANNEL_MAK = "Volume:MAK"
+CHANNEL_CSVLK = "Volume:CSVLK"
+CHANNEL_RETAIL = "Retail"
+
+
+def digest(*parts: str) -> bytes:
+    return hashlib.sha256("|".join(parts).encode()).digest()
+
+
+def digits(seed: bytes, count: int) -> str:
+    number = int.from_bytes(seed, "big")
+    return "".join(str((number >> (4 * i)) % 10) for i in range(count))
+
+
+def synthesize_key(*parts: str) -> str:
+    """A fabricated, well-formed 5x5 key (for KMS hosts whose fleet lists no CSVLK)."""
+    alphabet = "BCDFGHJKMPQRTVWXY2346789"
+    number = int.from_bytes(digest("key", *parts), "big")
+    chars = []
+    for _position in range(25):
+        number, index = divmod(number, len(alphabet))
+        chars.append(alphabet[index])
+    return "-".join("".join(chars[i : i + 5]) for i in range(0, 25, 5))
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyEntry:
+    """A key from the fleet's ``keys`` list (fabricated keys the emulated licensing knows)."""
+
+    key: str
+    channel: str
+    editions: frozenset[str] = frozenset()
+    csvlk_group: str | None = None
+    blocked: bool = False
+
+
+KeyRing = t.Mapping[str, KeyEntry]
+
+
+@dataclasses.dataclass(eq=False)
+class Product:
+    id: str
+    app_id: str
+    name: str
+    description: str
+    channel: str
+    license_family: str
+    edition: ed.Edition | None
+    csvlk_group: str | None = None
+    key: str | None = None
+    status: int = UNLICENSED
+    until: datetime.datetime | None = None  # end of the current validity / grace period (machine clock)
+    kms_epid: str = ""
+    discovered_name: str = ""
+    discovered_port: int = 0
+    discovered_ip: str = ""
+    cached_host: tuple[str, int] | None = None
+    host_activation_interval: int | None = None
+    host_renewal_interval: int | None = None
+    activation_type_used: int = 0
+    remaining_sku_rearm: int = 1001
+    remaining_app_rearm: int = 1001
+
+    @property
+    def is_windows(self) -> bool:
+        return self.app_id == ed.WINDOWS_APP_ID
+
+    @property
+    def partial_key(self) -> str | None:
+        return self.key[-5:] if self.key else None
+
+    @property
+    def n_policy(self) -> int:
+        # Clients need 25, servers and volume editions of Office need 5 ("KMS activation planning").
+        return self.edition.n_policy if self.edition is not None else 5
+
+    def effective(self, now: datetime.datetime) -> tuple[int, int, int]:
+        """(LicenseStatus, LicenseStatusReason, GracePeriodRemaining minutes) at ``now``."""
+        if self.key is None:
+            return UNLICENSED, SL_E_PKEY_NOT_INSTALLED, 0
+        status, until = self.status, self.until
+        if status == LICENSED and until is not None and now >= until:
+            # A KMS activation not renewed within 180 days falls into OOT grace (KMS activation timing).
+            status, until = OOT_GRACE, until + OOT_GRACE_PERIOD
+        if status in (OOB_GRACE, OOT_GRACE) and until is not None and now >= until:
+            return NOTIFICATION, SL_E_GRACE_TIME_EXPIRED, 0
+        minutes = max(0, int((until - now).total_seconds() // 60)) if until is not None else 0
+        reason = {
+            LICENSED: 0,
+            OOB_GRACE: SL_I_OOB_GRACE_PERIOD,
+            OOT_GRACE: SL_I_OOT_GRACE_PERIOD,
+            NOTIFICATION: SL_E_GRACE_TIME_EXPIRED,
+        }.get(status, 0)
+        return status, reason, minutes
+
+
+OFFICE = "Office"
+
+
+def classify_key(edition: ed.Edition, keyring: KeyRing, key: str) -> tuple[str, str | None]:
+    """(channel, CSVLK group) of the SKU a normalized key installs on; ProviderError when none."""
+    if key == ed.OFFICE_GVLK:
+        return OFFICE, None
+    row = ed.find_gvlk(key)
+    if row is not None:
+        if key != edition.gvlk:
+            # 0xC004F069 (inferred from its slerror.h text): a GVLK for another edition has no SKU here.
+            raise ProviderError(SL_E_MISMATCHED_PRODUCT_SKU, f"GVLK of {row.edition} does not fit {edition.caption}")
+        return CHANNEL_GVLK, None
+    entry = keyring.get(key)
+    if entry is None:
+        raise ProviderError(SL_E_INVALID_PRODUCT_KEY, "The product key is invalid")
+    if entry.channel == CHANNEL_CSVLK:
+        # Assumption: a CSVLK group that cannot be hosted on this OS ("KMS activation planning") has no SKU here.
+        if entry.csvlk_group not in {group.name for group in edition.hostable_groups()}:
+            raise ProviderError(
+                SL_E_MISMATCHED_PRODUCT_SKU, f"CSVLK group {entry.csvlk_group!r} cannot be hosted on {edition.caption}"
+            )
+        return CHANNEL_CSVLK, entry.csvlk_group
+    # MAK SKUs exist only for volume-licensed editions (those with a GVLK); Retail ones always.
+    if edition.edition_id not in entry.editions or (entry.channel == CHANNEL_MAK and edition.gvlk is None):
+        raise ProviderError(SL_E_MISMATCHED_PRODUCT_SKU, f"{entry.channel} key does not fit {edition.edition_id}")
+    return entry.channel, None
+
+
+def build_products(edition: ed.Edition, oob_until: datetime.datetime) -> list[Product]:
+    """The SKUs of an installation: KMS client, MAK and Retail, one KMS host SKU per hostable CSVLK group,
+    and an Office product."""
+    family, eid = edition.product_family, edition.edition_id
+    name = f"Windows(R), {eid} edition"
+
+    def windows(sku_id: str, marker: str, channel: str, group: str | None = None) -> Product:
+        return Product(
+            id=sku_id,
+            app_id=ed.WINDOWS_APP_ID,
+            name=name,
+            description=f"Windows(R) Operating System, {marker} channel",  # the markers slmgr.vbs reads
+            channel=channel,
+            license_family=eid,
+            edition=edition,
+            csvlk_group=group,
+        )
+
+    products: list[Product] = []
+    if edition.kms_client_activation_id is not None:
+        products.append(windows(edition.kms_client_activation_id, "VOLUME_KMSCLIENT", CHANNEL_GVLK))
+        products.append(windows(ed.sku_uuid(family, eid, "VOLUME_MAK"), "VOLUME_MAK", CHANNEL_MAK))
+    products.append(windows(ed.sku_uuid(family, eid, "RETAIL"), "RETAIL", CHANNEL_RETAIL))
+    for group in edition.hostable_groups():
+        sku_id = ed.sku_uuid(family, eid, "VOLUME_KMS", group.name)
+        products.append(windows(sku_id, f"VOLUME_KMS_{group.tag}", CHANNEL_CSVLK, group.name))
+    # Assumption: every machine also carries an Office product with a partial key (another
+    # ApplicationID), so clients must filter SoftwareLicensingProduct by ApplicationID as slmgr.vbs does.
+    office = Product(
+        id=ed.OFFICE_KMS_CLIENT_ID,
+        app_id=ed.OFFICE_APP_ID,
+        name="Office 16, Office16ProPlusVL_KMS_Client edition",
+        description="Office 16, VOLUME_KMSCLIENT channel",
+        channel=CHANNEL_GVLK,
+        license_family="Office16ProPlusVL_KMS_Client",
+        edition=None,
+        key=ed.OFFICE_GVLK,
+        status=OOB_GRACE,
+        until=oob_until,
+    )
+    products.append(office)
+    return products

@@ -1,0 +1,380 @@
+"""The WinRM endpoint of one emulated host: ``/wsman`` over its HTTP listener.
+
+Per request, in this order: the HTTP checks (path, method, Basic authentication, content type), the
+request counters and the injected faults (:mod:`faults`), the SOAP envelope, the injected latency
+against ``OperationTimeout``, then dispatch by resource URI to the WinRS shells (:mod:`winrs`), the
+service configuration, or the WMI operations (:mod:`wsman_operations`), which ask the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import collections
+import contextlib
+import dataclasses
+import logging
+import ssl
+import typing as t
+
+from . import cim, soap, wsman_faults
+from .faults import HOSTILE_RESPONSE, MALFORMED_RESPONSE, FaultSettings, parse_fault_value
+from .http_listener import BIND_ADDRESS, DROP, HttpListener, HttpRequest, HttpResponse
+from .winrs import Shell, WinrsShells
+from .wsman_operations import RESOURCE_ACTIONS, Enumeration, WsmanOperations, parse_wmi_uri
+
+log = logging.getLogger(__name__)
+
+SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
+MAX_REQUEST_BYTES = soap.DEFAULT_MAX_ENVELOPE_SIZE  # larger requests get HTTP 413 ([MS-WSMV] 3.1.4.1.20)
+POWERSHELL_URI_PREFIX = "http://schemas.microsoft.com/powershell/"
+
+
+# --------------------------------------------------------------------------- the fleet shapes used here
+
+
+class AccountLike(t.Protocol):
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def password(self) -> str: ...
+
+    @property
+    def admin(self) -> bool: ...
+
+
+class FaultSpecLike(t.Protocol):
+    @property
+    def latency_ms(self) -> int: ...
+
+    @property
+    def drop_at_request(self) -> int | None: ...
+
+    @property
+    def fault_at_request(self) -> int | None: ...
+
+
+class MachineLike(cim.Provider, t.Protocol):
+    def state(self) -> dict[str, t.Any]: ...
+
+    def configure(self, changes: t.Mapping[str, t.Any]) -> None: ...
+
+
+class HostSpecLike(t.Protocol):
+    """The parts of fleet.HostSpec the endpoint uses (read-only, so subtypes fit)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def fqdn(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def https(self) -> bool: ...
+
+    @property
+    def accounts(self) -> t.Sequence[AccountLike]: ...
+
+    @property
+    def faults(self) -> FaultSpecLike: ...
+
+    @property
+    def machine(self) -> MachineLike: ...
+
+
+# --------------------------------------------------------------------------- the endpoint
+
+
+@dataclasses.dataclass
+class HostStats:
+    total: int = 0
+    by_action: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    by_method: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    writes_base: int = 0
+
+    def reset(self, writes_base: int) -> None:
+        # In place: the WMI operations hold on to by_method.
+        self.total = 0
+        self.by_action.clear()
+        self.by_method.clear()
+        self.writes_base = writes_base
+
+
+class HostEndpoint:
+    """One emulated host: its listener, counters and fault injection in front of its shells and WMI."""
+
+    def __init__(self, spec: HostSpecLike, ssl_context: ssl.SSLContext | None) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.fqdn = spec.fqdn
+        self.machine = spec.machine
+        self.https = spec.https
+        self.stats = HostStats(writes_base=self._machine_writes())
+        self.faults = FaultSettings(latency_ms=parse_fault_value("latency_ms", spec.faults.latency_ms) or 0)
+        for kind in ("drop", "fault"):
+            key = f"{kind}_at_request"
+            self.faults.at_request[kind] = parse_fault_value(key, getattr(spec.faults, key))
+        self.winrs = WinrsShells(self.fqdn, client_ip=BIND_ADDRESS)
+        self.operations = WsmanOperations(self.machine, self.fqdn, self.stats.by_method)
+        self._listener = HttpListener(
+            self._on_request,
+            port=spec.port,
+            max_body=MAX_REQUEST_BYTES,
+            ssl_context=ssl_context if self.https else None,
+        )
+        self._background: set[asyncio.Task[None]] = set()
+
+    @property
+    def shells(self) -> dict[str, Shell]:
+        return self.winrs.shells
+
+    @property
+    def enumerations(self) -> dict[str, Enumeration]:
+        return self.operations.enumerations.open
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @property
+    def port(self) -> int:
+        return self._listener.port
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.https else 'http'}://{BIND_ADDRESS}:{self.port}/wsman"
+
+    async def start(self) -> None:
+        self._listener.port = self.spec.port or 0  # a restarted host asks for its fleet-file port again
+        try:
+            await self._listener.start()
+        except OSError as exc:
+            message = f"host {self.name}: cannot listen on {BIND_ADDRESS}:{self.spec.port}: {exc.strerror}"
+            raise OSError(exc.errno, message) from exc
+
+    async def stop(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await self._listener.stop()
+
+    # ----------------------------------------------------------------- control surface
+
+    def _machine_writes(self) -> int:
+        return int(getattr(self.machine, "writes", 0))
+
+    def stats_dict(self) -> dict[str, t.Any]:
+        return {
+            "requests": {
+                "total": self.stats.total,
+                "by_action": dict(sorted(self.stats.by_action.items())),
+                "by_method": dict(sorted(self.stats.by_method.items())),
+            },
+            "writes": self._machine_writes() - self.stats.writes_base,
+            "shells_open": len(self.shells),
+        }
+
+    def reset_stats(self) -> None:
+        self.stats.reset(writes_base=self._machine_writes())
+        self.faults.restart_counts()
+
+    def configure_faults(self, changes: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+        """Validate all changes first, then apply them (nothing changes on a bad value)."""
+        self.faults.apply(changes, request_count=self.stats.total)
+        return self.faults.to_dict()
+
+    def account(self, username: str, password: str) -> AccountLike | None:
+        """Match like Windows: user names case-insensitively, with or without a domain part."""
+        # Assumption: DOMAIN\user and user@domain name the same local account; the emulator has no domains
+        # of accounts, only one account list per host.
+        short = username.rpartition("\\")[2].partition("@")[0].lower()
+        for account in self.spec.accounts:
+            if account.username.lower() == short and account.password == password:
+                return account
+        return None
+
+    # ----------------------------------------------------------------- HTTP: authentication, faults
+
+    def _unauthorized(self) -> HttpResponse:
+        # Windows offers Negotiate first, then Basic when it is enabled.
+        return HttpResponse(
+            401, headers=[("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", 'Basic realm="WSMAN"')]
+        )
+
+    async def _on_request(self, request: HttpRequest, writer: asyncio.StreamWriter) -> HttpResponse | object:
+        if request.path.rstrip("/").lower() != "/wsman":
+            return HttpResponse(404)
+        if request.method != "POST":
+            return HttpResponse(405, headers=[("Allow", "POST")])
+        account = self._authenticate(request.headers.get("authorization", ""))
+        if account is None:
+            return self._unauthorized()
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/soap+xml":
+            return HttpResponse(415)
+
+        self.stats.total += 1
+        number = self.stats.total
+        faults = self.faults
+        if faults.drop_next:
+            faults.drop_next, faults.drop_after_method = False, None
+            log.info("%s: dropping the connection at request %d (after the method asked for)", self.name, number)
+            self.stats.by_action["Dropped"] += 1
+            return DROP
+        if faults.due("drop", number):
+            log.info("%s: dropping the connection at request %d", self.name, number)
+            self.stats.by_action["Dropped"] += 1
+            return DROP
+        try:
+            request_xml = soap.parse_request(request.body, machine=self.fqdn)
+        except soap.SoapFault as fault:
+            self.stats.by_action["Invalid"] += 1
+            return self._soap_response(500, fault.render())
+        for kind, document in (("malformed", MALFORMED_RESPONSE), ("hostile", HOSTILE_RESPONSE)):
+            if faults.due(kind, number):
+                self.stats.by_action[action_label(request_xml)] += 1
+                log.info("%s: answering request %d with a %s document", self.name, number, kind)
+                return self._soap_response(200, document)
+        if faults.due("fault", number):
+            self.stats.by_action[action_label(request_xml)] += 1
+            log.info("%s: injecting a fault at request %d", self.name, number)
+            injected = wsman_faults.internal_error(self.fqdn, f"Fault injected by the emulator at request {number}.")
+            return self._soap_response(500, injected.render(request_xml.message_id))
+        ctx = cim.CallContext(user=account.username, is_admin=bool(account.admin))
+        status, body = await self._dispatch_with_latency(request_xml, ctx)
+        log.debug("%s: #%d %s %s -> %d", self.name, number, request_xml.action, request_xml.resource_uri, status)
+        return self._soap_response(status, body)
+
+    def _authenticate(self, header: str) -> AccountLike | None:
+        scheme, _space, value = header.partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        username, sep, password = decoded.partition(":")
+        return self.account(username, password) if sep else None
+
+    def _soap_response(self, status: int, body: bytes) -> HttpResponse:
+        return HttpResponse(status, body=body, content_type=SOAP_CONTENT_TYPE)
+
+    # ----------------------------------------------------------------- SOAP: latency and dispatch
+
+    async def _dispatch_with_latency(self, request: soap.WsmanRequest, ctx: cim.CallContext) -> tuple[int, bytes]:
+        """Apply the injected latency; an operation outlasting OperationTimeout gets the w:TimedOut fault."""
+        latency = (self.faults.latency_ms + self._method_delay_ms(request)) / 1000.0
+        timeout = min(request.operation_timeout or soap.MAX_TIMEOUT_SECONDS, soap.MAX_TIMEOUT_SECONDS)
+        if latency > timeout:
+            label = action_label(request)
+            self.stats.by_action[label] += 1
+            if label == "Invoke":
+                with contextlib.suppress(soap.SoapFault):
+                    self.stats.by_method[self.operations.method_label(request)] += 1
+            log.info("%s: %s outlasts OperationTimeout %.1fs (latency %.1fs)", self.name, label, timeout, latency)
+            self.stats.by_action["TimedOut"] += 1
+            await asyncio.sleep(timeout)
+            if label == "Invoke":
+                # WinRM gives up waiting after OperationTimeout but Windows keeps running the method: finish it.
+                self._finish_later(request, ctx, latency - timeout)
+            return 500, wsman_faults.timed_out(self.fqdn).render(request.message_id)
+        if latency:
+            await asyncio.sleep(latency)
+        try:
+            return 200, self.dispatch(request, ctx)
+        except soap.SoapFault as fault:
+            return 500, fault.render(request.message_id)
+        except cim.CimError as exc:
+            log.warning("%s: unmapped CIM error %r", self.name, exc)
+            return 500, wsman_faults.internal_error(self.fqdn, exc.message).render(request.message_id)
+        except Exception as exc:  # a bug in an emulated class must not look like a dropped connection
+            log.exception("%s: %s failed inside the emulator", self.name, request.action)
+            message = f"The emulator failed: {type(exc).__name__}: {exc}"
+            return 500, wsman_faults.internal_error(self.fqdn, message).render(request.message_id)
+
+    def _method_delay_ms(self, request: soap.WsmanRequest) -> int:
+        slow = self.faults.slow_method
+        if not slow or not self.faults.slow_method_ms or action_label(request) != "Invoke":
+            return 0
+        with contextlib.suppress(soap.SoapFault):
+            if self.operations.method_label(request).lower() == slow.lower():
+                return self.faults.slow_method_ms
+        return 0
+
+    def _finish_later(self, request: soap.WsmanRequest, ctx: cim.CallContext, delay: float) -> None:
+        # Assumption: the method takes effect when the injected latency has elapsed, so a client that polls
+        # right after the w:TimedOut fault may still see the old state for a moment.
+        async def finish() -> None:
+            await asyncio.sleep(delay)
+            with contextlib.suppress(soap.SoapFault, cim.CimError):
+                self._invoke(request, ctx, count=False)
+
+        task = asyncio.get_running_loop().create_task(finish())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def dispatch(self, request: soap.WsmanRequest, ctx: cim.CallContext) -> bytes:
+        """Run one WS-Management request; raise :class:`soap.SoapFault` for faults."""
+        self.stats.by_action[action_label(request)] += 1
+        uri = request.resource_uri
+        if uri.lower() == soap.SHELL_CMD_URI:
+            return self.winrs.handle(request, ctx, address=self.url)
+        if uri.lower().startswith(POWERSHELL_URI_PREFIX):
+            raise wsman_faults.action_not_supported(
+                self.fqdn,
+                request.action,
+                why="not supported by the emulator: PowerShell remoting (a psrp runspace) is not emulated; "
+                "use the winrm connection or a plain WS-Man client",
+            )
+        if uri.lower().rstrip("/") == soap.CONFIG_URI:
+            if request.action != soap.ACTION_GET:
+                raise wsman_faults.action_not_supported(self.fqdn, request.action, why="not supported by the emulator")
+            return soap.render_envelope(soap.TRANSFER + "GetResponse", _config_body(), relates_to=request.message_id)
+        target = parse_wmi_uri(uri)
+        if target is None:
+            raise wsman_faults.resource_not_found(self.fqdn, uri)
+        if request.action in RESOURCE_ACTIONS:
+            return self.operations.handle(request, target, ctx)
+        return self._invoke(request, ctx)
+
+    def _invoke(self, request: soap.WsmanRequest, ctx: cim.CallContext, *, count: bool = True) -> bytes:
+        """A WMI method call, watched by the drop_after_method fault."""
+        drop_after = self.faults.drop_after_method
+        if drop_after:
+            with contextlib.suppress(soap.SoapFault):  # invoke raises the same fault below
+                if self.operations.method_label(request).lower() == drop_after.lower():
+                    self.faults.drop_next = True
+        return self.operations.invoke(request, ctx, count=count)
+
+
+def action_label(request: soap.WsmanRequest) -> str:
+    """The counter name of a request's action: Create, Delete, Get, Enumerate, Pull, Release, Command, Invoke..."""
+    action = request.action
+    if action.startswith((soap.TRANSFER, soap.ENUMERATION)):
+        return action.rpartition("/")[2]
+    if action in soap.SHELL_ACTIONS:
+        return soap.SHELL_ACTIONS[action]
+    if parse_wmi_uri(request.resource_uri) is not None:
+        return "Invoke"
+    return action.rpartition("/")[2] or "Unknown"
+
+
+def _config_body() -> str:
+    """The service configuration (``winrm get winrm/config``) with Windows' defaults, as recorded (pypsrp test data)."""
+    c = "cfg"
+    return (
+        f'<{c}:Config xmlns:{c}="{soap.NS_CFG}"><{c}:MaxEnvelopeSizekb>500</{c}:MaxEnvelopeSizekb>'
+        f"<{c}:MaxTimeoutms>60000</{c}:MaxTimeoutms><{c}:MaxBatchItems>32000</{c}:MaxBatchItems>"
+        f"<{c}:MaxProviderRequests>4294967295</{c}:MaxProviderRequests><{c}:Service>"
+        f"<{c}:RootSDDL>O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;IU)S:P(AU;FA;GA;;;WD)(AU;SA;GXGW;;;WD)</{c}:RootSDDL>"
+        f"<{c}:MaxConcurrentOperationsPerUser>1500</{c}:MaxConcurrentOperationsPerUser>"
+        f"<{c}:EnumerationTimeoutms>240000</{c}:EnumerationTimeoutms>"
+        f"<{c}:AllowUnencrypted>true</{c}:AllowUnencrypted><{c}:Auth><{c}:Basic>true</{c}:Basic>"
+        f"<{c}:Kerberos>false</{c}:Kerberos><{c}:Negotiate>false</{c}:Negotiate>"
+        f"<{c}:Certificate>false</{c}:Certificate><{c}:CredSSP>false</{c}:CredSSP></{c}:Auth>"
+        f"</{c}:Service><{c}:Winrs><{c}:AllowRemoteShellAccess>true</{c}:AllowRemoteShellAccess>"
+        f"<{c}:IdleTimeout>7200000</{c}:IdleTimeout><{c}:MaxShellsPerUser>2147483647</{c}:MaxShellsPerUser>"
+        f"</{c}:Winrs></{c}:Config>"
+    )
