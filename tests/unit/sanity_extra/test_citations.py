@@ -47,7 +47,8 @@ REFERENCE_PAGE_NAMES = frozenset({"windows-builds.md", "wsman.md"})
 _PATH_TOKEN = re.compile(r"(?<![\w./-])[\w./-]*(?:windows-builds|wsman)\.md")
 _LINK_TARGET = re.compile(r"`?\]\(([^)#\s]+)")  # after the text of a Markdown link: [text](target)
 _SECTION_SIGN = re.compile(r"§")
-_PUBLIC_SPEC_BEFORE = re.compile(r"(?:\bMS-[A-Z0-9]+|\bRFC ?\d+|\bDSP\d+)\s*$")
+# The spec's name may be bracketed, as Microsoft's Open Specifications write it: [MS-WSMV] §3.1.4.1.26.
+_PUBLIC_SPEC_BEFORE = re.compile(r"(?:\bMS-[A-Z0-9]+|\bRFC ?\d+|\bDSP\d+)\]?\s*$")
 _MD_LINK = re.compile(r"(?<![\w./-])([\w./-]*\.md)#([\w-]+)")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
@@ -243,6 +244,7 @@ def test_each_kind_of_private_citation_is_found(tmp_path: Path, text: str, rule:
         "See [wsman.md](../docs/reference/wsman.md) for the fault shapes.",
         "See [`windows-builds.md`](../docs/reference/windows-builds.md#build-numbers).",
         "# MS-WSMV §3.1.4.1.26: a null array is sent once",
+        "# a null array is sent once ([MS-WSMV] §3.1.4.1.26)",
         "# DNS SRV priority and weight (RFC 2782 §1)",
         "Microsoft's KMS and DNS troubleshooting: https://learn.microsoft.com/windows-server/get-started/"
         "common-troubleshooting-procedures-kms-dns",
