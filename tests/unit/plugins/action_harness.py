@@ -74,6 +74,9 @@ class Seam:
         return self.host
 
 
+PluginT = t.TypeVar("PluginT", bound=_action.WinactAction[t.Any])
+
+
 def build_action(
     module: str,
     args: t.Mapping[str, t.Any],
@@ -83,7 +86,23 @@ def build_action(
     connection: FakeConnection | UntouchedConnection | None = None,
 ) -> _action.WinactAction[t.Any]:
     """``winact.kms.<module>`` as the plugin loader hands it to the task executor."""
-    plugin_class = importlib.import_module(f"ansible_collections.winact.kms.plugins.action.{module}").ActionModule
+    plugin_class: type[_action.WinactAction[t.Any]] = importlib.import_module(
+        f"ansible_collections.winact.kms.plugins.action.{module}"
+    ).ActionModule
+    plugin = build_plugin(plugin_class, args, check=check, diff=diff, connection=connection)
+    plugin._load_name = f"winact.kms.{module}"  # what PluginLoader.get sets; validation messages name it
+    return plugin
+
+
+def build_plugin(
+    plugin_class: type[PluginT],
+    args: t.Mapping[str, t.Any],
+    *,
+    check: bool = False,
+    diff: bool = False,
+    connection: FakeConnection | UntouchedConnection | None = None,
+) -> PluginT:
+    """An instance of any WinactAction subclass, constructed the way ansible-core constructs action plugins."""
     task = Task()
     task.args = dict(args)
     task.check_mode = check
@@ -91,14 +110,14 @@ def build_action(
     loader = DataLoader()
     plugin = plugin_class(
         task=task,
-        connection=connection or FakeConnection(),
+        connection=t.cast(t.Any, connection or FakeConnection()),  # only what ActionBase and _action read
         play_context=PlayContext(),  # type: ignore[no-untyped-call]  # ansible-core leaves it unannotated
         loader=loader,
         templar=Templar(loader=loader),
         shared_loader_obj=plugin_loader,
     )
-    plugin._load_name = f"winact.kms.{module}"  # what PluginLoader.get sets; validation messages name it
-    return t.cast(_action.WinactAction[t.Any], plugin)
+    plugin._load_name = plugin_class.__name__
+    return plugin
 
 
 def run_action(
