@@ -132,6 +132,58 @@ def test_service_check() -> None:
     assert pre.check_service(ServiceState("sppsvc", "Stopped", "Disabled"))["status"] == "failed"
 
 
+# -- the Preflight runner -----------------------------------------------------------------------
+
+
+def test_preflight_reads_only_what_its_checks_need() -> None:
+    host = client()
+    preflight = pre.Preflight(host.wmi, ("clock",), lambda: NOW)
+    product = host.products[SERVER_2022_DC_ID]
+    preflight.run_product(product, host.service)
+    assert [c.cls for c in host.calls] == ["Win32_OperatingSystem"]  # no computer system, no adapters
+    assert [(f["check"], f["status"]) for f in preflight.findings()] == [
+        ("service", "skipped"),
+        ("clock", "passed"),
+        ("kms_discovery", "skipped"),
+        ("self_target", "skipped"),
+    ]
+    assert preflight.failed() == [] and preflight.message() == ""
+
+
+def test_preflight_findings_come_out_in_the_documented_order_and_failures_are_named() -> None:
+    host = client(KeyManagementServiceMachine="localhost")
+    host.os["LocalDateTime"] = NOW + datetime.timedelta(hours=5)
+    preflight = pre.Preflight(host.wmi, pre.CHECKS, lambda: NOW)
+    preflight.run_product(host.products[SERVER_2022_DC_ID], host.service)  # before the service check, on purpose
+    preflight.run_service(ServiceState("sppsvc", "Running", "Manual"))
+    assert [f["check"] for f in preflight.findings()] == list(pre.CHECKS)
+    assert [f["check"] for f in preflight.failed()] == ["clock", "self_target"]
+    assert preflight.message().startswith("[clock] ") and " [self_target] " in preflight.message()
+
+
+def test_preflight_without_checks_reads_nothing() -> None:
+    host = client()
+    preflight = pre.Preflight(host.wmi, (), lambda: NOW)
+    preflight.run_product(host.products[SERVER_2022_DC_ID], host.service)
+    assert preflight.findings() == [] and host.calls == []
+
+
+def test_preflight_addresses() -> None:
+    host = client()
+    assert pre.Preflight(host.wmi, pre.CHECKS, lambda: NOW).read_addresses() is None  # class missing (Nano, WinPE)
+    host.has_adapter_class = True
+    host.addresses = ["192.0.2.15", "fe80::1"]
+    assert pre.Preflight(host.wmi, pre.CHECKS, lambda: NOW).read_addresses() == ["192.0.2.15", "fe80::1"]
+
+
+def test_activation_runs_its_preflight() -> None:
+    activation = act.Activation(
+        t.cast(t.Any, client()), act.build_request({"skip_preflight": ["clock"]}), TaskContext(False, False)
+    )
+    assert isinstance(activation.preflight, pre.Preflight)
+    assert activation.preflight.checks == ("service", "kms_discovery", "self_target")
+
+
 # -- runs ---------------------------------------------------------------------------------------
 
 

@@ -289,6 +289,16 @@ def test_key_bytes_cleared(data: t.Any, cleared: bool) -> None:
     assert pk.key_bytes_cleared(data) is cleared
 
 
+def test_partial_keys_are_shown_the_way_people_recognise_them() -> None:
+    assert pk.is_catalog_word(" GVLK ") and not pk.is_catalog_word(MAK) and not pk.is_catalog_word(None)
+    assert pk.partial(MAK.lower()) == "2VC3F" and pk.partial(None) is None
+    assert pk.shown("2VC3F") == "XXXXX-XXXXX-XXXXX-XXXXX-2VC3F" and pk.shown(None) is None
+    assert pk.diff(None, "2VC3F", clear=False) == {
+        "before": {"product_key": None},
+        "after": {"product_key": "XXXXX-XXXXX-XXXXX-XXXXX-2VC3F"},
+    }
+
+
 def test_wants_restart() -> None:
     assert pk.wants_restart("auto", True, True) is True
     assert pk.wants_restart("auto", True, False) is False

@@ -412,6 +412,19 @@ def test_other_wsman_errors_fail_with_their_detail(
         assert error["message"] == exc.message  # nothing to explain: the WS-Man text itself
 
 
+def test_a_connection_that_cannot_carry_wsman_fails_the_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real transport seam this time: an ssh connection has no WS-Management to reuse.
+    class Ssh(FakeConnection):
+        transport = "ssh"
+
+    plugin = build_plugin(Probe, {}, connection=Ssh())
+    plugin.engine, plugin.built, plugin.seen = returns({}), [], []
+    result = plugin.run(task_vars={})
+    assert result["failed"] is True and result["changed"] is False and plugin.seen == []
+    assert result["msg"].startswith("the 'ssh' connection cannot carry WS-Management requests")
+    assert assert_error_shape(result)["wsman"]["type"] == "WSManError"
+
+
 def test_a_module_failure_keeps_its_detail(monkeypatch: pytest.MonkeyPatch) -> None:
     failure = ModuleFailure("Setting port failed", setting="port", error={"hresult": None, "message": "x"})
     plugin, _seam = probe(monkeypatch, raises(failure))
