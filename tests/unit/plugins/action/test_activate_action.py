@@ -1,6 +1,6 @@
 # Copyright (c) 2026 winact.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""winact.kms.activate logic against a fake host: preflight, retries, timeouts, explained failures."""
+"""winact.kms.activate against the fake host: the _activation engine and _preflight checks, then the plugin's run()."""
 
 from __future__ import annotations
 
@@ -9,10 +9,14 @@ import typing as t
 
 import pytest
 
-from ansible_collections.winact.kms.plugins.action import activate as act
-from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure, TaskContext
+from ansible_collections.winact.kms.plugins.plugin_utils import _activation as act
+from ansible_collections.winact.kms.plugins.plugin_utils import _preflight as pre
+from ansible_collections.winact.kms.plugins.plugin_utils._explain import ERROR_KEYS
+from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext
+from ansible_collections.winact.kms.plugins.plugin_utils._service import ServiceState
 from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
-from ansible_collections.winact.kms.tests.unit.plugins.action.licensing_fakes import SERVER_2022_DC_ID, FakeHost
+from ansible_collections.winact.kms.tests.unit.plugins.action_harness import run_action
+from ansible_collections.winact.kms.tests.unit.plugins.spp_fake import SERVER_2022_DC_ID, FakeHost
 
 NOW = datetime.datetime(2026, 11, 22, 12, 0, tzinfo=datetime.UTC)
 
@@ -69,7 +73,7 @@ def test_build_request_defaults_and_skips() -> None:
     ],
 )
 def test_clock_check(skew: datetime.timedelta, status: str) -> None:
-    found = act.check_clock(NOW + skew, NOW)
+    found = pre.check_clock(NOW + skew, NOW)
     assert found["status"] == status
     assert found["details"]["skew_seconds"] == round(skew.total_seconds())
     if status == "failed":
@@ -78,26 +82,26 @@ def test_clock_check(skew: datetime.timedelta, status: str) -> None:
 
 def test_clock_check_compares_in_utc() -> None:
     host_time = (NOW + datetime.timedelta(minutes=5)).astimezone(datetime.timezone(datetime.timedelta(hours=-7)))
-    assert act.check_clock(host_time, NOW)["details"]["skew_seconds"] == 300
-    assert act.check_clock(None, NOW)["status"] == "unknown"
+    assert pre.check_clock(host_time, NOW)["details"]["skew_seconds"] == 300
+    assert pre.check_clock(None, NOW)["status"] == "unknown"
 
 
 def test_discovery_check() -> None:
     member = {"Domain": "corp.example.com", "PartOfDomain": True}
     workgroup = {"Domain": "WORKGROUP", "PartOfDomain": False}
-    registered = act.check_discovery({"KeyManagementServiceMachine": "kms01"}, {}, workgroup)
+    registered = pre.check_discovery({"KeyManagementServiceMachine": "kms01"}, {}, workgroup)
     assert registered["status"] == "passed" and "kms01:1688" in registered["message"]
-    per_product = act.check_discovery(
+    per_product = pre.check_discovery(
         {}, {"KeyManagementServiceMachine": "kms02", "KeyManagementServicePort": 1700}, {}
     )
     assert "kms02:1700" in per_product["message"]
-    lookup = act.check_discovery({"KeyManagementServiceLookupDomain": "east.example.com"}, {}, workgroup)
+    lookup = pre.check_discovery({"KeyManagementServiceLookupDomain": "east.example.com"}, {}, workgroup)
     assert lookup["status"] == "passed" and "_vlmcs._tcp.east.example.com" in lookup["message"]
-    domain = act.check_discovery({}, {}, member)
+    domain = pre.check_discovery({}, {}, member)
     assert domain["status"] == "passed" and "_vlmcs._tcp.corp.example.com" in domain["message"]
-    cached = act.check_discovery({"DiscoveredKeyManagementServiceMachineName": "kms03"}, {}, workgroup)
+    cached = pre.check_discovery({"DiscoveredKeyManagementServiceMachineName": "kms03"}, {}, workgroup)
     assert cached["status"] == "passed"
-    nothing = act.check_discovery({}, {}, workgroup)
+    nothing = pre.check_discovery({}, {}, workgroup)
     assert nothing["status"] == "failed" and "skip_preflight" in nothing["message"]
 
 
@@ -118,16 +122,66 @@ def test_discovery_check() -> None:
 def test_self_target_check(registered: str | None, status: str) -> None:
     os_info = {"CSName": "SRV01"}
     computer = {"Name": "SRV01", "DNSHostName": "srv01", "Domain": "corp.example.com", "PartOfDomain": True}
-    names = act.own_names(os_info, computer, ["192.0.2.15", "fe80::1"])
-    found = act.check_self_target({"KeyManagementServiceMachine": registered}, {}, names, True)
+    names = pre.own_names(os_info, computer, ["192.0.2.15", "fe80::1"])
+    found = pre.check_self_target({"KeyManagementServiceMachine": registered}, {}, names, True)
     assert found["status"] == status
 
 
 def test_service_check() -> None:
-    from ansible_collections.winact.kms.plugins.plugin_utils._service import ServiceState
+    assert pre.check_service(ServiceState("sppsvc", "Stopped", "Manual"))["status"] == "passed"
+    assert pre.check_service(ServiceState("sppsvc", "Stopped", "Disabled"))["status"] == "failed"
 
-    assert act.check_service(ServiceState("sppsvc", "Stopped", "Manual"))["status"] == "passed"
-    assert act.check_service(ServiceState("sppsvc", "Stopped", "Disabled"))["status"] == "failed"
+
+# -- the Preflight runner -----------------------------------------------------------------------
+
+
+def test_preflight_reads_only_what_its_checks_need() -> None:
+    host = client()
+    preflight = pre.Preflight(host.wmi, ("clock",), lambda: NOW)
+    product = host.products[SERVER_2022_DC_ID]
+    preflight.run_product(product, host.service)
+    assert [c.cls for c in host.calls] == ["Win32_OperatingSystem"]  # no computer system, no adapters
+    assert [(f["check"], f["status"]) for f in preflight.findings()] == [
+        ("service", "skipped"),
+        ("clock", "passed"),
+        ("kms_discovery", "skipped"),
+        ("self_target", "skipped"),
+    ]
+    assert preflight.failed() == [] and preflight.message() == ""
+
+
+def test_preflight_findings_come_out_in_the_documented_order_and_failures_are_named() -> None:
+    host = client(KeyManagementServiceMachine="localhost")
+    host.os["LocalDateTime"] = NOW + datetime.timedelta(hours=5)
+    preflight = pre.Preflight(host.wmi, pre.CHECKS, lambda: NOW)
+    preflight.run_product(host.products[SERVER_2022_DC_ID], host.service)  # before the service check, on purpose
+    preflight.run_service(ServiceState("sppsvc", "Running", "Manual"))
+    assert [f["check"] for f in preflight.findings()] == list(pre.CHECKS)
+    assert [f["check"] for f in preflight.failed()] == ["clock", "self_target"]
+    assert preflight.message().startswith("[clock] ") and " [self_target] " in preflight.message()
+
+
+def test_preflight_without_checks_reads_nothing() -> None:
+    host = client()
+    preflight = pre.Preflight(host.wmi, (), lambda: NOW)
+    preflight.run_product(host.products[SERVER_2022_DC_ID], host.service)
+    assert preflight.findings() == [] and host.calls == []
+
+
+def test_preflight_addresses() -> None:
+    host = client()
+    assert pre.Preflight(host.wmi, pre.CHECKS, lambda: NOW).read_addresses() is None  # class missing (Nano, WinPE)
+    host.has_adapter_class = True
+    host.addresses = ["192.0.2.15", "fe80::1"]
+    assert pre.Preflight(host.wmi, pre.CHECKS, lambda: NOW).read_addresses() == ["192.0.2.15", "fe80::1"]
+
+
+def test_activation_runs_its_preflight() -> None:
+    activation = act.Activation(
+        t.cast(t.Any, client()), act.build_request({"skip_preflight": ["clock"]}), TaskContext(False, False)
+    )
+    assert isinstance(activation.preflight, pre.Preflight)
+    assert activation.preflight.checks == ("service", "kms_discovery", "self_target")
 
 
 # -- runs ---------------------------------------------------------------------------------------
@@ -140,7 +194,7 @@ def test_activates_and_waits_for_licensed() -> None:
     assert result["attempts"] == 1
     assert (result["previous_license_status_name"], result["license_status_name"]) == ("OOBGrace", "Licensed")
     assert [c.method for c in host.calls if c.kind == "invoke"] == ["Activate", "RefreshLicenseStatus"]
-    assert statuses(result) == dict.fromkeys(act.CHECKS, "passed")
+    assert statuses(result) == dict.fromkeys(pre.CHECKS, "passed")
 
 
 def test_already_licensed_is_unchanged_unless_forced() -> None:
@@ -264,11 +318,7 @@ def test_timeout_rereads_the_status_instead_of_failing() -> None:
 
 def test_still_unlicensed_after_timeout_fails() -> None:
     host = client()
-
-    def activate_does_nothing(product: dict[str, t.Any], method: str) -> dict[str, t.Any]:
-        return {"ReturnValue": 0}
-
-    host._spp_product = activate_does_nothing  # type: ignore[method-assign]
+    host.activate_outcomes = ["unchanged"]  # Activate returns 0 but the product never gets Licensed
     with pytest.raises(ModuleFailure, match="still OOBGrace after 3 s"):
         run(host, timeout=3)
 
@@ -279,3 +329,60 @@ def test_no_key_installed_is_explained() -> None:
     with pytest.raises(ModuleFailure) as info:
         run(host)
     assert info.value.detail["error"]["symbol"] == "SL_E_PKEY_NOT_INSTALLED"
+
+
+def test_only_codes_the_error_table_marks_transient_are_retried() -> None:
+    from ansible_collections.winact.kms.plugins.plugin_utils._errors import ERRORS
+
+    activation = act.Activation(
+        t.cast(t.Any, client()), act.build_request({}), TaskContext(check_mode=False, diff_mode=False)
+    )
+    activation.attempts = 1
+    for entry in ERRORS:
+        assert activation.retry(entry.hresult, None) is entry.transient, entry.symbol
+    assert activation.retry(None, None) is False
+    assert activation.retry(0xC004F074, act.SL_E_VL_INVALID_TIMESTAMP) is False  # waiting does not fix skew
+    activation.attempts = 3  # retries=2: the third attempt was the last
+    assert activation.retry(0xC004F074, None) is False
+
+
+# -- the action plugin: ActionModule.run() through the base class ---------------------------------
+
+
+def live_client() -> FakeHost:
+    """A KMS client whose clock is the controller's: run() uses the real clock."""
+    host = FakeHost()
+    host.add_product(SERVER_2022_DC_ID, PartialProductKey="6VM33", LicenseStatus=2)
+    host.service["KeyManagementServiceMachine"] = "kms01.corp.example.com"
+    return host
+
+
+def test_run_in_check_mode_reports_without_activating(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = live_client()
+    result, seam = run_action(monkeypatch, "activate", {}, host, check=True)
+    assert len(seam.opened) == 1
+    assert result["changed"] is True and result["would_activate"] is True and result["activated"] is False
+    assert "failed" not in result
+    assert host.writes() == []
+    assert statuses(result) == dict.fromkeys(pre.CHECKS, "passed")
+    assert result["product"]["id"] == SERVER_2022_DC_ID
+
+
+def test_run_failure_is_explained_and_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = live_client()
+    host.activate_outcomes = [0x8007232B]  # DNS name does not exist: not transient, so one attempt
+    result, _seam = run_action(monkeypatch, "activate", {"retries": 0}, host)
+    assert result["failed"] is True and result["changed"] is False
+    assert "applied" not in result
+    assert result["msg"].startswith(f"Activating {SERVER_2022_DC_ID} (Activate) failed with 0x8007232B")
+    assert set(ERROR_KEYS) <= set(result["error"]) and result["error"]["hresult"] == "0x8007232B"
+    assert result["error"]["wsman"]["message"] == "Activation failed"
+    assert result["attempts"] == 1 and result["activated"] is False
+
+
+def test_run_refuses_bad_options_before_any_io(monkeypatch: pytest.MonkeyPatch) -> None:
+    result, _seam = run_action(monkeypatch, "activate", {"skip_preflight": ["dns"]}, None)
+    assert result["failed"] is True and "skip_preflight" in result["msg"]
+    result, _seam = run_action(monkeypatch, "activate", {"activation_id": "not-a-guid"}, None)
+    assert result["failed"] is True and result["option"] == "activation_id"
+    assert set(ERROR_KEYS) <= set(result["error"])

@@ -1,6 +1,7 @@
 # Copyright (c) 2026 winact.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""winact.kms.product_key logic against a fake host: plan, install, idempotence, KMS host keys, secrets."""
+"""winact.kms.product_key against the fake host: the _product_key engine (plan, install, idempotence, KMS host
+keys, secrets), then the plugin's run()."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import typing as t
 
 import pytest
 
-from ansible_collections.winact.kms.plugins.action import product_key as pk
-from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure, TaskContext
+from ansible_collections.winact.kms.plugins.plugin_utils import _product_key as pk
+from ansible_collections.winact.kms.plugins.plugin_utils._explain import ERROR_KEYS
+from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext
+from ansible_collections.winact.kms.plugins.plugin_utils._spp import SPP_KEY, SPP_KEY_32
 from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
-from ansible_collections.winact.kms.tests.unit.plugins.action.licensing_fakes import (
+from ansible_collections.winact.kms.tests.unit.plugins.action_harness import build_action, run_action
+from ansible_collections.winact.kms.tests.unit.plugins.spp_fake import (
     SERVER_2022_DC_GVLK,
     SERVER_2022_DC_ID,
     FakeHost,
@@ -38,8 +42,7 @@ def server_2022(partial: str | None = None, description: str = KMS_CLIENT) -> Fa
     host.keys[MAK] = KeySpec(MAK_ID, "Windows(R) Operating System, VOLUME_MAK channel", "Volume:MAK")
     host.keys[CSVLK] = KeySpec(CSVLK_ID, KMS_HOST, "Volume:CSVLK", license_status=1)
     host.install_error[WIN11_PRO_GVLK] = 0xC004F069
-    host.registry[pk.SL_KEY_PATH.lower()] = {}
-    return host
+    return host  # the fake holds the SPP key (not its 32-bit view) from the start
 
 
 def run(
@@ -106,7 +109,7 @@ def test_installs_the_catalog_gvlk_of_the_detected_edition() -> None:
     assert result["kms_host_key"] is False
     assert (result["restart_required"], result["restarted"]) == (False, False)
     # No KMS host key: KeyManagementServiceVersion deleted at both paths (absent here: nothing to do).
-    assert [c.params["sSubKeyName"] for c in host.invoked("DeleteValue")] == [pk.SL_KEY_PATH, pk.SL_KEY_PATH_32]
+    assert [c.params["sSubKeyName"] for c in host.invoked("DeleteValue")] == [SPP_KEY, SPP_KEY_32]
     assert ctx.applied and "6VM33" in ctx.applied[0] and SERVER_2022_DC_GVLK not in " ".join(ctx.applied)
 
 
@@ -156,13 +159,13 @@ def test_explicit_mak_replaces_the_gvlk() -> None:
 
 def test_kms_host_key_sets_the_version_value_and_restarts_sppsvc() -> None:
     host = server_2022(partial="6VM33")
-    host.registry[pk.SL_KEY_PATH_32.lower()] = {}
+    host.registry[SPP_KEY_32.lower()] = {}
     result, ctx = run(host, key=CSVLK)
     assert result["kms_host_key"] is True
     assert result["restart_required"] is True and result["restarted"] is True
     version = host.service["Version"]
-    assert host.reg(pk.SL_KEY_PATH, pk.KMS_VERSION_VALUE) == (1, version)
-    assert host.reg(pk.SL_KEY_PATH_32, pk.KMS_VERSION_VALUE) == (1, version)
+    assert host.reg_value(SPP_KEY, pk.KMS_VERSION_VALUE) == ("REG_SZ", version)
+    assert host.reg_value(SPP_KEY_32, pk.KMS_VERSION_VALUE) == ("REG_SZ", version)
     assert host.writes()[-2:] == ["Win32_Service.StopService", "Win32_Service.StartService"]
     assert ctx.applied[-1] == "restart sppsvc"
 
@@ -170,8 +173,8 @@ def test_kms_host_key_sets_the_version_value_and_restarts_sppsvc() -> None:
 def test_kms_host_key_skips_the_32_bit_path_when_it_does_not_exist() -> None:
     host = server_2022()
     run(host, key=CSVLK, restart_service="never")
-    assert host.reg(pk.SL_KEY_PATH, pk.KMS_VERSION_VALUE) is not None
-    assert pk.SL_KEY_PATH_32.lower() not in host.registry
+    assert host.reg_value(SPP_KEY, pk.KMS_VERSION_VALUE) is not None
+    assert SPP_KEY_32.lower() not in host.registry
 
 
 def test_restart_never_warns() -> None:
@@ -184,11 +187,11 @@ def test_restart_never_warns() -> None:
 
 def test_replacing_a_kms_host_key_by_the_gvlk_deletes_the_version_value() -> None:
     host = server_2022(partial="27HF3", description=KMS_HOST)
-    host.reg_set(pk.SL_KEY_PATH, pk.KMS_VERSION_VALUE, 1, "10.0.20348.1")
+    host.reg_set(SPP_KEY, pk.KMS_VERSION_VALUE, "REG_SZ", "10.0.20348.1")
     host.products[CSVLK_ID]["PartialProductKey"] = "27HF3"
     host.products[SERVER_2022_DC_ID]["PartialProductKey"] = None
     result, _ctx = run(host)
-    assert host.reg(pk.SL_KEY_PATH, pk.KMS_VERSION_VALUE) is None
+    assert host.reg_value(SPP_KEY, pk.KMS_VERSION_VALUE) is None
     assert result["kms_host_key"] is False
     assert result["restart_required"] is True  # the KMS host went away
 
@@ -244,11 +247,9 @@ def test_unknown_activation_id() -> None:
 def test_access_denied_is_explained() -> None:
     host = server_2022()
     host.access_denied = True
-    action = pk.ActionModule.__new__(pk.ActionModule)
-    action._request = pk.build_request({})
     ctx = TaskContext(check_mode=False, diff_mode=False, task_vars={})
     with pytest.raises(ModuleFailure) as info:
-        action.execute(t.cast(t.Any, host), {}, ctx)
+        pk.execute(t.cast(t.Any, host), pk.build_request({}), ctx)
     assert info.value.msg.startswith("Reading the licensing state failed with 0x80070005")
     assert info.value.detail["error"]["hresult"] == "0x80070005"
 
@@ -269,7 +270,7 @@ def test_absent_uninstalls_then_is_idempotent() -> None:
 def test_clear_registry_only_while_the_key_is_there() -> None:
     host = server_2022(partial="6VM33")
     data = [0] * 52 + list(range(1, 16)) + [0] * 97
-    host.reg_set(DIGITAL_PRODUCT_ID_KEY, "DigitalProductId", 3, data)
+    host.reg_set(DIGITAL_PRODUCT_ID_KEY, "DigitalProductId", "REG_BINARY", data)
     result, _ctx = run(host, diff=True, clear_registry=True)
     assert result["changed"] is True and result["registry_cleared"] is True
     assert result["diff"]["before"] == {"product_key": "XXXXX-XXXXX-XXXXX-XXXXX-6VM33", "key_in_registry": True}
@@ -288,6 +289,16 @@ def test_key_bytes_cleared(data: t.Any, cleared: bool) -> None:
     assert pk.key_bytes_cleared(data) is cleared
 
 
+def test_partial_keys_are_shown_the_way_people_recognise_them() -> None:
+    assert pk.is_catalog_word(" GVLK ") and not pk.is_catalog_word(MAK) and not pk.is_catalog_word(None)
+    assert pk.partial(MAK.lower()) == "2VC3F" and pk.partial(None) is None
+    assert pk.shown("2VC3F") == "XXXXX-XXXXX-XXXXX-XXXXX-2VC3F" and pk.shown(None) is None
+    assert pk.diff(None, "2VC3F", clear=False) == {
+        "before": {"product_key": None},
+        "after": {"product_key": "XXXXX-XXXXX-XXXXX-XXXXX-2VC3F"},
+    }
+
+
 def test_wants_restart() -> None:
     assert pk.wants_restart("auto", True, True) is True
     assert pk.wants_restart("auto", True, False) is False
@@ -298,15 +309,7 @@ def test_wants_restart() -> None:
 
 def test_clear_registry_after_an_install() -> None:
     host = server_2022()
-    data = [0] * 52 + list(range(1, 16)) + [0] * 97
-
-    def install_writes_the_registry(method: str, params: dict[str, t.Any]) -> dict[str, t.Any]:
-        out = FakeHost._spp_service(host, method, params)
-        if method == "InstallProductKey":
-            host.reg_set(DIGITAL_PRODUCT_ID_KEY, "DigitalProductId", 3, data)
-        return out
-
-    host._spp_service = install_writes_the_registry  # type: ignore[method-assign]
+    host.key_bytes_on_install = [0] * 52 + list(range(1, 16)) + [0] * 97  # SPP writes the key to DigitalProductId
     result, _ctx = run(host, key=MAK, clear_registry=True)
     assert result["registry_cleared"] is True
     assert [c.method for c in host.calls if c.cls == "SoftwareLicensingService" and c.kind == "invoke"] == [
@@ -319,15 +322,67 @@ def test_clear_registry_after_an_install() -> None:
 
 
 def test_secrets_cover_every_form_of_the_key() -> None:
-    action = pk.ActionModule.__new__(pk.ActionModule)
+    action = build_action("product_key", {})
     typed = " " + MAK.lower().replace("-", "\u2013") + " "
-    assert set(action.secrets({"key": typed})) >= {typed, typed.strip(), MAK}
-    assert action.secrets({}) == []
+    assert set(action.winact_secrets({"key": typed})) >= {typed, typed.strip(), MAK}
+    assert action.winact_secrets({}) == []
+    assert set(pk.secrets(typed)) >= {typed, typed.strip(), MAK} and pk.secrets(None) == []
 
 
 def test_the_key_option_is_no_log() -> None:
     from ansible_collections.winact.kms.plugins.plugin_utils._action import argument_spec_for
 
-    action = pk.ActionModule.__new__(pk.ActionModule)
-    assert action.argument_spec()["key"]["no_log"] is True
+    action = build_action("product_key", {})
+    assert action.winact_argument_spec()["key"]["no_log"] is True
     assert "no_log" not in argument_spec_for("product_key")["key"], "the shared cached spec stays untouched"
+
+
+# -- the action plugin: ActionModule.run() through the base class ---------------------------------
+
+
+def test_run_in_check_mode_plans_and_diffs_masked_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = server_2022(partial="2VC3F", description="Windows(R) Operating System, VOLUME_MAK channel")
+    result, seam = run_action(monkeypatch, "product_key", {}, host, check=True, diff=True)
+    assert len(seam.opened) == 1
+    assert result["changed"] is True and host.writes() == []
+    assert result["diff"]["after"] == {"product_key": "XXXXX-XXXXX-XXXXX-XXXXX-6VM33"}
+    assert SERVER_2022_DC_GVLK not in repr(result)
+
+
+def test_run_failure_never_shows_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = server_2022(partial="6VM33")
+    typed = WIN11_PRO_GVLK.lower()  # the base masks the task's own spelling and the normalised key
+    result, _seam = run_action(monkeypatch, "product_key", {"key": typed}, host)
+    assert result["failed"] is True and result["changed"] is False
+    assert "0xC004F069 SL_E_MISMATCHED_PRODUCT_SKU" in result["msg"]
+    assert "XXXXX-XXXXX-XXXXX-XXXXX-T83GX" in result["msg"]
+    assert set(ERROR_KEYS) <= set(result["error"]) and result["error"]["hresult"] == "0xC004F069"
+    assert result["error"]["method"] == "SoftwareLicensingService.InstallProductKey"
+    assert WIN11_PRO_GVLK not in repr(result) and typed not in repr(result)
+    assert host.invoked("InstallProductKey")[0].params == {"ProductKey": WIN11_PRO_GVLK}
+
+
+def test_run_key_gvlk_is_the_catalog_and_the_word_is_not_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = server_2022()
+    result, _seam = run_action(monkeypatch, "product_key", {"key": "GVLK"}, host)
+    assert result["changed"] is True and result["key_source"] == "catalog"
+    assert [c.params["ProductKey"] for c in host.invoked("InstallProductKey")] == [SERVER_2022_DC_GVLK]
+    # Were 'GVLK' a no_log value, every 'GVLK' of the result would read XXXXX-XXXXX-XXXXX-XXXXX-XXXXX.
+    assert result["product"]["product_key_channel"] == "Volume:GVLK"
+
+
+def test_run_access_denied_is_a_failure_with_the_hresult(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = server_2022()
+    host.access_denied = True
+    result, _seam = run_action(monkeypatch, "product_key", {}, host)
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"].startswith("Reading the licensing state failed with 0x80070005")
+    assert result["error"]["hresult"] == "0x80070005" and result["error"]["wsman"]["hresult"] == "0x80070005"
+
+
+def test_run_refuses_a_bad_key_before_any_io(monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = MAK.replace("Q", "A")
+    result, _seam = run_action(monkeypatch, "product_key", {"key": bad}, None)
+    assert result["failed"] is True and result["changed"] is False and result["option"] == "key"
+    assert set(ERROR_KEYS) <= set(result["error"])
+    assert bad not in repr(result) and bad[:10] not in repr(result)

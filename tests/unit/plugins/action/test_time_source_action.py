@@ -1,6 +1,7 @@
 # Copyright (c) 2026 winact.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""winact.kms.time_source: peer validation, comparison, and the plan/apply/restart flow on a fake host."""
+"""winact.kms.time_source: peer validation, comparison, the _time_source plan/apply/restart flow on the fake host,
+then the plugin's run()."""
 
 from __future__ import annotations
 
@@ -8,19 +9,21 @@ import typing as t
 
 import pytest
 
-from ansible_collections.winact.kms.plugins.action import time_source as ts
-from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure, TaskContext
+from ansible_collections.winact.kms.plugins.plugin_utils import _time_source as ts
+from ansible_collections.winact.kms.plugins.plugin_utils._explain import ERROR_KEYS
+from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext
 from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
-from ansible_collections.winact.kms.tests.unit.plugins.action.licensing_fakes import FakeHost
+from ansible_collections.winact.kms.tests.unit.plugins.action_harness import run_action
+from ansible_collections.winact.kms.tests.unit.plugins.spp_fake import FakeHost
 
 
 def host_with(ntp_server: str | None = "time.windows.com,0x8", type_: str | None = "NT5DS") -> FakeHost:
     host = FakeHost()
     host.registry[ts.PARAMETERS_KEY.lower()] = {}
     if ntp_server is not None:
-        host.reg_set(ts.PARAMETERS_KEY, ts.NTP_SERVER, 1, ntp_server)
+        host.reg_set(ts.PARAMETERS_KEY, ts.NTP_SERVER, "REG_SZ", ntp_server)
     if type_ is not None:
-        host.reg_set(ts.PARAMETERS_KEY, ts.TYPE, 1, type_)
+        host.reg_set(ts.PARAMETERS_KEY, ts.TYPE, "REG_SZ", type_)
     return host
 
 
@@ -28,7 +31,7 @@ def run(
     host: FakeHost, check: bool = False, diff: bool = False, **params: t.Any
 ) -> tuple[dict[str, t.Any], TaskContext]:
     ctx = TaskContext(check_mode=check, diff_mode=diff, task_vars={})
-    return ts.configure(t.cast(t.Any, host), ts.build_request(params), ctx), ctx
+    return ts.execute(t.cast(t.Any, host), ts.build_request(params), ctx), ctx
 
 
 @pytest.mark.parametrize(
@@ -83,8 +86,8 @@ def test_apply_restart_then_idempotent() -> None:
     value = "ntp1.example.com,0x8 ntp2.example.com,0x9"
     assert result["changed"] is True
     assert result["changes"] == ["NtpServer", "Type"]
-    assert host.reg(ts.PARAMETERS_KEY, ts.NTP_SERVER) == (1, value)
-    assert host.reg(ts.PARAMETERS_KEY, ts.TYPE) == (1, "NTP")
+    assert host.reg_value(ts.PARAMETERS_KEY, ts.NTP_SERVER) == ("REG_SZ", value)
+    assert host.reg_value(ts.PARAMETERS_KEY, ts.TYPE) == ("REG_SZ", "NTP")
     assert result["restarted"] is True
     assert host.writes()[-2:] == ["Win32_Service.StopService", "Win32_Service.StartService"]
     assert (result["previous_ntp_server"], result["ntp_server"]) == ("time.windows.com,0x8", value)
@@ -110,7 +113,7 @@ def test_missing_key_is_created() -> None:
     host = FakeHost()
     result, _ctx = run(host, servers=["ntp1.example.com"], restart_service="never")
     assert result["changed"] is True and result["restarted"] is False
-    assert host.reg(ts.PARAMETERS_KEY, ts.NTP_SERVER) == (1, "ntp1.example.com,0x8")
+    assert host.reg_value(ts.PARAMETERS_KEY, ts.NTP_SERVER) == ("REG_SZ", "ntp1.example.com,0x8")
     assert "Win32_Service.StopService" not in host.writes()
 
 
@@ -143,3 +146,45 @@ def test_missing_service_is_explained() -> None:
     del host.services["W32Time"]
     with pytest.raises(ModuleFailure, match="not installed"):
         run(host, servers=["ntp1.example.com"])
+
+
+# -- the action plugin: ActionModule.run() through the base class ---------------------------------
+
+
+def test_run_in_check_and_diff_mode_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = host_with()
+    args = {"servers": ["ntp1.example.com", "ntp2.example.com,0x9"]}
+    result, seam = run_action(monkeypatch, "time_source", args, host, check=True, diff=True)
+    assert len(seam.opened) == 1
+    assert result["changed"] is True and result["restarted"] is False and "failed" not in result
+    assert host.writes() == []
+    assert result["diff"]["after"] == {"NtpServer": "ntp1.example.com,0x8 ntp2.example.com,0x9", "Type": "NTP"}
+
+
+def test_run_restart_failure_reports_what_was_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = host_with()
+    host.return_values["StartService"] = 15  # Service Logon Failed
+    result, _seam = run_action(monkeypatch, "time_source", {"servers": ["ntp1.example.com"]}, host)
+    assert result["failed"] is True and result["changed"] is True
+    assert result["applied"] == ["NtpServer", "Type"]
+    assert result["msg"].startswith("Restarting W32Time failed: StartService of W32Time failed: 15")
+    assert result["msg"].endswith("(already applied before the failure: NtpServer, Type)")
+    assert set(ERROR_KEYS) <= set(result["error"])
+    assert (result["error"]["hresult"], result["error"]["return_value"]) == (None, 15)
+    assert result["error"]["method"] == "Win32_Service.StartService" and result["error"]["service"] == "W32Time"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({}, "missing required arguments: servers"),
+        ({"servers": ["ntp1"], "type": "NT5DS"}, "type"),
+        ({"servers": ["ntp1 ntp2"]}, "whitespace"),
+    ],
+)
+def test_run_refuses_bad_options_before_any_io(
+    monkeypatch: pytest.MonkeyPatch, args: dict[str, t.Any], message: str
+) -> None:
+    result, _seam = run_action(monkeypatch, "time_source", args, None)
+    assert result["failed"] is True and result["changed"] is False
+    assert message in result["msg"]

@@ -8,8 +8,15 @@ import typing as t
 
 import pytest
 
-from ansible_collections.winact.kms.plugins.plugin_utils._service import ServiceError, read_win32_service, restart_service
-from ansible_collections.winact.kms.tests.unit.plugins.action.licensing_fakes import FakeHost
+from ansible_collections.winact.kms.plugins.plugin_utils._explain import ERROR_KEYS
+from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext
+from ansible_collections.winact.kms.plugins.plugin_utils._service import (
+    ServiceError,
+    read_win32_service,
+    restart_explained,
+    restart_service,
+)
+from ansible_collections.winact.kms.tests.unit.plugins.spp_fake import FakeHost
 
 
 class SlowStop(FakeHost):
@@ -86,3 +93,33 @@ def test_failed_start_reports_the_return_value() -> None:
 def test_read_service_state() -> None:
     state = read_win32_service(t.cast(t.Any, FakeHost()), "sppsvc")
     assert (state.running, state.stopped, state.disabled) == (True, False, False)
+
+
+def test_service_error_has_the_one_error_shape() -> None:
+    message = "StartService of sppsvc failed: 15 (Service Logon Failed)"
+    error = ServiceError("sppsvc", "StartService", 15, message).to_dict()
+    assert set(ERROR_KEYS) <= set(error)
+    assert error["hresult"] is None  # a service control code is not an HRESULT
+    assert error["message"] == message
+    assert error["cause"] and "Get-Service sppsvc" in error["fix"]
+    assert (error["service"], error["method"], error["return_value"]) == ("sppsvc", "Win32_Service.StartService", 15)
+    assert error["return_value_name"] == "Service Logon Failed"
+
+
+def test_restart_explained_records_the_restart() -> None:
+    host = FakeHost()
+    ctx = TaskContext(check_mode=False, diff_mode=False, applied=["NtpServer"])
+    restart_explained(t.cast(t.Any, host), "W32Time", ctx)
+    assert ctx.applied == ["NtpServer", "restart W32Time"]
+    assert host.writes() == ["Win32_Service.StopService", "Win32_Service.StartService"]
+
+
+def test_restart_explained_failure_says_what_failed_and_records_nothing() -> None:
+    host = FakeHost()
+    host.services["sppsvc"]["StartMode"] = "Disabled"
+    ctx = TaskContext(check_mode=False, diff_mode=False)
+    with pytest.raises(ModuleFailure) as info:
+        restart_explained(t.cast(t.Any, host), "sppsvc", ctx)
+    assert info.value.msg == "Restarting sppsvc failed: sppsvc is disabled (StartMode Disabled); it cannot be restarted"
+    assert info.value.detail["error"]["return_value_name"] == "Service Disabled"
+    assert ctx.applied == [] and host.writes() == []

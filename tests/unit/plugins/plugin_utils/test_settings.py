@@ -10,12 +10,15 @@ import pytest
 import yaml
 
 from ansible_collections.winact.kms.plugins.plugin_utils import _settings as s
-from ansible_collections.winact.kms.plugins.plugin_utils._action import ModuleFailure, TaskContext, argument_spec_for
+from ansible_collections.winact.kms.plugins.plugin_utils._action import argument_spec_for
 from ansible_collections.winact.kms.plugins.plugin_utils._errors import explain
+from ansible_collections.winact.kms.plugins.plugin_utils._explain import ERROR_KEYS
 from ansible_collections.winact.kms.plugins.plugin_utils._registry import RegType
+from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext
 from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManFault, WSManUnreachable
-from ansible_collections.winact.kms.tests.unit.plugins.plugin_utils.settings_fakes import SPP, FakeWmi
+from ansible_collections.winact.kms.tests.unit.plugins.action_harness import run_action
+from ansible_collections.winact.kms.tests.unit.plugins.spp_fake import SPP, FakeHost
 
 PRODUCT = "ef6cfc9f-8c5d-44ac-9aad-de6a2ea0ae03"
 MODULES = {s.Scope.CLIENT: "kms_client", s.Scope.HOST: "kms_host", s.Scope.POLICY: "activation_policy"}
@@ -26,7 +29,7 @@ def ctx(check: bool = False, diff: bool = True) -> TaskContext:
     return TaskContext(check_mode=check, diff_mode=diff, task_vars={})
 
 
-def run(fake: FakeWmi, scope: s.Scope, context: TaskContext | None = None, **params: t.Any) -> dict[str, t.Any]:
+def run(fake: FakeHost, scope: s.Scope, context: TaskContext | None = None, **params: t.Any) -> dict[str, t.Any]:
     request = s.build_request(scope, params)
     return s.execute(t.cast(t.Any, fake), request, context or ctx())
 
@@ -232,7 +235,7 @@ def test_bad_input_names_the_option_and_what_is_allowed(scope: s.Scope, params: 
 # Reading: few round trips, only the properties needed
 # ------------------------------------------------------------------------------------------------
 def test_client_read_is_one_query_plus_the_registry_intervals() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     snapshot = s.read(t.cast(t.Any, fake), s.build_request(s.Scope.CLIENT, {}))
     assert fake.requests == 3
     wql = fake.calls[0].params["wql"]
@@ -252,7 +255,7 @@ def test_client_read_is_one_query_plus_the_registry_intervals() -> None:
 
 
 def test_per_product_read_adds_one_product_query_and_reads_the_per_sku_values() -> None:
-    fake = FakeWmi(products=[PRODUCT])
+    fake = FakeHost(products=[PRODUCT])
     fake.service["KeyManagementServiceMachine"] = "kms-global"
     fake.reg_set(fake.sku_key(PRODUCT), "KeyManagementServiceName", "REG_SZ", "kms-office")
     fake.reg_set(fake.sku_key(PRODUCT), "KeyManagementServicePort", "REG_SZ", "1700")
@@ -274,32 +277,32 @@ def test_per_product_read_adds_one_product_query_and_reads_the_per_sku_values() 
 
 
 def test_per_product_absent_is_idempotent_while_a_global_name_is_set() -> None:
-    fake = FakeWmi(products=[PRODUCT])
+    fake = FakeHost(products=[PRODUCT])
     fake.service["KeyManagementServiceMachine"] = "kms-global"
     fake.reg_set(fake.sku_key(PRODUCT), "KeyManagementServiceName", "REG_SZ", "kms-office")
     first = run(fake, s.Scope.CLIENT, state="absent", activation_id=PRODUCT)
     assert first["changes"] == ["server"]
-    assert fake.written() == ["SoftwareLicensingProduct.ClearKeyManagementServiceMachine"]
+    assert fake.writes() == ["SoftwareLicensingProduct.ClearKeyManagementServiceMachine"]
     assert run(fake, s.Scope.CLIENT, state="absent", activation_id=PRODUCT)["changed"] is False
     assert fake.service["KeyManagementServiceMachine"] == "kms-global"
 
 
 def test_unknown_product_fails_clearly() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     with pytest.raises(ModuleFailure, match=f"activation_id: no product with Activation ID {PRODUCT}"):
         run(fake, s.Scope.CLIENT, activation_id=PRODUCT, server="kms01")
-    assert fake.writes == 0
+    assert fake.writes() == []
 
 
 def test_host_read_is_one_query_plus_the_publish_list() -> None:
-    fake = FakeWmi(kms_host=True)
+    fake = FakeHost(kms_host=True)
     s.read(t.cast(t.Any, fake), s.build_request(s.Scope.HOST, {}))
     assert fake.requests == 2
     assert fake.calls[1].params["sValueName"] == "DnsDomainPublishList"
 
 
 def test_policy_read_needs_no_licensing_query() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     snapshot = s.read(t.cast(t.Any, fake), s.build_request(s.Scope.POLICY, {}))
     assert fake.requests == 5
     assert all(c.cls == "StdRegProv" for c in fake.calls)
@@ -313,7 +316,7 @@ def test_policy_read_needs_no_licensing_query() -> None:
 
 
 def test_a_value_of_the_wrong_type_reads_as_unset_with_a_warning_and_is_rewritten() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     fake.reg_set(SPP, "VLRenewalInterval", "REG_SZ", "60")
     context = ctx()
     result = run(fake, s.Scope.CLIENT, context, renewal_interval=60)
@@ -378,9 +381,9 @@ def test_publish_list_parses_the_documented_entry_forms() -> None:
 # Execute: check mode, apply, idempotence, restart, failures
 # ------------------------------------------------------------------------------------------------
 def test_check_mode_reads_only_and_reports_the_plan() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     result = run(fake, s.Scope.CLIENT, ctx(check=True), server="kms01.corp.example.com", renewal_interval=60)
-    assert fake.writes == 0 and fake.written() == []
+    assert fake.writes() == []
     assert result["changed"] is True
     assert result["changes"] == ["server", "renewal_interval"]
     assert result["restart_required"] is True and result["restarted"] is False
@@ -392,39 +395,39 @@ def test_check_mode_reads_only_and_reports_the_plan() -> None:
 
 
 def test_apply_then_second_run_is_unchanged_without_writes() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     first = run(fake, s.Scope.CLIENT, server="kms01.corp.example.com", port=1700, lookup_domain="corp.example.com")
     assert first["changed"] is True
     assert first["settings"]["server"] == "kms01.corp.example.com" and first["settings"]["port"] == 1700
-    assert fake.written() == [
+    assert fake.writes() == [
         "SoftwareLicensingService.SetKeyManagementServiceMachine",
         "SoftwareLicensingService.SetKeyManagementServicePort",
         "SoftwareLicensingService.SetKeyManagementServiceLookupDomain",
     ]
     assert first["restarted"] is False  # none of these needs sppsvc to restart
-    writes, requests = fake.writes, fake.requests
+    writes, requests = fake.writes(), fake.requests
     second = run(fake, s.Scope.CLIENT, server="KMS01.corp.example.com", port=1700, lookup_domain="corp.example.com")
     assert second["changed"] is False and second["changes"] == []
     assert second["diff"] == {"before": {}, "after": {}}
-    assert fake.writes == writes
+    assert fake.writes() == writes
     assert fake.requests - requests == 3
 
 
 def test_server_without_port_clears_a_custom_port() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     fake.service.update(KeyManagementServiceMachine="old", KeyManagementServicePort=1700)
     result = run(fake, s.Scope.CLIENT, server="kms01")
-    assert fake.written()[-1] == "SoftwareLicensingService.ClearKeyManagementServicePort"
+    assert fake.writes()[-1] == "SoftwareLicensingService.ClearKeyManagementServicePort"
     assert result["settings"]["port"] == 1688
 
 
 def test_absent_goes_back_to_dns_discovery() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     fake.service.update(
         KeyManagementServiceMachine="kms01", KeyManagementServicePort=1700, KeyManagementServiceLookupDomain="x.example"
     )
     result = run(fake, s.Scope.CLIENT, state="absent")
-    assert fake.written() == [
+    assert fake.writes() == [
         "SoftwareLicensingService.ClearKeyManagementServiceMachine",
         "SoftwareLicensingService.ClearKeyManagementServicePort",
         "SoftwareLicensingService.ClearKeyManagementServiceLookupDomain",
@@ -434,14 +437,14 @@ def test_absent_goes_back_to_dns_discovery() -> None:
 
 
 def test_ipv6_server_is_stored_bracketed() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     run(fake, s.Scope.CLIENT, server="fd00:ec2::250")
     assert fake.service["KeyManagementServiceMachine"] == "[fd00:ec2::250]"
     assert run(fake, s.Scope.CLIENT, server="[FD00:EC2:0::250]")["changed"] is False
 
 
 def test_host_caching_uses_the_inverted_method_argument() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     result = run(fake, s.Scope.CLIENT, host_caching=False)
     setter = next(c for c in fake.calls if c.method == "DisableKeyManagementServiceHostCaching")
     assert setter.params == {"DisableCaching": True}
@@ -450,7 +453,7 @@ def test_host_caching_uses_the_inverted_method_argument() -> None:
 
 
 def test_per_product_writes_go_to_the_product() -> None:
-    fake = FakeWmi(products=[PRODUCT])
+    fake = FakeHost(products=[PRODUCT])
     result = run(fake, s.Scope.CLIENT, server="kms-office", activation_id=PRODUCT)
     setter = next(c for c in fake.calls if c.method == "SetKeyManagementServiceMachine")
     assert (setter.cls, setter.selectors) == ("SoftwareLicensingProduct", {"ID": PRODUCT})
@@ -461,16 +464,16 @@ def test_per_product_writes_go_to_the_product() -> None:
 
 
 def test_client_intervals_are_registry_values_even_on_a_client() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     result = run(fake, s.Scope.CLIENT, activation_interval=60, renewal_interval=4320)
     assert fake.reg_value(SPP, "VLActivationInterval") == ("REG_DWORD", 60)
     assert fake.reg_value(SPP, "VLRenewalInterval") == ("REG_DWORD", 4320)
     assert result["restart_required"] is True and result["restarted"] is True
-    assert fake.written()[-2:] == ["Win32_Service.StopService", "Win32_Service.StartService"]
+    assert fake.writes()[-2:] == ["Win32_Service.StopService", "Win32_Service.StartService"]
 
 
 def test_host_settings_in_safe_order_with_restart() -> None:
-    fake = FakeWmi(kms_host=True)
+    fake = FakeHost(kms_host=True)
     result = run(
         fake,
         s.Scope.HOST,
@@ -487,7 +490,7 @@ def test_host_settings_in_safe_order_with_restart() -> None:
         "low_priority",
         "renewal_interval",
     ]
-    assert fake.written() == [
+    assert fake.writes() == [
         "SoftwareLicensingService.SetKeyManagementServiceListeningPort",
         "StdRegProv.SetMultiStringValue",
         "SoftwareLicensingService.DisableKeyManagementServiceDnsPublishing",
@@ -502,11 +505,11 @@ def test_host_settings_in_safe_order_with_restart() -> None:
 
 
 def test_default_listening_port_and_empty_publish_list_clear() -> None:
-    fake = FakeWmi(kms_host=True)
+    fake = FakeHost(kms_host=True)
     fake.service["KeyManagementServiceListeningPort"] = 1700
     fake.reg_set(SPP, "DnsDomainPublishList", "REG_MULTI_SZ", ["east.contoso.com, 0, 0"])
     run(fake, s.Scope.HOST, listening_port=1688, dns_publish_domains=[], restart_service="never")
-    assert fake.written() == [
+    assert fake.writes() == [
         "SoftwareLicensingService.ClearKeyManagementServiceListeningPort",
         "StdRegProv.DeleteValue",
     ]
@@ -523,33 +526,33 @@ def test_default_listening_port_and_empty_publish_list_clear() -> None:
     ],
 )
 def test_restart_choices(choice: str, params: dict[str, t.Any], restarted: bool, required: bool) -> None:
-    fake = FakeWmi(kms_host=True)
+    fake = FakeHost(kms_host=True)
     scope = s.Scope.HOST if "listening_port" in params else s.Scope.POLICY
     result = run(fake, scope, restart_service=choice, **params)
     assert result["restarted"] is restarted
     assert result["restart_required"] is required
-    assert ("Win32_Service.StopService" in fake.written()) is restarted
+    assert ("Win32_Service.StopService" in fake.writes()) is restarted
 
 
 def test_no_restart_when_nothing_changed_even_with_always() -> None:
-    fake = FakeWmi(kms_host=True)
+    fake = FakeHost(kms_host=True)
     result = run(fake, s.Scope.HOST, listening_port=1688, restart_service="always")
-    assert result["changed"] is False and result["restarted"] is False and fake.writes == 0
+    assert result["changed"] is False and result["restarted"] is False and fake.writes() == []
 
 
 def test_host_only_settings_fail_on_a_client_before_any_write_even_in_check_mode() -> None:
     for check in (True, False):
-        fake = FakeWmi(kms_host=False)
+        fake = FakeHost(kms_host=False)
         with pytest.raises(ModuleFailure) as info:
             run(fake, s.Scope.HOST, ctx(check=check), listening_port=1700, low_priority=True, dns_publish_domains=[])
         assert "not a KMS host" in info.value.msg
         assert "listening_port, low_priority" in info.value.msg
         assert info.value.detail["not_kms_host"] == ["listening_port", "low_priority"]
-        assert fake.writes == 0
+        assert fake.writes() == []
 
 
 def test_registry_only_host_setting_on_a_client_warns() -> None:
-    fake = FakeWmi(kms_host=False)
+    fake = FakeHost(kms_host=False)
     context = ctx()
     result = run(fake, s.Scope.HOST, context, dns_publish_domains=[{"domain": "east.contoso.com"}])
     assert result["changed"] is True
@@ -557,7 +560,7 @@ def test_registry_only_host_setting_on_a_client_warns() -> None:
 
 
 def test_policy_switches_write_1_and_remove_when_off() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     result = run(fake, s.Scope.POLICY, skip_rearm=True, manual_activation=True, alternate_url="http://contoso.com/help")
     assert fake.reg_value(SPP, "SkipRearm") == ("REG_DWORD", 1)
     assert fake.reg_value(SPP + r"\Activation", "Manual") == ("REG_DWORD", 1)
@@ -571,7 +574,7 @@ def test_policy_switches_write_1_and_remove_when_off() -> None:
 
 
 def test_lookup_domain_with_a_server_warns_that_the_name_wins() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     fake.service["KeyManagementServiceMachine"] = "kms01"
     context = ctx()
     run(fake, s.Scope.CLIENT, context, lookup_domain="corp.example.com")
@@ -579,7 +582,7 @@ def test_lookup_domain_with_a_server_warns_that_the_name_wins() -> None:
 
 
 def test_a_fault_part_way_reports_what_was_applied_and_a_rerun_converges() -> None:
-    fake = FakeWmi(kms_host=True)
+    fake = FakeHost(kms_host=True)
     fake.failures[4] = WSManFault(
         "Generic failure", hresult=0xC004F074
     )  # query, registry read, first write ok; the second write faults
@@ -591,14 +594,14 @@ def test_a_fault_part_way_reports_what_was_applied_and_a_rerun_converges() -> No
     assert "dns_publish_domains" in info.value.msg
     assert info.value.detail["setting"] == "dns_publish_domains"
     assert info.value.detail["error"]["hresult"] == "0xC004F074"
-    assert info.value.detail["error"]["explanation"] == explain(0xC004F074).to_dict()
+    assert {key: info.value.detail["error"][key] for key in ERROR_KEYS} == explain(0xC004F074).to_dict()
     fake.failures.clear()
     result = run(fake, s.Scope.HOST, listening_port=1700, dns_publish_domains=[{"domain": "east.contoso.com"}])
     assert result["changes"] == ["dns_publish_domains"]
 
 
 def test_connection_lost_after_a_write_becomes_a_failure_with_applied() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     fake.failures[5] = WSManUnreachable(
         "connection reset by peer"
     )  # query, 2 registry reads, first write; then the connection drops
@@ -609,7 +612,7 @@ def test_connection_lost_after_a_write_becomes_a_failure_with_applied() -> None:
 
 
 def test_a_port_fault_right_after_the_name_restores_the_previous_name() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     fake.service["KeyManagementServiceMachine"] = "old-kms.example.com"
     fake.failures[5] = WSManFault("Generic failure", hresult=0x80070057)  # query, 2 registry reads, name; then port
     context = ctx()
@@ -622,7 +625,7 @@ def test_a_port_fault_right_after_the_name_restores_the_previous_name() -> None:
 
 
 def test_a_port_fault_after_a_fresh_name_clears_it_again() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     fake.failures[5] = WSManFault("Generic failure", hresult=0x80070057)
     context = ctx()
     with pytest.raises(ModuleFailure, match=r"restored to none \(DNS auto-discovery\)"):
@@ -635,14 +638,14 @@ def test_a_port_fault_after_a_fresh_name_clears_it_again() -> None:
 
 
 def test_connection_lost_before_any_write_stays_unreachable() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     fake.failures[4] = WSManUnreachable("connection reset by peer")
     with pytest.raises(WSManUnreachable):
         run(fake, s.Scope.CLIENT, server="kms01")
 
 
 def test_a_nonzero_return_value_fails_with_the_hresult() -> None:
-    fake = FakeWmi()
+    fake = FakeHost()
     fake.return_values["SetKeyManagementServiceMachine"] = 0xC004F074
     with pytest.raises(ModuleFailure) as info:
         run(fake, s.Scope.CLIENT, server="kms01")
@@ -651,8 +654,8 @@ def test_a_nonzero_return_value_fails_with_the_hresult() -> None:
 
 
 def test_sppsvc_restart_failure_is_explained() -> None:
-    fake = FakeWmi(kms_host=True)
-    fake.sppsvc["StartMode"] = "Disabled"
+    fake = FakeHost(kms_host=True)
+    fake.services["sppsvc"]["StartMode"] = "Disabled"
     context = ctx()
     with pytest.raises(ModuleFailure, match="Restarting sppsvc failed: sppsvc is disabled") as info:
         run(fake, s.Scope.HOST, context, low_priority=True)
@@ -661,39 +664,13 @@ def test_sppsvc_restart_failure_is_explained() -> None:
 
 
 def test_no_diff_key_without_diff_mode() -> None:
-    result = run(FakeWmi(), s.Scope.POLICY, ctx(diff=False), skip_rearm=True)
+    result = run(FakeHost(), s.Scope.POLICY, ctx(diff=False), skip_rearm=True)
     assert "diff" not in result
 
 
 # ------------------------------------------------------------------------------------------------
 # The action plugins: validation before any I/O, results through the base class
 # ------------------------------------------------------------------------------------------------
-class _Shell:
-    tmpdir = "unused"
-
-
-class _NoConnection:
-    """A connection that fails the test if the plugin touches it for anything but the shell tmpdir."""
-
-    _shell = _Shell()
-
-    def __getattr__(self, name: str) -> t.Any:
-        raise AssertionError(f"the connection was used ({name}) before validation finished")
-
-
-def action(module: str, args: dict[str, t.Any], *, check: bool = False, diff: bool = False) -> t.Any:
-    import importlib
-    import types
-
-    plugin = importlib.import_module(f"ansible_collections.winact.kms.plugins.action.{module}").ActionModule
-    instance = object.__new__(plugin)
-    instance._task = types.SimpleNamespace(
-        args=args, async_val=0, check_mode=check, diff=diff, action=f"winact.kms.{module}"
-    )
-    instance._connection = _NoConnection()
-    return instance
-
-
 @pytest.mark.parametrize(
     ("module", "args", "message"),
     [
@@ -706,35 +683,69 @@ def action(module: str, args: dict[str, t.Any], *, check: bool = False, diff: bo
         ("kms_client", {"state": "gone"}, "state"),
     ],
 )
-def test_bad_arguments_fail_before_the_connection_is_used(module: str, args: dict[str, t.Any], message: str) -> None:
-    result = action(module, args).run(task_vars={})
+def test_bad_arguments_fail_before_the_connection_is_used(
+    monkeypatch: pytest.MonkeyPatch, module: str, args: dict[str, t.Any], message: str
+) -> None:
+    result, seam = run_action(monkeypatch, module, args, None)
     assert result["failed"] is True and result["changed"] is False
     assert message in result["msg"]
+    assert seam.opened == []
 
 
 def test_action_runs_the_table_over_the_task_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ansible_collections.winact.kms.plugins.plugin_utils import _action
-
-    fake = FakeWmi(kms_host=True)
-    monkeypatch.setattr(_action, "connection_transport", lambda connection: connection)
-    monkeypatch.setattr(_action, "WmiClient", lambda transport: fake)
-    plugin = action("kms_host", {"listening_port": 1700}, check=True, diff=True)
-    result = plugin.run(task_vars={})
-    assert result["changed"] is True and fake.writes == 0
+    fake = FakeHost(kms_host=True)
+    result, seam = run_action(monkeypatch, "kms_host", {"listening_port": 1700}, fake, check=True, diff=True)
+    assert result["changed"] is True and fake.writes() == []
     assert result["diff"] == {"before": {"listening_port": 1688}, "after": {"listening_port": 1700}}
-    result = action("kms_host", {"listening_port": 1700}).run(task_vars={})
+    assert len(seam.opened) == 1
+    result, _seam = run_action(monkeypatch, "kms_host", {"listening_port": 1700}, fake)
     assert result["changed"] is True and result["restarted"] is True
     assert result["settings"]["listening_port"] == 1700
 
 
 def test_action_failure_reports_applied(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ansible_collections.winact.kms.plugins.plugin_utils import _action
-
-    fake = FakeWmi()
+    fake = FakeHost()
     fake.failures[5] = WSManUnreachable("connection reset by peer")
-    monkeypatch.setattr(_action, "connection_transport", lambda connection: connection)
-    monkeypatch.setattr(_action, "WmiClient", lambda transport: fake)
-    result = action("kms_client", {"server": "kms01", "port": 1700}).run(task_vars={})
+    result, _seam = run_action(monkeypatch, "kms_client", {"server": "kms01", "port": 1700}, fake)
     assert result["failed"] is True and result["changed"] is True
     assert result["applied"] == ["server"]
     assert "already applied before the failure: server" in result["msg"]
+    assert set(ERROR_KEYS) <= set(result["error"]) and result["error"]["wsman"]["type"] == "WSManUnreachable"
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "changes"),
+    [
+        ("kms_client", {"server": "kms01.corp.example.com", "renewal_interval": 60}, ["server", "renewal_interval"]),
+        ("kms_host", {"low_priority": True}, ["low_priority"]),
+        ("activation_policy", {"skip_rearm": True, "alternate_url": "https://help.contoso.com"}, None),
+    ],
+)
+def test_each_settings_action_in_check_mode_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch, module: str, args: dict[str, t.Any], changes: list[str] | None
+) -> None:
+    fake = FakeHost(kms_host=True)
+    result, _seam = run_action(monkeypatch, module, args, fake, check=True, diff=True)
+    assert result["changed"] is True and "failed" not in result
+    assert fake.writes() == [] and result["restarted"] is False
+    assert sorted(result["changes"]) == sorted(changes or args)
+    assert sorted(result["diff"]["after"]) == sorted(changes or args)
+
+
+def test_kms_host_action_on_a_client_fails_before_any_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeHost(kms_host=False)
+    result, _seam = run_action(monkeypatch, "kms_host", {"listening_port": 1700}, fake, check=True)
+    assert result["failed"] is True and result["changed"] is False and "applied" not in result
+    assert result["not_kms_host"] == ["listening_port"]
+    assert set(ERROR_KEYS) <= set(result["error"]) and result["error"]["message"] == result["msg"]
+    assert fake.writes() == []
+
+
+def test_activation_policy_action_registry_failure_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeHost()
+    fake.return_values["SetDWORDValue"] = 5  # ERROR_ACCESS_DENIED on the key
+    result, _seam = run_action(monkeypatch, "activation_policy", {"skip_rearm": True}, fake)
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"].startswith("Setting skip_rearm failed: Registry SetDWORDValue on HKLM\\")
+    assert result["setting"] == "skip_rearm" and result["restart_required"] is False
+    assert result["error"]["method"] == "StdRegProv.SetDWORDValue" and result["error"]["return_value"] == 5
