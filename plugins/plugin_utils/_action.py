@@ -126,7 +126,8 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
         except AnsibleActionFail as exc:
             # Re-raised as a plain result: the exception would carry the raw task args.
             raw = [str(v) for k, v in self._task.args.items() if spec.get(k, {}).get("no_log") and v]
-            return t.cast(dict[str, t.Any], scrub({"failed": True, "changed": False, "msg": exc.message}, raw))
+            failed = {"failed": True, "changed": False, "msg": exc.message, "error": error_detail(exc.message)}
+            return t.cast(dict[str, t.Any], scrub(failed, raw))
         secrets = [*validation._no_log_values, *self.winact_secrets(params)]
         ctx = TaskContext(
             check_mode=bool(self._task.check_mode),
@@ -182,7 +183,7 @@ def failure_result(msg: str, ctx: TaskContext, **detail: t.Any) -> dict[str, t.A
     A failure that carries no ``error`` of its own (bad input, a preflight finding) gets one with its message.
     """
     detail.setdefault("error", error_detail(msg))
-    result: dict[str, t.Any] = {"failed": True, "msg": msg, "changed": bool(ctx.applied), **detail}
+    result: dict[str, t.Any] = {**detail, "failed": True, "msg": msg, "changed": bool(ctx.applied)}
     if ctx.applied:
         result["applied"] = list(ctx.applied)
         result["msg"] = f"{msg} (already applied before the failure: {', '.join(ctx.applied)})"

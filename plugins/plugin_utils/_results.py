@@ -64,6 +64,6 @@ def scrub(value: t.Any, secrets: t.Iterable[str]) -> t.Any:
         return value
     if isinstance(value, t.Mapping):
         return {scrub(k, secrets): scrub(v, secrets) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return [scrub(item, secrets) for item in value]
     return value

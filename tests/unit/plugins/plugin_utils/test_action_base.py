@@ -234,10 +234,6 @@ def test_argument_spec_failures_touch_no_connection(
     assert seam.opened == [] and plugin.built == [] and plugin.seen == []
 
 
-@pytest.mark.xfail(
-    reason="production bug: WinactAction.run() returns argument-spec failures without 'error' (see the report)",
-    strict=True,
-)
 def test_argument_spec_failures_have_the_error_shape_too(monkeypatch: pytest.MonkeyPatch) -> None:
     plugin, _seam = probe(monkeypatch, args={"kee": MAK}, connection=UntouchedConnection())
     result = plugin.run(task_vars={})

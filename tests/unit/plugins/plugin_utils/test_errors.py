@@ -11,7 +11,6 @@ from types import ModuleType
 
 import pytest
 
-from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex
 from ansible_collections.winact.kms.plugins.plugin_utils import _errors as errors
 from ansible_collections.winact.kms.plugins.plugin_utils._errors import (
     ERRORS,
@@ -20,6 +19,7 @@ from ansible_collections.winact.kms.plugins.plugin_utils._errors import (
     decode_status_flags,
     explain,
 )
+from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 ERROR_DOCS = REPO_ROOT / "docs" / "error-codes.md"

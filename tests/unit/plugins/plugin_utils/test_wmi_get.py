@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.winact.kms.plugins.plugin_utils._wmi import PROPERTY_TYPES, WMI_URI, WmiClient
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WMI_URI, WmiClient
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi_schema import PROPERTY_TYPES
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     ACTION_GET,
     WSManInvalidSelectors,

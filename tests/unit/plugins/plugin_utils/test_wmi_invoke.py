@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.winact.kms.plugins.plugin_utils._wmi import METHOD_TYPES, WMI_URI, WmiClient
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WMI_URI, WmiClient
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi_schema import METHOD_TYPES
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     WSManFault,
     WSManInvalidSelectors,

@@ -9,7 +9,8 @@ import datetime
 import pytest
 
 from ansible_collections.winact.kms.plugins.plugin_utils import _wmi
-from ansible_collections.winact.kms.plugins.plugin_utils._wmi import PROPERTY_TYPES, WMI_URI, WQL_DIALECT, WmiClient
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WMI_URI, WQL_DIALECT, WmiClient
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi_schema import PROPERTY_TYPES
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     ACTION_ENUMERATE,
     ACTION_PULL,

@@ -9,13 +9,8 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.winact.kms.plugins.plugin_utils._wmi import (
-    METHOD_TYPES,
-    PROPERTY_TYPES,
-    complete,
-    parse_datetime,
-    parse_properties,
-)
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi import complete, parse_datetime, parse_properties
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi_schema import METHOD_TYPES, PROPERTY_TYPES
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManProtocolError, parse_xml
 
 UTC = datetime.UTC

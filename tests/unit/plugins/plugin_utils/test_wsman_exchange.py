@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     ACTION_GET,
     NS_SOAP,
@@ -18,7 +19,6 @@ from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     qname,
     response_body,
 )
-from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 from ansible_collections.winact.kms.tests.unit.plugins.plugin_utils.wsman_fakes import (
     ENDPOINT,
     FakeTransport,

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     WSManAccessDenied,
     WSManClassNotFound,
@@ -21,7 +22,6 @@ from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     WSManUnreachable,
     decode_fault,
 )
-from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex
 from ansible_collections.winact.kms.tests.unit.plugins.plugin_utils.wsman_fakes import fixture
 
 SL_E_INVALID_PRODUCT_KEY = 0xC004F050
