@@ -25,7 +25,7 @@ from ansible_collections.winact.kms.plugins.plugin_utils._explain import (
     explained_failure,
     fault_hresult,
 )
-from ansible_collections.winact.kms.plugins.plugin_utils._preflight import CHECKS, Preflight
+from ansible_collections.winact.kms.plugins.plugin_utils._preflight import CHECKS, SL_E_VL_INVALID_TIMESTAMP, Preflight
 from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext
 from ansible_collections.winact.kms.plugins.plugin_utils._service import read_win32_service
 from ansible_collections.winact.kms.plugins.plugin_utils._spp import PRODUCT_CLASS, SPP_SERVICE
@@ -40,7 +40,6 @@ from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
 )
 
 SL_E_PKEY_NOT_INSTALLED = 0xC004F014
-SL_E_VL_INVALID_TIMESTAMP = 0xC004F06C
 POLL_INTERVAL = 2.0
 # Inner codes (event 12288) that waiting does not fix, even when Activate's own code is transient.
 NOT_TRANSIENT_INNER = frozenset({SL_E_VL_INVALID_TIMESTAMP})

@@ -54,16 +54,20 @@ def mask_secret(secret: str | None) -> str:
 
 def scrub(value: t.Any, secrets: t.Iterable[str]) -> t.Any:
     """Replace every occurrence of a secret inside a result structure (keys included) by its masked form."""
-    secrets = sorted({s for s in secrets if s}, key=len, reverse=True)  # longest first: no partial leftovers
-    if not secrets:
+    ordered = sorted({s for s in secrets if s}, key=len, reverse=True)  # longest first: no partial leftovers
+    if not ordered:
         return value
+    return _scrub(value, [(secret, mask_secret(secret)) for secret in ordered])
+
+
+def _scrub(value: t.Any, masks: list[tuple[str, str]]) -> t.Any:
     if isinstance(value, str):
-        for secret in secrets:
+        for secret, masked in masks:
             if secret in value:
-                value = value.replace(secret, mask_secret(secret))
+                value = value.replace(secret, masked)
         return value
     if isinstance(value, t.Mapping):
-        return {scrub(k, secrets): scrub(v, secrets) for k, v in value.items()}
+        return {_scrub(k, masks): _scrub(v, masks) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [scrub(item, secrets) for item in value]
+        return [_scrub(item, masks) for item in value]
     return value

@@ -341,7 +341,7 @@ def test_only_codes_the_error_table_marks_transient_are_retried() -> None:
     for entry in ERRORS:
         assert activation.retry(entry.hresult, None) is entry.transient, entry.symbol
     assert activation.retry(None, None) is False
-    assert activation.retry(0xC004F074, act.SL_E_VL_INVALID_TIMESTAMP) is False  # waiting does not fix skew
+    assert activation.retry(0xC004F074, pre.SL_E_VL_INVALID_TIMESTAMP) is False  # waiting does not fix skew
     activation.attempts = 3  # retries=2: the third attempt was the last
     assert activation.retry(0xC004F074, None) is False
 
