@@ -8,6 +8,8 @@ Subcommands (stable; tests and docs rely on them)::
     winemu invoke --inventory OUT.yml HOST CLASS METHOD [--namespace root/cimv2] [--selector K=V]... [--param K=V]...
     winemu configure --inventory OUT.yml HOST KEY=VALUE...
     winemu reset-stats --inventory OUT.yml [HOST]
+    winemu generalize --inventory OUT.yml HOST
+    winemu clone --inventory OUT.yml HOST --count N [--name FORMAT]
 
 Exit codes: 0 success; 1 a CIM error from ``invoke``, a failure while serving or inside the emulator; 2 bad
 usage, an unknown host, a bad setting, a bad fleet file or an emulator that cannot be reached.
@@ -60,7 +62,11 @@ async def serve(fleet: server.FleetLike, inventory_path: str, *, control_port: i
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     fleet_server = server.FleetServer(fleet)
-    control_server = control.ControlServer(fleet_server, port=control_port)
+
+    def rewrite_inventory() -> None:  # hosts added while serving (clones) join the inventory
+        inventory.write(inventory_path, inventory.build(fleet_server, control_server.url))
+
+    control_server = control.ControlServer(fleet_server, port=control_port, on_hosts_added=rewrite_inventory)
     try:
         await fleet_server.start()
         await control_server.start()
@@ -215,6 +221,32 @@ def _cmd_configure(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_generalize(args: argparse.Namespace) -> int:
+    _emit(_checked_cim("POST", "/generalize" + _host_path(args.host), args.inventory))
+    return EXIT_OK
+
+
+def _cmd_clone(args: argparse.Namespace) -> int:
+    payload: dict[str, t.Any] = {"count": args.count}
+    if args.name is not None:
+        payload["name"] = args.name
+    _emit(ControlClient(args.inventory).checked("POST", "/clone" + _host_path(args.host), payload))
+    return EXIT_OK
+
+
+def _checked_cim(method: str, path: str, inventory_path: str) -> t.Any:
+    """A control call whose CIM error (HTTP 422) exits 1 with the error printed, like ``invoke``."""
+    status, result = ControlClient(inventory_path).call(method, path)
+    if status == 422:
+        _emit(result)
+        error = result.get("error", {}) if isinstance(result, dict) else {}
+        raise CliError(f"{error.get('type', 'CimError')}: {error.get('message', '')}", code=EXIT_CIM_ERROR)
+    if status != 200:
+        error = result.get("error") if isinstance(result, dict) else result
+        raise CliError(str(error), code=1 if status >= 500 else EXIT_USAGE)
+    return result
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -267,6 +299,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("host")
     p.add_argument("settings", nargs="*", metavar="KEY=VALUE")
     p.set_defaults(func=_cmd_configure)
+
+    p = client("generalize", "sysprep /generalize on a running host: a rearm unless SkipRearm is 1")
+    p.add_argument("host")
+    p.set_defaults(func=_cmd_generalize)
+
+    p = client("clone", "add N running hosts made from HOST's current state and rewrite the inventory")
+    p.add_argument("host")
+    p.add_argument("--count", type=int, required=True, help="how many clones")
+    p.add_argument("--name", help="name format of the clones, with {index} (default: HOST-clone{index:03d})")
+    p.set_defaults(func=_cmd_clone)
     return parser
 
 

@@ -11,6 +11,9 @@ Routes (``{host}`` is a short name or FQDN):
   selectors addresses the class's only instance (SoftwareLicensingService); parameters may be strings (typed
   by the MethodDef) or JSON values; a CIM error is HTTP 422 with ``{"error": {type, message, hresult?}}``
 * ``POST /configure/{host}``    body ``{key: value}``: fault keys go to the server, the rest to ``Machine.configure``
+* ``POST /generalize/{host}``   -> ``Machine.generalize()``: the licensing part of ``sysprep /generalize``
+* ``POST /clone/{host}``        body ``{count, name?}`` -> ``{"source", "added": [{name, fqdn, port, groups}]}``;
+  the new hosts are served at once and the inventory is rewritten (``on_hosts_added``)
 
 Errors are ``{"error": ...}`` with 404 (unknown host or route), 400 (bad input) or 422 (CIM error).
 """
@@ -22,6 +25,7 @@ import datetime
 import json
 import logging
 import typing as t
+import urllib.parse
 
 from . import cim, server
 from .faults import FAULT_KEYS, parse_fault_setting
@@ -96,11 +100,22 @@ def _convert_scalar(cim_type: str, value: t.Any) -> cim.CimValue:
     return cim.text_to_cim(base, str(value))
 
 
+class CloningFleet(t.Protocol):
+    def clone(self, source: str, count: int, name_format: str | None = None) -> list[t.Any]: ...
+
+
 class ControlServer:
     """Serves the control API for a running :class:`server.FleetServer`."""
 
-    def __init__(self, fleet: server.FleetServer, *, port: int = 0) -> None:
+    def __init__(
+        self,
+        fleet: server.FleetServer,
+        *,
+        port: int = 0,
+        on_hosts_added: t.Callable[[], None] | None = None,
+    ) -> None:
         self.fleet = fleet
+        self.on_hosts_added = on_hosts_added
         self._listener = HttpListener(self._on_request, port=port, max_body=MAX_BODY)
 
     @property
@@ -119,7 +134,10 @@ class ControlServer:
 
     async def _on_request(self, request: HttpRequest, writer: asyncio.StreamWriter) -> HttpResponse:
         try:
-            status, payload = self.handle(request.method, request.path, request.body)
+            if request.method == "POST" and request.path.startswith("/clone/"):
+                status, payload = await self._clone(request.path.removeprefix("/clone/"), _json_object(request.body))
+            else:
+                status, payload = self.handle(request.method, request.path, request.body)
         except ApiError as exc:
             status, payload = exc.status, {"error": exc.error}
         except Exception as exc:  # report emulator bugs to the caller instead of dropping the connection
@@ -158,6 +176,8 @@ class ControlServer:
             return self._invoke(self._endpoint(host), _json_object(body))
         if route == "configure" and method == "POST":
             return 200, self._configure(self._endpoint(host), _json_object(body))
+        if route == "generalize" and method == "POST":
+            return self._generalize(self._endpoint(host))
         raise ApiError(404, f"no such route: {method} {path}")
 
     def _endpoint(self, name: str | None) -> HostEndpoint:
@@ -220,6 +240,39 @@ class ControlServer:
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         return {"host": endpoint.name, "faults": faults, "machine": sorted(machine_changes)}
+
+
+    def _generalize(self, endpoint: HostEndpoint) -> tuple[int, t.Any]:
+        machine = endpoint.machine
+        generalize = getattr(machine, "generalize", None)
+        if generalize is None:
+            raise ApiError(400, f"host {endpoint.name} cannot be generalized")
+        try:
+            return 200, generalize()
+        except cim.CimError as exc:
+            return 422, {"error": cim_error_dict(exc)}
+
+    async def _clone(self, host: str, request: dict[str, t.Any]) -> tuple[int, t.Any]:
+        source = self._endpoint(urllib.parse.unquote(host))
+        fleet = t.cast(CloningFleet, self.fleet.fleet)
+        if not hasattr(fleet, "clone"):
+            raise ApiError(400, "this fleet cannot clone hosts")
+        count: t.Any = request.get("count")
+        name_format = request.get("name")
+        if name_format is not None and not isinstance(name_format, str):
+            raise ApiError(400, "'name' must be a format string such as 'ws{index:03d}'")
+        try:
+            specs = fleet.clone(source.name, count, name_format)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        endpoints = await self.fleet.add(specs)
+        if self.on_hosts_added is not None:
+            self.on_hosts_added()
+        added = [
+            {"name": e.name, "fqdn": e.fqdn, "port": e.port, "groups": list(getattr(e.spec, "groups", ()))}
+            for e in endpoints
+        ]
+        return 200, {"source": source.name, "added": added}
 
 
 def _sole_instance_keys(machine: MachineLike, namespace: str, class_def: cim.ClassDef) -> dict[str, str]:

@@ -5,6 +5,7 @@ Every validation error is a ``ValueError`` that names the host and the key at fa
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import ipaddress
 import os
@@ -99,6 +100,8 @@ _ACCOUNT_FIELDS = frozenset({"username", "password", "admin"})
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _NAME_RE = re.compile(rf"^{_LABEL}$")
 _DOMAIN_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+
+MAX_CLONES = 1000
 
 # Documentation address blocks (RFC 5737): labels only, never contacted.
 _IP_POOLS = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
@@ -216,6 +219,70 @@ class Fleet:
         self.hosts = hosts
         self.network = network
         self.keys = keys
+        self._clones_made: dict[str, int] = {}
+
+    def find(self, name: str) -> HostSpec:
+        lowered = name.lower()
+        for spec in self.hosts.values():
+            if lowered in (spec.name.lower(), spec.fqdn.lower()):
+                return spec
+        raise KeyError(name)
+
+    def clone(self, source: str, count: int, name_format: str | None = None) -> list[HostSpec]:
+        """Add ``count`` hosts made from ``source``'s current state (what deploying its image N times gives).
+
+        The host spec is copied generically, so every setting of the source (accounts, faults, listener
+        settings) carries over; each clone gets its own name, address and port. Clones join the inventory
+        group their licensing role gives them (kms_hosts when the image holds a KMS host key, else
+        kms_clients) and ``<source>_clones``. Raises ``ValueError`` naming what is wrong; nothing is added then.
+        """
+        try:
+            spec = self.find(source)
+        except KeyError:
+            raise ValueError(f"unknown host {source!r}") from None
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_CLONES:
+            raise ValueError(f"count must be an integer from 1 to {MAX_CLONES}, not {count!r}")
+        template = name_format or f"{spec.name}-clone{{index:03d}}"
+        if "{index" not in template:
+            raise ValueError(f"name format {template!r} must contain {{index}}, e.g. 'ws{{index:03d}}'")
+        first = self._clones_made.get(spec.name, 0) + 1
+        where = _Where("clone")
+        names = [_format(where, "name", template, index) for index in range(first, first + count)]
+        taken = {name.lower() for name in self.hosts}
+        for name in names:
+            if not _NAME_RE.match(name):
+                raise ValueError(f"{name!r} is not a valid host name")
+            if name.lower() in taken:
+                raise ValueError(f"a host named {name!r} already exists")
+            taken.add(name.lower())
+        addresses = self._free_addresses(count)
+        group = re.sub(r"[^A-Za-z0-9_]", "_", spec.name) + "_clones"
+        added = []
+        for name, ip in zip(names, addresses, strict=True):
+            machine = spec.machine.clone(name, ip)
+            role = "kms_hosts" if machine.licensing.is_kms_host() else "kms_clients"
+            twin = copy.deepcopy(spec, {id(spec.machine): machine})
+            twin = dataclasses.replace(twin, name=name, fqdn=machine.fqdn, port=0, groups=(role, group))
+            self.network.add(machine)
+            if role == "kms_hosts":
+                self.network.register_kms_host(machine)
+            self.hosts[name] = twin
+            added.append(twin)
+        self._clones_made[spec.name] = first + count - 1
+        return added
+
+    def _free_addresses(self, count: int) -> list[str]:
+        used = {machine.ip for machine in self.network.machines()}
+        free = (
+            str(address)
+            for pool in _IP_POOLS
+            for address in ipaddress.ip_network(pool).hosts()
+            if str(address) not in used
+        )
+        found = [address for _, address in zip(range(count), free, strict=False)]
+        if len(found) < count:
+            raise ValueError("the generated address pools are exhausted")
+        return found
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Fleet:

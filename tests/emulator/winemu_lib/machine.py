@@ -6,6 +6,8 @@ so a large fleet loads quickly and machines nobody talks to stay small.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime
 import typing as t
 
@@ -366,6 +368,44 @@ class Machine:
 
     # --- control surface ----------------------------------------------------------------------------------------
 
+    # --- image pipeline: sysprep /generalize and clones ----------------------------------------------------
+
+    def generalize(self) -> dict[str, t.Any]:
+        """The licensing part of ``sysprep /generalize`` on this running machine (see ``Licensing.generalize``)."""
+        self.require_sppsvc()
+        licensing = self.licensing
+        rearmed = licensing.generalize()
+        return {
+            "host": self.name,
+            "rearmed": rearmed,
+            "skip_rearm": not rearmed,
+            "rearm_count": licensing.rearm_count,
+            "cmid": None if licensing.cmid_cleared else licensing.cmid,
+        }
+
+    def clone(self, name: str, ip: str) -> Machine:
+        """A new machine made from this one's current state: edition, keys, registry, licensing, CMID as it stands.
+
+        Everything is copied generically (a deep copy sharing only the fleet's network and keyring), so state
+        added to machines later is cloned too; only the identity (name, address) and the event logs are new.
+        A CMID cleared by generalize stays cleared, so the clone makes its own on first use.
+        """
+        self._ensure()  # the CMID as it stands, even on a machine nobody has talked to yet
+        memo: dict[int, t.Any] = {id(self.network): self.network, id(self.keyring): self.keyring}
+        twin = copy.deepcopy(self, memo)
+        twin.config = dataclasses.replace(self.config, name=name, ip=ip, ipv6=None, cmid=None)
+        twin.name = name
+        twin.fqdn = f"{name}.{self.domain}"
+        twin.ip, twin.ipv6 = ip, None
+        twin.writes = 0
+        twin.events = EventLogs(name.upper())
+        assert twin._state is not None
+        # A clone boots: its services start from their configured start modes, not from the source's runtime.
+        for runtime in twin._state.services.values():
+            runtime.running = False
+        twin._start(twin._state.services["W32Time"])
+        return twin
+
     def configure(self, changes: t.Mapping[str, t.Any]) -> None:
         """Test control. Changes are not writes: they emulate the world, not a management action."""
         unknown = sorted(set(changes) - _CONFIGURE_KEYS)
@@ -461,7 +501,8 @@ class Machine:
                 "version": edition.full_version,
                 "clock": self.now().isoformat(),
                 "clock_skew_minutes": self.clock_skew_minutes,
-                "cmid": state.licensing.cmid,
+                # null while cleared (after a rearm or generalize): the next boot (first use) makes a new one.
+                "cmid": None if state.licensing.cmid_cleared else state.licensing.cmid,
             },
             "registry": {
                 "SoftwareProtectionPlatform": self.registry.dump(HKLM, SPP_KEY),

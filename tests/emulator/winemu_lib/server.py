@@ -49,7 +49,7 @@ class FleetServer:
         specs = list(fleet.hosts.values())
         https_names = [name for spec in specs if spec.https for name in (spec.name, spec.fqdn)]
         self.tls: tls.ServerCertificate | None = tls.self_signed(https_names) if https_names else None
-        context = self.tls.server_context() if self.tls else None
+        context = self._context = self.tls.server_context() if self.tls else None
         self.hosts: dict[str, HostEndpoint] = {spec.name: HostEndpoint(spec, context) for spec in specs}
         self._started = False
 
@@ -70,6 +70,17 @@ class FleetServer:
             await self.stop()
             raise
         self._started = True
+
+    async def add(self, specs: t.Iterable[HostSpecLike]) -> list[HostEndpoint]:
+        """Serve hosts added to the fleet while running (clones); an HTTPS clone shares the fleet's certificate."""
+        added = []
+        for spec in specs:
+            endpoint = HostEndpoint(spec, self._context)
+            self.hosts[spec.name] = endpoint
+            added.append(endpoint)
+            if self._started:
+                await endpoint.start()
+        return added
 
     async def stop(self) -> None:
         for endpoint in self.hosts.values():

@@ -113,7 +113,8 @@ class Licensing:
     ) -> None:
         self.machine = machine
         self.keyring = keyring
-        self.cmid = cmid
+        self._cmid: str | None = cmid
+        self._cmid_generation = 0
         self.edition = machine.edition
         self.host = KmsHostState(extra_count=kms_extra_count, reachable=kms_reachable)
         self.effective: KmsEffective | None = None
@@ -123,6 +124,33 @@ class Licensing:
         self.oob_until = machine.now() + OOB_GRACE_PERIOD
         self.products: list[Product] = build_products(self.edition, self.oob_until)
         self._by_id = {product.id.lower(): product for product in self.products}
+
+    # --- client machine ID ------------------------------------------------------------------------------
+
+    @property
+    def cmid(self) -> str:
+        """The CMID; a cleared one (after a rearm or sysprep /generalize) is made anew on first use ("boot").
+
+        Assumption: the new CMID is random on Windows; here it is derived from the machine's FQDN and how many
+        times it was cleared, so every clone of a generalized image gets its own and runs are reproducible.
+        """
+        if self._cmid is None:
+            self._cmid = str(uuid.uuid5(_CMID_NAMESPACE, f"{self.machine.fqdn.lower()}|{self._cmid_generation}"))
+        return self._cmid
+
+    @cmid.setter
+    def cmid(self, value: str) -> None:
+        self._cmid = value
+
+    @property
+    def cmid_cleared(self) -> bool:
+        return self._cmid is None
+
+    def clear_cmid(self) -> None:
+        # "The Client Machine ID (CMID) is cleared during the Sysprep process" and by slmgr /rearm
+        # ("Resolve Windows activation error 0xC004F038 caused by a duplicate CMID"; "Troubleshoot KMS").
+        self._cmid = None
+        self._cmid_generation += 1
 
     # --- products ------------------------------------------------------------------------------------
 
@@ -356,10 +384,25 @@ class Licensing:
             raise ProviderError(SL_E_REARM_EXCEEDED, "The maximum allowed number of re-arms has been exceeded")
         self.rearm_count -= 1
         self._rearm(self.windows_products())
-        # Assumption: a rearm (sysprep /generalize) gives the machine a new CMID, which is why images
-        # are rearmed before cloning.
-        self.cmid = str(uuid.uuid5(_CMID_NAMESPACE, f"{self.cmid}|rearm|{self.rearm_count}"))
+        self.clear_cmid()
         self.machine.count_write()
+
+    def skip_rearm(self) -> bool:
+        return self.registry.read_dword(SPP_KEY, V_SKIP_REARM) == 1
+
+    def generalize(self) -> bool:
+        """sysprep /generalize's licensing part; returns whether it rearmed.
+
+        SkipRearm 0 (or absent) restores the out-of-box licensing state: a rearm, which clears the CMID; with
+        SkipRearm 1 "the Windows licensing state will not be changed" and the CMID is kept (the SkipRearm
+        unattend reference; "Resolve Windows activation error 0xC004F038 caused by a duplicate CMID").
+        Assumption: the KMS client settings (KeyManagementServiceName, port, lookup domain) survive generalize,
+        as image guides that set them before sysprep rely on; no Microsoft text lists which values are reset.
+        """
+        if self.skip_rearm():
+            return False
+        self.rearm_windows()
+        return True
 
     def rearm_app(self, raw_app_id: str) -> None:
         app_id = raw_app_id.strip("{}").lower()

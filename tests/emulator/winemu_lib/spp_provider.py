@@ -74,7 +74,8 @@ class SppProvider:
 
     # --- instances ----------------------------------------------------------------------------------------
 
-    def service_instance(self) -> dict[str, CimValue]:
+    def service_instance(self, *, boot: bool = True) -> dict[str, CimValue]:
+        """The service as WMI shows it; ``boot=False`` (state dumps) leaves a cleared CMID cleared."""
         spp = self.spp
         reg = spp.registry
         now = spp.machine.now()
@@ -82,7 +83,7 @@ class SppProvider:
         count = spp.host.current_count(now) if host else 0
         props: dict[str, CimValue] = {
             "Version": spp.version,
-            "ClientMachineID": spp.cmid,
+            "ClientMachineID": spp.cmid if boot or not spp.cmid_cleared else None,
             # Assumption: unset string settings read as "" (the class documentation only says null/empty).
             "KeyManagementServiceMachine": reg.read_str(SPP_KEY, V_KMS_NAME) or "",
             "KeyManagementServicePort": parse_port(reg.read_str(SPP_KEY, V_KMS_PORT)),  # 0 when unset (documented)
@@ -204,7 +205,7 @@ class SppProvider:
         """The licensing part of ``Machine.state``: the service as WMI shows it, then products and KMS host."""
         service = {
             key: (value.isoformat() if isinstance(value, datetime.datetime) else value)
-            for key, value in self.service_instance().items()
+            for key, value in self.service_instance(boot=False).items()
         }
         return {"service": service, **self.spp.state()}
 
