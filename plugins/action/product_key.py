@@ -16,10 +16,14 @@ class ActionModule(WinactAction[product_key.Request]):
     winact_module = "product_key"
     winact_no_log = ("key",)
 
+    winact_explicit_catalog = False
+
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
-        # `key: gvlk` means the same as leaving key out. Dropping it keeps the word out of the no_log values,
-        # which would otherwise mask every 'gvlk' in the result.
+        # `key: gvlk` installs what leaving key out installs, but as an explicit request (it may replace an
+        # activated MAK or Retail key). Dropping the word keeps it out of the no_log values, which would
+        # otherwise mask every 'gvlk' in the result.
         if product_key.is_catalog_word(self._task.args.get("key")):
+            self.winact_explicit_catalog = True
             self._task.args = {name: value for name, value in self._task.args.items() if name != "key"}
         return super().run(tmp, task_vars)
 
@@ -27,7 +31,7 @@ class ActionModule(WinactAction[product_key.Request]):
         return product_key.secrets(params.get("key"))
 
     def winact_request(self, params: dict[str, t.Any]) -> product_key.Request:
-        return product_key.build_request(params)
+        return product_key.build_request(params, explicit_catalog=self.winact_explicit_catalog)
 
     def winact_execute(self, wmi: WmiClient, request: product_key.Request, ctx: TaskContext) -> dict[str, t.Any]:
         return product_key.execute(wmi, request, ctx)

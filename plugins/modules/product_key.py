@@ -20,6 +20,12 @@ description:
   - Idempotent, the way SPP itself allows it; the installed key's C(PartialProductKey) (its last five
     characters) is compared with the last five characters of the key to install.
   - With O(state=absent) the product key is uninstalled (C(UninstallProductKey), C(slmgr.vbs /upk)).
+  - What is activated is protected. With O(key) omitted, a Windows product that holds a KMS host key (CSVLK),
+    or that is activated (C(LicenseStatus) Licensed) with a MAK, Retail or OEM key, keeps its key. The task fails
+    naming the installed channel and the key's last five characters (see O(protected_key)). An explicit O(key),
+    C(key=gvlk) included, replaces an activated MAK or Retail key (the MAK to KMS conversion). A CSVLK is only
+    ever replaced with O(protected_key=replace), because a KMS host that stops being one takes the KMS service
+    away from every client of that host. Check mode and diff mode report the same decision.
   - After installing or uninstalling, the C(KeyManagementServiceVersion) registry value is set when a KMS
     host key (CSVLK) is installed and deleted otherwise, exactly as C(slmgr.vbs) does.
   - Product keys are never shown in full. Results, diffs, errors and verbose output carry only the last five
@@ -57,6 +63,20 @@ options:
       - With O(state=present) the installed key must land on this product; with O(state=absent) this product's
         key is uninstalled.
     type: str
+  protected_key:
+    description:
+      - What to do when the key would replace a protected one (a CSVLK; or, with O(key) omitted, a MAK, Retail or
+        OEM key that has activated the machine).
+      - V(fail) fails before anything is written, naming the installed channel, the last five characters and
+        this option.
+      - V(keep) leaves the installed key, reports RV(kept) and a warning, and does not fail (what the
+        C(kms_client) and C(image_prep) roles use by default).
+      - V(replace) installs the key anyway. Replacing a CSVLK with a key that is not a CSVLK turns the KMS host
+        into a client; whether a key that is not a public GVLK is a CSVLK shows only once SPP has taken it, so
+        renewing a CSVLK with a new one needs V(replace) as well.
+    type: str
+    choices: [fail, keep, replace]
+    default: fail
   restart_service:
     description:
       - When to restart the Software Protection service (sppsvc) after a change.
@@ -106,6 +126,14 @@ EXAMPLES = r"""
     key: "{{ vault_kms_host_key }}"
     restart_service: auto
 
+- name: Convert a MAK-activated machine to KMS activation (an explicit request for the GVLK)
+  winact.kms.product_key:
+    key: gvlk
+
+- name: Install the GVLK where the machine is not activated with a MAK, Retail or KMS host key; keep those
+  winact.kms.product_key:
+    protected_key: keep
+
 - name: Remove the installed product key
   winact.kms.product_key:
     state: absent
@@ -134,6 +162,13 @@ edition:
       description: EditionID (equals the product's C(LicenseFamily)).
       type: str
       sample: ServerDatacenter
+kept:
+  description: >-
+    Why the installed key was kept (O(protected_key=keep)): its channel and last five characters. Null when
+    nothing protected stood in the way.
+  returned: when O(state=present)
+  type: str
+  sample: "the Windows product is activated with a Volume:MAK key ending in 2VC3F; the default (key omitted) ..."
 previous_partial_product_key:
   description: Last five characters of the key installed before the task; null when none was.
   returned: always

@@ -2,6 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The product_key engine: install (slmgr /ipk) or uninstall (/upk) a product key, read -> plan -> apply.
 
+What is activated is protected: with ``key`` omitted, a KMS host key (CSVLK) and a MAK, Retail or OEM key that
+has activated the machine stay installed, and a CSVLK is only ever replaced with ``protected_key: replace``
+(``protection`` below decides, the same in check mode and for real).
+
 Idempotence compares SPP's PartialProductKey with the key's last five characters. After a change the
 KeyManagementServiceVersion registry value is kept the way slmgr.vbs keeps it (docs/reference/spp-wmi.md,
 "KeyManagementServiceVersion"). The key is a secret: it is validated before any I/O, sent only inside
@@ -38,6 +42,9 @@ from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManFault, WSManUnreachable
 
 CATALOG_KEY = "gvlk"
+PROTECTED_CHOICES = ("fail", "keep", "replace")
+# Channels whose activation is the customer's own (ProductKeyChannel); OEM:* keys are retail keys preinstalled.
+ACTIVATED_CHANNELS = ("Volume:MAK", "Retail")
 KMS_VERSION_VALUE = "KeyManagementServiceVersion"
 
 # Assumption: ClearProductKeyFromRegistry (/cpky) clears the key encoded in DigitalProductId: tools that decode
@@ -55,9 +62,11 @@ class Request:
     activation_id: str | None
     clear_registry: bool
     restart: str
+    explicit_catalog: bool = False  # `key: gvlk` given: an explicit request for the GVLK (MAK -> KMS conversion)
+    protected_key: str = "fail"
 
 
-def build_request(params: t.Mapping[str, t.Any]) -> Request:
+def build_request(params: t.Mapping[str, t.Any], *, explicit_catalog: bool = False) -> Request:
     """Validate the options before any I/O; errors never contain the key (at most its last five characters)."""
     state = params.get("state") or "present"
     raw_key = params.get("key")
@@ -78,6 +87,8 @@ def build_request(params: t.Mapping[str, t.Any]) -> Request:
         activation_id=activation_id,
         clear_registry=bool(params.get("clear_registry")),
         restart=params.get("restart_service") or "auto",
+        explicit_catalog=state == "present" and (explicit_catalog or is_catalog_word(raw_key)),
+        protected_key=params.get("protected_key") or "fail",
     )
 
 
@@ -119,6 +130,38 @@ def wants_restart(choice: str, changed: bool, kms_host_change: bool) -> bool:
     return choice == "always" or kms_host_change
 
 
+def activated_channel(product: t.Mapping[str, t.Any]) -> bool:
+    """A MAK, Retail or OEM key that has activated the machine (LicenseStatus 1, Licensed)."""
+    channel = str(product.get("ProductKeyChannel") or "")
+    licensed = product.get("LicenseStatus") == lic.LICENSED
+    return licensed and (channel in ACTIVATED_CHANNELS or channel.startswith("OEM"))
+
+
+def protection(product: t.Mapping[str, t.Any] | None, request: Request) -> str | None:
+    """Why the installed key must not be replaced by this request, or None when it may be.
+
+    A CSVLK is replaced only on request (``protected_key: replace``), whatever the new key: whether a key that
+    is not a public GVLK is a CSVLK shows only once SPP has taken it, and a KMS host that stops being one
+    takes the KMS service away from every client of that host. An activated MAK/Retail/OEM key is replaced by
+    an explicit ``key`` (``key: gvlk`` included: the MAK -> KMS conversion), never by the default.
+    """
+    if product is None or request.protected_key == "replace":
+        return None
+    channel = product.get("ProductKeyChannel") or "unknown channel"
+    ending = partial(product.get("PartialProductKey"))
+    if lic.is_kms_host_product(product):
+        return (
+            f"the Windows product holds a KMS host key (CSVLK) ending in {ending}; replacing it with "
+            "another key takes the KMS service away from every client of this host"
+        )
+    if activated_channel(product) and request.key is None and not request.explicit_catalog:
+        return (
+            f"the Windows product is activated with a {channel} key ending in {ending}; the default (key omitted) "
+            "never replaces an activated MAK or Retail key (pass key: gvlk to convert it to KMS activation)"
+        )
+    return None
+
+
 @dataclasses.dataclass
 class Current:
     """What the host holds before the task."""
@@ -144,6 +187,7 @@ class Plan:
     uninstall: bool
     clear: bool  # ClearProductKeyFromRegistry
     kms_host_after: bool | None  # a KMS host key installed afterwards; None: only SPP can tell (check mode)
+    kept: str | None = None  # why the installed key stays (protected_key: keep)
 
     @property
     def changed(self) -> bool:
@@ -251,6 +295,17 @@ class ProductKey:
         if self.request.state == "present":
             key = self.request.key or (current.entry.gvlk if current.entry else None)
         install = key is not None and current.partial != partial(key)
+        kept = protection(current.product, self.request) if install else None
+        if kept is not None:
+            if self.request.protected_key == "fail":
+                raise ModuleFailure(
+                    f"The installed key is kept: {kept}. Set protected_key: replace to replace it "
+                    "(or protected_key: keep to leave it without failing)",
+                    option="protected_key",
+                    product=lic.describe_product(current.product) if current.product else None,
+                )
+            install = False
+            self.ctx.warnings.append(f"The installed key is kept (protected_key: keep): {kept}")
         uninstall = self.request.state == "absent" and current.partial is not None
         # InstallProductKey writes the new key into the registry too, so clearing follows every install.
         clear = self.request.clear_registry and (install or self.registry_holds_key())
@@ -259,7 +314,11 @@ class ProductKey:
             kms_host_after = False if catalog.is_gvlk(key or "") else None
         elif uninstall:
             kms_host_after = False
-        return Plan(desired=key, install=install, uninstall=uninstall, clear=clear, kms_host_after=kms_host_after)
+        if kept is not None:
+            key = (current.product or {}).get("PartialProductKey")  # reported as it stays: its last five only
+        return Plan(
+            desired=key, install=install, uninstall=uninstall, clear=clear, kms_host_after=kms_host_after, kept=kept
+        )
 
     def describe(self, current: Current, plan: Plan) -> dict[str, t.Any]:
         """The result's plan part, the same in check mode and for real."""
@@ -274,6 +333,8 @@ class ProductKey:
             result["key_source"] = "explicit" if self.request.key else "catalog"
         after = partial(plan.desired)
         result["partial_product_key"] = after
+        if self.request.state == "present":
+            result["kept"] = plan.kept
         if self.request.clear_registry:
             result["registry_cleared"] = plan.clear
         if self.ctx.diff_mode and plan.changed:

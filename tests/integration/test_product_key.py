@@ -21,7 +21,7 @@ from winemu_lib import editions  # noqa: E402  (the emulator's own edition data,
 FLEET = "product_keys"
 MAK = "QGT6C-D2FR3-CYJCD-VVDKD-2VC3F"
 CSVLK = "K663C-33TCK-C2GPV-G2F3P-27HF3"
-SPECIAL = {"makhost", "wrongkey", "newkms", "home"}
+SPECIAL = {"makhost", "wrongkey", "newkms", "home", "kmsactive", "makactive"}
 SPP_KEY = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform"
 TASK = "Product key"
 
@@ -216,3 +216,35 @@ def test_drift_is_reported_in_check_mode(fleet: FleetRun) -> None:
     }
     assert fleet.writes("w11pro") == before
     assert MAK not in run.output
+
+
+def test_no_arguments_on_a_kms_host_fails_and_the_host_keeps_its_csvlk(fleet: FleetRun) -> None:
+    before = fleet.writes("kmsactive")
+    for check in (True, False):
+        run = fleet.playbook("product_key.yml", limit="kmsactive", check=check, diff=True)
+        failed = run.task(TASK, "kmsactive")
+        assert failed.failed, run.output
+        message = failed.result["msg"]
+        assert f"KMS host key (CSVLK) ending in {CSVLK[-5:]}" in message and "protected_key: replace" in message
+        assert CSVLK not in run.output
+    assert fleet.writes("kmsactive") == before
+    state = fleet.state("kmsactive")
+    assert state["kms_host"]["enabled"] is True
+    (keyed,) = windows_keyed(fleet, "kmsactive")
+    assert keyed["channel"] == "Volume:CSVLK"
+    kept = fleet.playbook("product_key.yml", limit="kmsactive", extra_vars={"pk_protected_key": "keep"})
+    result = kept.task(TASK, "kmsactive").result
+    assert kept.rc == 0 and result["changed"] is False and "CSVLK" in result["kept"]
+    assert fleet.writes("kmsactive") == before
+
+
+def test_an_activated_mak_needs_an_explicit_gvlk(fleet: FleetRun) -> None:
+    refused = fleet.playbook("product_key.yml", limit="makactive")
+    message = refused.task(TASK, "makactive").result["msg"]
+    assert "Volume:MAK key ending in 2VC3F" in message and "protected_key" in message and "key: gvlk" in message
+    assert MAK not in refused.output
+    converted = fleet.playbook("product_key.yml", limit="makactive", extra_vars={"pk_key": "gvlk"})
+    assert converted.rc == 0, converted.output
+    result = converted.task(TASK, "makactive").result
+    assert result["changed"] is True and result["previous_partial_product_key"] == "2VC3F"
+    assert [p["channel"] for p in windows_keyed(fleet, "makactive")] == ["Volume:GVLK"]

@@ -190,7 +190,7 @@ def test_replacing_a_kms_host_key_by_the_gvlk_deletes_the_version_value() -> Non
     host.reg_set(SPP_KEY, pk.KMS_VERSION_VALUE, "REG_SZ", "10.0.20348.1")
     host.products[CSVLK_ID]["PartialProductKey"] = "27HF3"
     host.products[SERVER_2022_DC_ID]["PartialProductKey"] = None
-    result, _ctx = run(host)
+    result, _ctx = run(host, protected_key="replace")
     assert host.reg_value(SPP_KEY, pk.KMS_VERSION_VALUE) is None
     assert result["kms_host_key"] is False
     assert result["restart_required"] is True  # the KMS host went away
@@ -386,3 +386,60 @@ def test_run_refuses_a_bad_key_before_any_io(monkeypatch: pytest.MonkeyPatch) ->
     assert result["failed"] is True and result["changed"] is False and result["option"] == "key"
     assert set(ERROR_KEYS) <= set(result["error"])
     assert bad not in repr(result) and bad[:10] not in repr(result)
+
+
+# -- what is activated is protected ---------------------------------------------------------------
+
+
+def kms_host_2022() -> FakeHost:
+    host = server_2022(description=KMS_HOST)
+    host.products[CSVLK_ID].update(PartialProductKey="27HF3", ProductKeyChannel="Volume:CSVLK", LicenseStatus=1)
+    return host
+
+
+def mak_activated() -> FakeHost:
+    host = server_2022()
+    host.products[MAK_ID].update(PartialProductKey="2VC3F", ProductKeyChannel="Volume:MAK", LicenseStatus=1)
+    return host
+
+
+@pytest.mark.parametrize("check", [False, True])
+@pytest.mark.parametrize("params", [{}, {"key": "gvlk"}, {"key": MAK}])
+def test_a_kms_host_key_is_never_replaced_without_protected_key_replace(check: bool, params: dict[str, t.Any]) -> None:
+    host = kms_host_2022()
+    with pytest.raises(ModuleFailure) as info:
+        run(host, check=check, **params)
+    message = info.value.msg
+    assert "KMS host key (CSVLK) ending in 27HF3" in message and "protected_key: replace" in message
+    assert info.value.detail["option"] == "protected_key"
+    assert MAK not in message and CSVLK not in message
+    assert host.invoked("InstallProductKey") == [] and host.writes() == []
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_an_activated_mak_is_kept_by_the_default_and_the_failure_says_how_to_convert(check: bool) -> None:
+    host = mak_activated()
+    with pytest.raises(ModuleFailure) as info:
+        run(host, check=check)
+    assert "activated with a Volume:MAK key ending in 2VC3F" in info.value.msg
+    assert "protected_key" in info.value.msg and "key: gvlk" in info.value.msg
+    assert host.writes() == []
+
+
+def test_explicit_gvlk_converts_an_activated_mak_and_check_mode_says_the_same() -> None:
+    host = mak_activated()
+    planned, _ctx = run(host, check=True, diff=True, key="gvlk")
+    assert planned["changed"] is True and planned["kept"] is None
+    assert planned["diff"]["after"] == {"product_key": "XXXXX-XXXXX-XXXXX-XXXXX-" + SERVER_2022_DC_GVLK[-5:]}
+    assert host.writes() == []
+    done, _ctx = run(host, key="gvlk")
+    assert done["changed"] is True and installed_keys(host) == [SERVER_2022_DC_GVLK]
+
+
+def test_protected_key_keep_reports_why_and_changes_nothing() -> None:
+    host = kms_host_2022()
+    result, ctx = run(host, protected_key="keep")
+    assert result["changed"] is False and "CSVLK" in result["kept"] and "27HF3" in result["kept"]
+    assert result["partial_product_key"] == "27HF3"
+    assert any("kept" in warning for warning in ctx.warnings)
+    assert host.writes() == []
