@@ -241,7 +241,6 @@ class ControlServer:
             raise ApiError(400, str(exc)) from None
         return {"host": endpoint.name, "faults": faults, "machine": sorted(machine_changes)}
 
-
     def _generalize(self, endpoint: HostEndpoint) -> tuple[int, t.Any]:
         machine = endpoint.machine
         generalize = getattr(machine, "generalize", None)
