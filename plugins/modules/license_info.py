@@ -196,10 +196,54 @@ products:
     kms_lookup_domain:
       description: DNS lookup domain registered for this product only.
       type: str
+    remaining_sku_rearm_count:
+      description: C(RemainingSkuReArmCount), the rearms left for this SKU (C(slmgr /dlv) "Remaining SKU rearm count").
+      type: int
+      sample: 1001
+    remaining_app_rearm_count:
+      description: C(RemainingAppReArmCount), the rearms left for the product's application.
+      type: int
+    trusted_time:
+      description: C(TrustedTime), the licensing service's trusted time (UTC, ISO 8601); null when not set.
+      type: str
+    evaluation_end_date:
+      description: >-
+        C(EvaluationEndDate) of an evaluation edition (UTC, ISO 8601); null when the product has none (the
+        property is 0).
+      type: str
+    activation_type_configured:
+      description: >-
+        The volume activation types allowed (C(VLActivationTypeEnabled), C(slmgr /act-type)): V(All), V(AD),
+        V(KMS) or V(Token), as C(slmgr /dlv) prints "Configured Activation Type".
+      type: str
+      sample: All
 windows_product:
   description: The Windows product C(slmgr.vbs) reports (a key installed, not an add-on); null when none.
   returned: always
   type: dict
+client_machine_id:
+  description: >-
+    The client machine ID (CMID) a KMS host counts. Clones that share one are counted once; sysprep
+    C(/generalize) with C(SkipRearm) 0 or a rearm (winact.kms.rearm) clears it and the next boot makes a new one.
+  returned: always
+  type: str
+is_kms_host:
+  description: Whether the machine is a KMS host (C(IsKeyManagementServiceMachine)).
+  returned: always
+  type: bool
+rearm:
+  description: The rearms left (C(slmgr /dlv) "Remaining Windows rearm count" and "Remaining SKU rearm count").
+  returned: always
+  type: dict
+  contains:
+    remaining_windows_rearm_count:
+      description: C(RemainingWindowsReArmCount); 3 per installation on Windows 7 / 2008 R2, 1001 later.
+      type: int
+      sample: 1001
+    remaining_sku_rearm_count:
+      description: C(RemainingSkuReArmCount) of the Windows product; null without a key.
+      type: int
+      sample: 1001
 kms_client:
   description: KMS client settings and what the client discovered.
   returned: always

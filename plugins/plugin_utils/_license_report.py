@@ -57,6 +57,13 @@ def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.A
         "windows_product": lic.describe_product(primary, now) if primary else None,
         "kms_client": lic.describe_kms_client(service, primary),
         "kms_host": kms_host,
+        # What an image pipeline decides on (slmgr /dlv): the CMID clones must not share, the rearms left.
+        "client_machine_id": service.get("ClientMachineID"),
+        "is_kms_host": kms_host is not None,
+        "rearm": {
+            "remaining_windows_rearm_count": service.get("RemainingWindowsReArmCount"),
+            "remaining_sku_rearm_count": (primary or {}).get("RemainingSkuReArmCount"),
+        },
     }
     warning = lic.kms_count_warning(kms_host)
     if warning:

@@ -94,7 +94,20 @@ PRODUCT_PROPERTIES = (
     "VLRenewalInterval",
     "IsKeyManagementServiceMachine",
     "RequiredClientCount",
+    # What `slmgr /dlv` prints that an image pipeline decides on ("Slmgr.vbs options", /dlv).
+    "RemainingAppReArmCount",
+    "RemainingSkuReArmCount",
+    "TrustedTime",
+    "EvaluationEndDate",
+    "VLActivationTypeEnabled",
 )
+
+# VLActivationTypeEnabled: "1=Active Directory, 2=KMS, 3=Token. If blank or 0, all activation types are
+# configured" ("WMI Properties and Methods for Volume Activation"); names as `slmgr /dlv` prints them.
+ACTIVATION_TYPES = {0: "All", 1: "AD", 2: "KMS", 3: "Token"}
+# A FILETIME of 0 (1601-01-01) means "not set": slmgr /dlv prints Trusted time and Evaluation End Date only
+# when the value is not 0.
+FILETIME_EPOCH_YEAR = 1601
 
 
 def read_os(wmi: WmiClient) -> dict[str, t.Any]:
@@ -198,7 +211,23 @@ def describe_product(product: t.Mapping[str, t.Any], now: datetime.datetime | No
         "kms_machine": product.get("KeyManagementServiceMachine") or None,
         "kms_port": product.get("KeyManagementServicePort") or None,
         "kms_lookup_domain": product.get("KeyManagementServiceLookupDomain") or None,
+        "remaining_sku_rearm_count": product.get("RemainingSkuReArmCount"),
+        "remaining_app_rearm_count": product.get("RemainingAppReArmCount"),
+        "trusted_time": _filetime(product.get("TrustedTime")),
+        "evaluation_end_date": _filetime(product.get("EvaluationEndDate")),
+        "activation_type_configured": activation_type_name(product.get("VLActivationTypeEnabled")),
     }
+
+
+def activation_type_name(value: t.Any) -> str:
+    """VLActivationTypeEnabled as `slmgr /dlv` names it: blank, 0 or an unknown value means All."""
+    return ACTIVATION_TYPES.get(value, "All") if isinstance(value, int) else "All"
+
+
+def _filetime(value: t.Any) -> str | None:
+    if not isinstance(value, datetime.datetime) or value.year <= FILETIME_EPOCH_YEAR:
+        return None
+    return value.astimezone(datetime.UTC).isoformat() if value.tzinfo else value.isoformat()
 
 
 def describe_kms_client(service: dict[str, t.Any], product: dict[str, t.Any] | None) -> dict[str, t.Any]:

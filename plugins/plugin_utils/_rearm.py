@@ -150,7 +150,9 @@ class Rearm:
     def product_count(self) -> int | None:
         column = "ApplicationID" if self.request.scope == "application" else "ID"
         where = f"{column} = {wql_string(self.request.target or '')}"
-        rows = self.wmi.query(wql_select(("ID", self.count_name), PRODUCT_CLASS, where))
+        rows = self.wmi.query(
+            wql_select(("ID", "RemainingAppReArmCount", "RemainingSkuReArmCount"), PRODUCT_CLASS, where)
+        )
         if not rows:
             option = "application_id" if self.request.scope == "application" else "activation_id"
             raise ModuleFailure(

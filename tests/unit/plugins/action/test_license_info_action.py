@@ -52,7 +52,17 @@ def test_report_of_a_kms_client_is_read_only() -> None:
     assert result["kms_host"] is None and not ctx.warnings
     assert result["os"]["edition_id"] == "ServerDatacenter" and result["os"]["build_number"] == 20348
     assert "events" not in result
-    report_keys = ("os", "products", "windows_product", "kms_client", "kms_host")
+    report_keys = (
+        "os",
+        "products",
+        "windows_product",
+        "kms_client",
+        "kms_host",
+        "client_machine_id",
+        "is_kms_host",
+        "rearm",
+    )
+    assert result["is_kms_host"] is False and result["client_machine_id"] == "cmid-1"
     assert result["ansible_facts"] == {"winact_kms": {k: result[k] for k in report_keys}}
 
 

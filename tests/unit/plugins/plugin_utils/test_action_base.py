@@ -290,6 +290,7 @@ def test_the_engine_gets_the_request_the_base_built_and_the_task_context(monkeyp
         "clear_registry": False,
         "activation_id": None,
         "restart_service": "auto",
+        "protected_key": "fail",
     }
     assert (ctx.check_mode, ctx.diff_mode, ctx.task_vars) == (True, True, {"inventory_hostname": "srv01"})
 
