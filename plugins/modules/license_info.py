@@ -231,6 +231,21 @@ is_kms_host:
   description: Whether the machine is a KMS host (C(IsKeyManagementServiceMachine)).
   returned: always
   type: bool
+sppsvc:
+  description: The Software Protection service (C(Win32_Service) C(sppsvc)); licensing fails while it is disabled.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Service name.
+      type: str
+      sample: sppsvc
+    state:
+      description: C(State), e.g. V(Running) or V(Stopped) (it stops itself when idle).
+      type: str
+    start_mode:
+      description: C(StartMode), e.g. V(Auto), V(Manual) or V(Disabled).
+      type: str
 rearm:
   description: The rearms left (C(slmgr /dlv) "Remaining Windows rearm count" and "Remaining SKU rearm count").
   returned: always

@@ -10,6 +10,8 @@ import typing as t
 from ansible_collections.winact.kms.plugins.plugin_utils import _events as events
 from ansible_collections.winact.kms.plugins.plugin_utils import _licensing as lic
 from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext
+from ansible_collections.winact.kms.plugins.plugin_utils._service import read_win32_service
+from ansible_collections.winact.kms.plugins.plugin_utils._spp import SPP_SERVICE
 from ansible_collections.winact.kms.plugins.plugin_utils._validate import activation_id as valid_activation_id
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 
@@ -60,6 +62,8 @@ def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.A
         # What an image pipeline decides on (slmgr /dlv): the CMID clones must not share, the rearms left.
         "client_machine_id": service.get("ClientMachineID"),
         "is_kms_host": kms_host is not None,
+        # Licensing needs sppsvc; a disabled one fails every SPP call (and every clone made from the image).
+        "sppsvc": read_win32_service(wmi, SPP_SERVICE).to_dict(),
         "rearm": {
             "remaining_windows_rearm_count": service.get("RemainingWindowsReArmCount"),
             "remaining_sku_rearm_count": (primary or {}).get("RemainingSkuReArmCount"),

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read a Windows host's licensing state and describe it: OS identity, products, KMS client and host.
 
-Three WQL queries cover everything ``license_info`` reports; each reads only the
+Three WQL queries (and a Get of sppsvc) cover everything ``license_info`` reports; each reads only the
 properties it needs. Products are filtered to Windows by ApplicationID so Office
 (or any other application SPP licenses) never turns a value into a list. The KMS
 events live in ``_events``; failures are explained by ``_explain``.

@@ -65,8 +65,8 @@ class Case:
 
 
 CASES = [
-    Case("license_info", "client01", {}, 3),
-    Case("license_info", "kms01", {"events": True}, 5),
+    Case("license_info", "client01", {}, 4),
+    Case("license_info", "kms01", {"events": True}, 6),
     Case(
         "kms_client",
         "client01",

@@ -60,6 +60,7 @@ def test_report_of_a_kms_client_is_read_only() -> None:
         "kms_host",
         "client_machine_id",
         "is_kms_host",
+        "sppsvc",
         "rearm",
     )
     assert result["is_kms_host"] is False and result["client_machine_id"] == "cmid-1"
