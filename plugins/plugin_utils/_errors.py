@@ -193,10 +193,14 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "The software Licensing Service reported that the computer could not be activated. The count reported by "
         "your Key Management Service (KMS) is insufficient. Please contact your system administrator",
         "The KMS host's count is below the activation threshold: client operating systems need a count of at "
-        "least 25, Windows Server at least 5. The host counts unique clients (CMIDs) seen in the past 30 days.",
+        "least 25, Windows Server at least 5. The host counts unique clients (CMIDs) seen in the past 30 days: "
+        "clones of an image generalized with SkipRearm=1 share one CMID and count as one client.",
         "Add machines to the KMS pool until the threshold is reached; check the count on the host with "
-        "slmgr /dli (Current count).",
-        "slmgr.vbs; slerror.h; Troubleshoot activation error codes; KMS activation planning",
+        "slmgr /dli (Current count). If the clients share a CMID (compare client_machine_id), generalize the "
+        "image with SkipRearm=0, or on each deployed machine rearm (slmgr /rearm, winact.kms.rearm), restart "
+        "and activate again.",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes; KMS activation planning; Resolve Windows "
+        "activation error 0xC004F038 caused by a duplicate CMID",
     ),
     _e(
         0xC004F039,

@@ -428,6 +428,11 @@ class Machine:
             licensing.host.clients.clear()
         for service in ("sppsvc", "w32time"):
             self._configure_service(service, changes)
+        if "rearm_count" in changes:
+            remaining = _coerce_int("rearm_count", changes["rearm_count"])
+            if remaining < 0:
+                raise ValueError("configure: rearm_count must be >= 0")
+            licensing.rearm_count = remaining
         if "cmid" in changes:
             cmid = str(changes["cmid"]).strip().lower()
             if len(cmid) != 36 or cmid.count("-") != 4:
@@ -530,6 +535,7 @@ _CONFIGURE_KEYS = frozenset(
         "w32time_start_mode",
         "w32time_state",
         "cmid",
+        "rearm_count",
         "license_status",
         "clear_events",
     }

@@ -30,7 +30,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("interfaces", frozenset({"_registry", "_service", "_licensing", "_events", "_catalog"})),
     (
         "engines",
-        frozenset({"_settings", "_preflight", "_activation", "_product_key", "_time_source", "_license_report", "_rearm"}),
+        frozenset(
+            {"_settings", "_preflight", "_activation", "_product_key", "_time_source", "_license_report", "_rearm"}
+        ),
     ),
     ("action base", frozenset({"_action"})),
     ("plugins", frozenset({"action", "filter", "modules", "doc_fragments"})),
