@@ -56,7 +56,7 @@ seealso:
     link: https://learn.microsoft.com/windows-server/get-started/activation-slmgr-vbs-options
   - name: Resolve Windows activation error 0xC004F038 caused by a duplicate CMID
     description: Why clones share a CMID, and the rearm that fixes it.
-    link: https://learn.microsoft.com/troubleshoot/azure/virtual-machines/windows/windows-activation-duplicate-client-machine-id
+    link: https://github.com/MicrosoftDocs/SupportArticles-docs/blob/main/support/azure/virtual-machines/windows-activation-duplicate-client-machine-id.md
 author:
   - winact.kms contributors (@winact)
 """

@@ -60,6 +60,12 @@ _KMS_PLANNING_URL = "https://learn.microsoft.com/windows-server/get-started/kms-
 # Short document name (what an entry's ``source`` lists) -> (full title, URL; "" when the document has
 # none, e.g. a file that ships with Windows or the Windows SDK). docs/error-codes.md lists them all.
 SOURCES: Final[dict[str, tuple[str, str]]] = {
+    "Duplicate CMID": (
+        "Microsoft's Azure virtual machine troubleshooting article on duplicate client machine IDs "
+        "(support/azure/virtual-machines/windows-activation-duplicate-client-machine-id.md)",
+        "https://github.com/MicrosoftDocs/SupportArticles-docs/blob/main/support/azure/virtual-machines/"
+        "windows-activation-duplicate-client-machine-id.md",
+    ),
     "Troubleshoot activation error codes": (
         "Troubleshoot activation error codes (Microsoft Learn)",
         f"{_SUP}/troubleshoot-activation-error-codes",
@@ -199,8 +205,7 @@ _TABLE: Final[tuple[ErrorInfo, ...]] = (
         "slmgr /dli (Current count). If the clients share a CMID (compare client_machine_id), generalize the "
         "image with SkipRearm=0, or on each deployed machine rearm (slmgr /rearm, winact.kms.rearm), restart "
         "and activate again.",
-        "slmgr.vbs; slerror.h; Troubleshoot activation error codes; KMS activation planning; Resolve Windows "
-        "activation error 0xC004F038 caused by a duplicate CMID",
+        "slmgr.vbs; slerror.h; Troubleshoot activation error codes; KMS activation planning; Duplicate CMID",
     ),
     _e(
         0xC004F039,

@@ -5,7 +5,7 @@
 A rearm resets the licensing state to out-of-box grace and clears the client machine ID (CMID); it takes effect
 after a restart ("WMI Properties and Methods for Volume Activation"; "Resolve Windows activation error
 0xC004F038 caused by a duplicate CMID",
-https://learn.microsoft.com/troubleshoot/azure/virtual-machines/windows/windows-activation-duplicate-client-machine-id).
+https://github.com/MicrosoftDocs/SupportArticles-docs/blob/main/support/azure/virtual-machines/windows-activation-duplicate-client-machine-id.md).
 With SkipRearm = 1, ``slmgr /rearm`` does nothing ("Slmgr.vbs options for obtaining volume activation
 information", https://learn.microsoft.com/windows-server/get-started/activation-slmgr-vbs-options), so the
 module does not call it and says why.

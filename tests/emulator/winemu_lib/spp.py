@@ -129,12 +129,10 @@ class Licensing:
 
     @property
     def cmid(self) -> str:
-        """The CMID; a cleared one (after a rearm or sysprep /generalize) is made anew on first use ("boot").
-
-        Assumption: the new CMID is random on Windows; here it is derived from the machine's FQDN and how many
-        times it was cleared, so every clone of a generalized image gets its own and runs are reproducible.
-        """
+        """The CMID; a cleared one (after a rearm or sysprep /generalize) is made anew on first use ("boot")."""
         if self._cmid is None:
+            # Assumption: derived from the FQDN and how many times it was cleared (Windows makes a new one; how
+            # is not documented), so every clone of a generalized image gets its own and runs are reproducible.
             self._cmid = str(uuid.uuid5(_CMID_NAMESPACE, f"{self.machine.fqdn.lower()}|{self._cmid_generation}"))
         return self._cmid
 
@@ -147,8 +145,8 @@ class Licensing:
         return self._cmid is None
 
     def clear_cmid(self) -> None:
-        # "The Client Machine ID (CMID) is cleared during the Sysprep process" and by slmgr /rearm
-        # ("Resolve Windows activation error 0xC004F038 caused by a duplicate CMID"; "Troubleshoot KMS").
+        # "The Client Machine ID (CMID) is cleared during the Sysprep process" and by slmgr /rearm (Microsoft's
+        # Azure article on duplicate client machine IDs; "KMS activation issues").
         self._cmid = None
         self._cmid_generation += 1
 
@@ -382,7 +380,7 @@ class Licensing:
             return  # slmgr /rearm does nothing with SkipRearm = 1
         if self.rearm_count == 0:
             raise ProviderError(SL_E_REARM_EXCEEDED, "The maximum allowed number of re-arms has been exceeded")
-        self.rearm_count -= 1
+        self.rearm_count -= 1  # Assumption: each rearm spends one (Microsoft states no decrement in so many words)
         self._rearm(self.windows_products())
         self.clear_cmid()
         self.machine.count_write()
@@ -395,10 +393,10 @@ class Licensing:
 
         SkipRearm 0 (or absent) restores the out-of-box licensing state: a rearm, which clears the CMID; with
         SkipRearm 1 "the Windows licensing state will not be changed" and the CMID is kept (the SkipRearm
-        unattend reference; "Resolve Windows activation error 0xC004F038 caused by a duplicate CMID").
-        Assumption: the KMS client settings (KeyManagementServiceName, port, lookup domain) survive generalize,
-        as image guides that set them before sysprep rely on; no Microsoft text lists which values are reset.
+        unattend reference; Microsoft's Azure article on duplicate client machine IDs).
         """
+        # Assumption: the KMS client settings (KeyManagementServiceName, port, lookup domain) survive generalize,
+        # as image guides that set them before sysprep rely on; no Microsoft text lists which values are reset.
         if self.skip_rearm():
             return False
         self.rearm_windows()
