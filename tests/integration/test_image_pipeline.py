@@ -137,3 +137,15 @@ def test_rearm_check_mode_diff_and_no_rearm_left(pipeline: FleetRun) -> None:
     assert refused.failed and refused.result["error"]["hresult"] == "0xC004D307"
     assert "RemainingWindowsReArmCount is 0" in refused.result["msg"]
     assert pipeline.writes(host) == before
+
+
+def test_rearm_of_one_sku(pipeline: FleetRun) -> None:
+    host = "build01-clone002"
+    products = pipeline.state(host)["licensing"]["products"]
+    sku = next(p["id"] for p in products if p["partial_product_key"] and p["application_id"] == WINDOWS_APP_ID)
+    run = pipeline.playbook("rearm.yml", limit=host, extra_vars={"rearm_activation_id": sku})
+    result = run.task("Rearm", host).result
+    assert run.rc == 0 and result["scope"] == "sku" and result["rearmed"] is True
+    assert result["remaining_rearm_count"] == result["remaining_rearm_count_before"] - 1
+    missing = pipeline.playbook("rearm.yml", limit=host, extra_vars={"rearm_activation_id": WINDOWS_APP_ID})
+    assert "activation_id: no SoftwareLicensingProduct" in missing.task("Rearm", host).result["msg"]
