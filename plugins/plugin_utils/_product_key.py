@@ -149,14 +149,15 @@ def protection(product: t.Mapping[str, t.Any] | None, request: Request) -> str |
         return None
     channel = product.get("ProductKeyChannel") or "unknown channel"
     ending = partial(product.get("PartialProductKey"))
+    what = f"product {request.activation_id}" if request.activation_id else "the Windows product"
     if lic.is_kms_host_product(product):
         return (
-            f"the Windows product holds a KMS host key (CSVLK) ending in {ending}; replacing it with "
+            f"{what} holds a KMS host key (CSVLK) ending in {ending}; replacing it with "
             "another key takes the KMS service away from every client of this host"
         )
     if activated_channel(product) and request.key is None and not request.explicit_catalog:
         return (
-            f"the Windows product is activated with a {channel} key ending in {ending}; the default (key omitted) "
+            f"{what} is activated with a {channel} key ending in {ending}; the default (key omitted) "
             "never replaces an activated MAK or Retail key (pass key: gvlk to convert it to KMS activation)"
         )
     return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import ipaddress
+import itertools
 import os
 import re
 import typing as t
@@ -279,7 +280,7 @@ class Fleet:
             for address in ipaddress.ip_network(pool).hosts()
             if str(address) not in used
         )
-        found = [address for _, address in zip(range(count), free, strict=False)]
+        found = list(itertools.islice(free, count))
         if len(found) < count:
             raise ValueError("the generated address pools are exhausted")
         return found
