@@ -149,3 +149,13 @@ def test_rearm_of_one_sku(pipeline: FleetRun) -> None:
     assert result["remaining_rearm_count"] == result["remaining_rearm_count_before"] - 1
     missing = pipeline.playbook("rearm.yml", limit=host, extra_vars={"rearm_activation_id": WINDOWS_APP_ID})
     assert "activation_id: no SoftwareLicensingProduct" in missing.task("Rearm", host).result["msg"]
+
+
+def test_an_image_holding_a_kms_host_key_is_not_ready_and_keeps_it(pipeline: FleetRun) -> None:
+    run = image_prep(pipeline, "kms02")
+    assert run.rc != 0
+    kept = run.task("winact.kms.image_prep : Install the GVLK of the detected edition", "kms02").result
+    assert kept["changed"] is False and "KMS host key (CSVLK)" in kept["kept"]
+    failed = run.task("winact.kms.image_prep : Fail when the image is not ready", "kms02")
+    assert failed.failed and "every clone would become a KMS host" in failed.result["msg"]
+    assert pipeline.state("kms02")["kms_host"]["enabled"] is True
