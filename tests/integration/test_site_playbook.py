@@ -114,3 +114,14 @@ def test_kms_host_role_check_mode_on_a_future_host(site: FleetRun) -> None:
     assert run.task("winact.kms.kms_host : Configure the KMS host", "kms02").status == "skipped"
     assert site.writes("kms02") == before
     assert "36JRF-28D3C-4JX72-VQW3W-RPKH8" not in run.output
+
+
+def test_kms_host_role_renews_a_csvlk_only_on_request(site: FleetRun, first_run: t.Any) -> None:
+    assert first_run.rc == 0, first_run.output
+    before = site.writes("kms01")
+    other = {"kms_host_key": "36JRF-28D3C-4JX72-VQW3W-RPKH8", "kms_host_dns_publishing": False}
+    run = site.playbook(PLAYBOOKS / "site.yml", limit="kms01", extra_vars=other)
+    failed = run.task("winact.kms.kms_host : Install the KMS host key", "kms01")
+    assert failed.failed and "KMS host key (CSVLK) ending in 27HF3" in failed.result["msg"]
+    assert "36JRF-28D3C-4JX72-VQW3W-RPKH8" not in run.output
+    assert site.writes("kms01") == before and site.state("kms01")["kms_host"]["enabled"] is True
