@@ -152,6 +152,14 @@ def test_rearm_of_one_sku(pipeline: FleetRun) -> None:
 
 
 def test_an_image_holding_a_kms_host_key_is_not_ready_and_keeps_it(pipeline: FleetRun) -> None:
+    before = pipeline.writes("kms02")
+    checked = pipeline.playbook(
+        PLAYBOOKS / "image_prep.yml", check=True, diff=True, extra_vars={"winact_image_hosts": "kms02"}
+    )
+    assert checked.rc == 0, checked.output  # check mode reports the verdict, it never fails the play
+    verdict = checked.task(VERDICT, "kms02").result["msg"]
+    assert "NOT ready" in verdict and "(check mode: the host as it is" in verdict
+    assert pipeline.writes("kms02") == before
     run = image_prep(pipeline, "kms02")
     assert run.rc != 0
     kept = run.task("winact.kms.image_prep : Install the GVLK of the detected edition", "kms02").result
