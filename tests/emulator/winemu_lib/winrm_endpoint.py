@@ -3,7 +3,8 @@
 Per request, in this order: the HTTP checks (path, method, Basic authentication, content type), the
 request counters and the injected faults (:mod:`faults`), the SOAP envelope, the injected latency
 against ``OperationTimeout``, then dispatch by resource URI to the WinRS shells (:mod:`winrs`), the
-PowerShell runspace pools (:mod:`powershell_remoting`), the service configuration, or the WMI operations (:mod:`wsman_operations`), which ask the machine.
+PowerShell runspace pools (:mod:`powershell_remoting`), the service configuration, or the WMI
+operations (:mod:`wsman_operations`), which ask the machine.
 """
 
 from __future__ import annotations
