@@ -35,7 +35,7 @@ CONFIGURATION = "Microsoft.PowerShell"
 POWERSHELL_URI = POWERSHELL_URI_PREFIX + CONFIGURATION
 NS_POWERSHELL = "http://schemas.microsoft.com/powershell"
 
-SIGNAL_TERMINATE = soap.SHELL + "signal/terminate"
+SIGNAL_TERMINATE = soap.SHELL + "signal/Terminate"
 SIGNAL_CTRL_C = "http://schemas.microsoft.com/powershell/signal/crtl_c"  # PowerShell's own spelling
 COMMAND_DONE = soap.SHELL + "CommandState/Done"
 XMLNS_RSP = f'xmlns:rsp="{soap.NS_RSP}"'  # the envelope does not declare the shell namespace
@@ -279,7 +279,7 @@ class RunspacePools:
         entry = pool.pipelines.get(command_id)
         if entry is None:
             raise self._bad_request(f"no command with CommandId {command_id!r}")
-        if code.strip() not in (SIGNAL_TERMINATE, SIGNAL_CTRL_C):
+        if code.strip().lower() not in (SIGNAL_TERMINATE.lower(), SIGNAL_CTRL_C.lower()):
             raise self._bad_request(f"signal {code.strip()!r} is not supported by a PowerShell shell")
         # Both end the pipeline: its remaining output is dropped.
         del pool.pipelines[command_id]
