@@ -13,8 +13,9 @@ import xml.etree.ElementTree as ET
 
 import psrpcore
 import pytest
+from pypsrp.complex_objects import PSInvocationState, RunspacePoolState
 from pypsrp.exceptions import WinRMTransportError, WSManFaultError
-from pypsrp.powershell import PowerShell, PSInvocationState, RunspacePool, RunspacePoolState
+from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.shell import WinRS
 from pypsrp.wsman import OptionSet, SelectorSet, WSMan
 from winemu_lib import powershell_remoting
@@ -102,6 +103,7 @@ def test_pypsrp_opens_and_closes_a_pool(fleet: RunningFleet) -> None:
         pool = RunspacePool(wsman)
         pool.open()
         assert pool.state == RunspacePoolState.OPENED
+        assert pool.application_private_data is not None
         assert "PSVersionTable" in pool.application_private_data.data
         assert fleet.endpoint().stats_dict()["shells_open"] == 1
         pool.close()
