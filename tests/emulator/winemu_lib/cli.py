@@ -64,7 +64,8 @@ async def serve(fleet: server.FleetLike, inventory_path: str, *, control_port: i
     try:
         await fleet_server.start()
         await control_server.start()
-        inventory.write(inventory_path, inventory.build(fleet_server, control_server.url))
+        ca_path = inventory.write_ca(inventory_path, fleet_server)
+        inventory.write(inventory_path, inventory.build(fleet_server, control_server.url, ca_path=ca_path))
         print("ready", flush=True)
         await stop.wait()
     finally:
