@@ -51,18 +51,18 @@ def explain(kind: str, exc: BaseException) -> ConnectFailure:
     """The failure of opening the ``kind`` (winrm or psrp) connection, from the exception it raised."""
     names = _VARIABLES.get(kind, _VARIABLES["winrm"])
     text = " ".join(str(exc).split()) or type(exc).__name__
-    if _UNTRUSTED.search(text):
+    if _WRONG_NAME.search(text):
+        cause = "the host's TLS certificate does not name the address Ansible connects to"
+        fix = (
+            "connect with a name listed in the certificate's subject alternative names (ansible_host), "
+            "or issue the listener a certificate for that name"
+        )
+    elif _UNTRUSTED.search(text):
         cause = "the host's TLS certificate is not trusted: no certificate authority the controller trusts issued it"
         fix = (
             f"give the certificate of the CA that issued the host's HTTPS certificate with {names['ca']} "
             "(a PEM file), or add it to the controller's trust store; only on a test host, turn validation "
             f"off with {names['validation']}: ignore"
-        )
-    elif _WRONG_NAME.search(text):
-        cause = "the host's TLS certificate does not name the address Ansible connects to"
-        fix = (
-            "connect with a name listed in the certificate's subject alternative names (ansible_host), "
-            "or issue the listener a certificate for that name"
         )
     elif _BASIC_CANNOT_ENCRYPT.search(text):
         cause = "Basic authentication cannot encrypt messages over HTTP, and encryption was asked for"
@@ -72,5 +72,5 @@ def explain(kind: str, exc: BaseException) -> ConnectFailure:
             "false by default)"
         )
     else:
-        return ConnectFailure(f"cannot open the {kind} connection ({type(exc).__name__}): {text}", None, None)
+        return ConnectFailure(f"cannot open the {kind} connection: {text}", None, None)
     return ConnectFailure(f"cannot open the {kind} connection: {cause}; {fix}. ({text})", cause, fix)
