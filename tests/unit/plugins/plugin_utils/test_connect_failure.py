@@ -79,4 +79,4 @@ def test_every_exception_while_connecting_is_unreachable(exc: BaseException) -> 
     for connection in (FakePsrpConnection(lambda: None), FakeWinrmConnection(lambda: None)):
         connection._connect = raising(exc)  # type: ignore[method-assign]
         with pytest.raises(WSManUnreachable, match=f"cannot open the {connection.transport} connection"):
-            connection_transport(connection)  # type: ignore[arg-type]
+            connection_transport(connection)
