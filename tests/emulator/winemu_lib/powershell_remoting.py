@@ -2,9 +2,9 @@
 
 What Ansible's ``psrp`` connection (pypsrp) does with a Windows host, served over WinRS: ``Create`` a shell
 whose ``creationXml`` carries the opening PSRP messages, ``Receive`` the server's answers, ``Command`` and
-``Send`` for pipelines, ``Signal`` to stop or close them and ``Delete`` to close the pool ([MS-PSRP] 3.1.5.3,
-[MS-WSMV] 3.1.4.1.30). The PSRP messages themselves (fragments, CLIXML, the runspace-pool state machine) are
-psrpcore's ``ServerRunspacePool``; this module is the WS-Management transport around it, shaped like the
+``Send`` for pipelines, ``Signal`` to stop or close them and ``Delete`` to close the pool (the WinRS
+transport of [MS-PSRP], over [MS-WSMV]'s shell operations). The PSRP messages themselves (fragments,
+CLIXML, the runspace-pool state machine) are psrpcore's ``ServerRunspacePool``; this module is the WS-Management transport around it, shaped like the
 responses a Windows Server 2016 host recorded in pypsrp's test data (``test_psrp_open_runspace.yml``,
 ``test_psrp_run_protocol_version_2.3.yml``).
 
@@ -299,7 +299,7 @@ class RunspacePools:
         timeout = min(request.operation_timeout or soap.MAX_TIMEOUT_SECONDS, soap.MAX_TIMEOUT_SECONDS)
         deadline = asyncio.get_running_loop().time() + timeout
         # Long poll, as WinRS does: answer as soon as there is something to send, else w:TimedOut once
-        # OperationTimeout has passed ([MS-WSMV] 3.1.4.1.31; the recorded fault in pypsrp's test data).
+        # OperationTimeout has passed (the fault recorded in pypsrp's test_winrs_operation_timeout.yml).
         while not pool.outbox.get(command_id) and not self._finished(pool, command_id):
             remaining = deadline - asyncio.get_running_loop().time()
             if pool.closed or remaining <= 0:
@@ -309,6 +309,8 @@ class RunspacePools:
                 await asyncio.wait_for(pool.ready.wait(), remaining)
             except TimeoutError:
                 raise wsman_faults.timed_out(self.fqdn) from None
+        # Assumption: everything waiting goes in one answer (the recorded host sent RUNSPACEPOOL_STATE in a
+        # second Receive; pypsrp and psrpcore accept either).
         limit = (request.max_envelope_size or soap.DEFAULT_MAX_ENVELOPE_SIZE) - RECEIVE_OVERHEAD
         streams = self._take(pool, command_id, limit)
         state = ""
@@ -372,6 +374,7 @@ class RunspacePools:
 
     def _refuse(self, entry: Pipeline) -> None:
         """No PowerShell runs here: the pipeline writes one error record saying so, then completes."""
+        # Assumption: a deliberate limit of the emulator, not Windows behaviour; winact.kms runs no pipeline.
         pipeline = entry.pipeline
         pipeline.start()
         pipeline.write_error(
