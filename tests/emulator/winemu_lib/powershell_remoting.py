@@ -5,8 +5,8 @@ whose ``creationXml`` carries the opening PSRP messages, ``Receive`` the server'
 ``Send`` for pipelines, ``Signal`` to stop or close them and ``Delete`` to close the pool (the WinRS
 transport of [MS-PSRP], over [MS-WSMV]'s shell operations). The PSRP messages themselves (fragments,
 CLIXML, the runspace-pool state machine) are psrpcore's ``ServerRunspacePool``; this module is the
-WS-Management transport around it, shaped like the responses a Windows Server 2016 host recorded in pypsrp's test data (``test_psrp_open_runspace.yml``,
-``test_psrp_run_protocol_version_2.3.yml``).
+WS-Management transport around it, shaped like the responses a Windows Server 2016 host recorded in
+pypsrp's test data (``test_psrp_open_runspace.yml``, ``test_psrp_run_protocol_version_2.3.yml``).
 
 The pool opens like a real one: SESSION_CAPABILITY (with an all-zero runspace pool id), then
 APPLICATION_PRIVATE_DATA with the host's ``PSVersionTable``, then RUNSPACEPOOL_STATE Opened. No PowerShell
