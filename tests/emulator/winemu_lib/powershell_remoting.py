@@ -74,7 +74,7 @@ def version_table(build: int) -> dict[str, t.Any]:
         ps_version = "3.0"
     else:
         ps_version = "2.0"
-    major = int(ps_version.split(".")[0])
+    major = int(ps_version.partition(".")[0])
     compatible = [f"{n}.0" for n in range(1, major + 1)] + ([ps_version] if ps_version.count(".") > 1 else [])
     build_version = f"10.0.{build}.1" if build >= 10240 else f"6.{_nt_minor(build)}.{build}.0"
     table = pstypes.PSPrimitiveDictionary(
