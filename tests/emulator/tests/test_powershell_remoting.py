@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import struct
+import threading
 import time
 import typing as t
 import urllib.parse
@@ -161,3 +162,58 @@ def test_version_table_follows_the_build() -> None:
     assert str(table["PSVersion"]) == "5.1.20348.1"
     assert str(table["BuildVersion"]) == "10.0.20348.1"
     assert str(powershell_remoting.version_table(9600)["PSVersionTable"]["PSVersion"]) == "4.0"
+
+
+def open_raw_pool(wsman: WSMan) -> tuple[psrpcore.ClientRunspacePool, WinRS]:
+    """A pool opened with psrpcore's client over a pypsrp WinRS shell (so the test sees every PSRP message)."""
+    pool = psrpcore.ClientRunspacePool()
+    pool.open()
+    payload = pool.data_to_send()
+    assert payload is not None
+    creation = ET.Element("creationXml", xmlns=powershell_remoting.NS_POWERSHELL)
+    creation.text = base64.b64encode(payload.data).decode()
+    shell = WinRS(
+        wsman,
+        powershell_remoting.POWERSHELL_URI,
+        id=str(pool.runspace_pool_id).upper(),
+        input_streams="stdin pr",
+        output_streams="stdout",
+    )
+    options = OptionSet()
+    options.add_option("protocolversion", "2.3", {"MustComply": "true"})
+    shell.open(options, creation)
+    _state, _rc, buffers = shell.receive("stdout")
+    pool.receive_data(psrpcore.PSRPPayload(buffers["stdout"], psrpcore.StreamType.default, None))
+    while pool.next_event() is not None:
+        pass
+    assert pool.state == psrpcore.types.RunspacePoolState.Opened
+    return pool, shell
+
+
+def test_a_waiting_receive_answers_as_soon_as_there_is_data(fleet: RunningFleet) -> None:
+    """Long poll: a Receive with nothing to send waits, and returns once another request produced output."""
+    with client(fleet.url(), fleet.ADMIN) as first, client(fleet.url(), fleet.ADMIN) as second:
+        pool, shell = open_raw_pool(first)
+        received: list[bytes] = []
+
+        def receive() -> None:
+            received.append(shell.receive("stdout", timeout=20)[2]["stdout"])
+
+        waiter = threading.Thread(target=receive)
+        started = time.monotonic()
+        waiter.start()
+        time.sleep(0.5)
+        assert not received, "the Receive answered before there was anything to send"
+        call_id = pool.get_available_runspaces()
+        payload = pool.data_to_send()
+        assert payload is not None
+        sender = WinRS(second, powershell_remoting.POWERSHELL_URI)
+        sender._selector_set = shell._selector_set
+        sender.send("stdin", payload.data)
+        waiter.join(timeout=15)
+        assert received and time.monotonic() - started < 10
+        pool.receive_data(psrpcore.PSRPPayload(received[0], psrpcore.StreamType.default, None))
+        event = pool.next_event()
+        assert isinstance(event, psrpcore.GetRunspaceAvailabilityEvent)
+        assert event.ci == call_id and event.count == 1
+        shell.close()
