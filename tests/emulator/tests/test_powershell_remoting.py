@@ -19,7 +19,7 @@ from pypsrp.exceptions import WinRMTransportError, WSManFaultError
 from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.shell import WinRS
 from pypsrp.wsman import OptionSet, SelectorSet, WSMan
-from winemu_lib import powershell_remoting
+from winemu_lib import powershell_remoting, soap
 
 if t.TYPE_CHECKING:
     from .conftest import RunningFleet
@@ -217,3 +217,16 @@ def test_a_waiting_receive_answers_as_soon_as_there_is_data(fleet: RunningFleet)
         assert isinstance(event, psrpcore.GetRunspaceAvailabilityEvent)
         assert event.ci == call_id and event.count == 1
         shell.close()
+
+
+def test_malformed_psrp_data_is_a_fault_not_an_emulator_failure(fleet: RunningFleet) -> None:
+    uri = powershell_remoting.POWERSHELL_URI
+    body = (
+        f'<rsp:Shell><creationXml xmlns="{powershell_remoting.NS_POWERSHELL}">'
+        f"{base64.b64encode(b'not a PSRP fragment at all').decode()}</creationXml></rsp:Shell>"
+    )
+    reply = fleet.wsman(soap.ACTION_CREATE, uri, body)
+    assert reply.status == 500 and reply.subcode == "w:InternalError"
+    reason = reply.text("s:Body/s:Fault/s:Reason/s:Text") or ""
+    assert "PSRP data cannot be processed" in reason and "emulator failed" not in reason
+    assert not fleet.endpoint().powershell.pools

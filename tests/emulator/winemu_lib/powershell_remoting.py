@@ -182,6 +182,8 @@ class RunspacePools:
             shell_id = str(uuid.UUID(requested)).upper() if requested else soap.new_uuid()[5:]
         except ValueError:
             raise self._bad_request(f"ShellId {requested!r} is not a GUID") from None
+        if shell_id in self.pools:
+            raise self._bad_request(f"a shell with ShellId {shell_id} already exists")
         pool = Pool(
             shell_id=shell_id,
             owner=ctx.user,
@@ -352,8 +354,8 @@ class RunspacePools:
             runspace.receive_data(psrpcore.PSRPPayload(data, psrpcore.StreamType.default, pipeline_id))
             while (event := runspace.next_event()) is not None:
                 self._react(pool, event)
-        except psrpcore.PSRPCoreError as exc:
-            raise self._bad_request(f"the PSRP data cannot be processed: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - whatever psrpcore cannot parse is the client's malformed data
+            raise self._bad_request(f"the PSRP data cannot be processed: {type(exc).__name__}: {exc}") from None
         while (payload := runspace.data_to_send()) is not None:
             target = str(payload.pipeline_id).upper() if payload.pipeline_id else None
             pool.outbox.setdefault(target, []).extend(split_fragments(payload.data))
