@@ -60,7 +60,8 @@ def test_inventory_of_https_hosts_validates_against_the_fleet_ca(
     path = running.write_inventory(tmp_path / "inventory.yml")
     variables = yaml.safe_load(path.read_text())["all"]["vars"]
     ca_path = tmp_path / "inventory-ca.pem"
-    assert ca_path.read_bytes() == running.server.ca.cert_pem if running.server.ca else False
+    assert running.server.ca is not None
+    assert ca_path.read_bytes() == running.server.ca.cert_pem
     assert variables["ansible_winrm_scheme"] == variables["ansible_psrp_protocol"] == "https"
     assert variables["ansible_winrm_server_cert_validation"] == variables["ansible_psrp_cert_validation"] == "validate"
     assert variables["ansible_winrm_ca_trust_path"] == variables["ansible_psrp_ca_cert"] == str(ca_path)
