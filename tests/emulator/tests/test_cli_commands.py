@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from winemu_lib import cli
+from winemu_lib import cli, inventory
 
 if t.TYPE_CHECKING:
     from .conftest import RunningFleet, WinemuRunner
@@ -51,6 +51,19 @@ def test_inventory_shape(fleet: RunningFleet, inventory_path: Path) -> None:
     }
     assert oct(inventory_path.stat().st_mode & 0o777) == oct(0o600)
     assert [p.name for p in inventory_path.parent.iterdir()] == ["inventory.yml"]  # no temporary left over
+
+
+def test_psrp_spelling_of_every_winrm_setting() -> None:
+    variables = {
+        "ansible_winrm_transport": "ntlm",
+        "ansible_winrm_kerberos_hostname_override": "kms01.corp.example.com",
+        "ansible_port": 5986,
+    }
+    assert inventory.with_psrp_equivalents(variables) == {
+        **variables,
+        "ansible_psrp_auth": "ntlm",
+        "ansible_psrp_negotiate_hostname_override": "kms01.corp.example.com",
+    }
 
 
 def test_inventory_of_https_hosts_validates_against_the_fleet_ca(

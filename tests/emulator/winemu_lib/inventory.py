@@ -29,6 +29,9 @@ PSRP_EQUIVALENTS = {
     "ansible_winrm_server_cert_validation": "ansible_psrp_cert_validation",
     "ansible_winrm_ca_trust_path": "ansible_psrp_ca_cert",
     "ansible_winrm_message_encryption": "ansible_psrp_message_encryption",
+    # Kerberos: pywinrm's keyword arguments, passed through by the winrm plugin, and psrp's own options.
+    "ansible_winrm_kerberos_hostname_override": "ansible_psrp_negotiate_hostname_override",
+    "ansible_winrm_kerberos_delegation": "ansible_psrp_negotiate_delegate",
 }
 
 
