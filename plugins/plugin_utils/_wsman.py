@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 from xml.parsers import expat
 
+from ansible_collections.winact.kms.plugins.plugin_utils._connect_failure import explain as explain_connect_failure
 from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex
 
 Element = ET.Element
@@ -720,9 +721,11 @@ def _connect(connection: Any, kind: str, errors: _LibraryErrors) -> None:
                 code="Sender",
                 subcode="w:AccessDenied",
             ) from exc
-        raise WSManUnreachable(f"cannot open the {kind} connection: {exc}") from exc
+        raise WSManUnreachable(explain_connect_failure(kind, exc).message) from exc
     except (errors.http, errors.auth, errors.other, rex.RequestException) as exc:
-        raise WSManUnreachable(f"cannot open the {kind} connection: {exc}") from exc
+        raise WSManUnreachable(explain_connect_failure(kind, exc).message) from exc
+    except Exception as exc:  # noqa: BLE001 - Ansible's psrp plugin passes e.g. pypsrp's ValueError on unwrapped
+        raise WSManUnreachable(explain_connect_failure(kind, exc).message) from exc
 
 
 def _path(obj: Any, kind: str, *names: str, prefix: str = "") -> Any:

@@ -541,7 +541,8 @@ class RunningFleet:
         return t.cast(FakeMachine, self.endpoint(name).machine)
 
     def write_inventory(self, path: Path) -> Path:
-        inventory.write(path, inventory.build(self.server, self.control.url))
+        ca_path = inventory.write_ca(path, self.server)
+        inventory.write(path, inventory.build(self.server, self.control.url, ca_path=ca_path))
         return path
 
     def wsman(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from winemu_lib import cli
+from winemu_lib import cli, inventory
 
 if t.TYPE_CHECKING:
     from .conftest import RunningFleet, WinemuRunner
@@ -35,6 +35,11 @@ def test_inventory_shape(fleet: RunningFleet, inventory_path: Path) -> None:
         "ansible_winrm_scheme": "http",
         "ansible_winrm_server_cert_validation": "ignore",
         "ansible_winrm_message_encryption": "never",
+        # The same settings for ansible_connection: psrp.
+        "ansible_psrp_auth": "basic",
+        "ansible_psrp_protocol": "http",
+        "ansible_psrp_cert_validation": "ignore",
+        "ansible_psrp_message_encryption": "never",
         "winemu_control": fleet.control.url,
     }
     assert data["all"]["hosts"]["ws002"] == {
@@ -46,6 +51,33 @@ def test_inventory_shape(fleet: RunningFleet, inventory_path: Path) -> None:
     }
     assert oct(inventory_path.stat().st_mode & 0o777) == oct(0o600)
     assert [p.name for p in inventory_path.parent.iterdir()] == ["inventory.yml"]  # no temporary left over
+
+
+def test_psrp_spelling_of_every_winrm_setting() -> None:
+    variables = {
+        "ansible_winrm_transport": "ntlm",
+        "ansible_winrm_kerberos_hostname_override": "kms01.corp.example.com",
+        "ansible_port": 5986,
+    }
+    assert inventory.with_psrp_equivalents(variables) == {
+        **variables,
+        "ansible_psrp_auth": "ntlm",
+        "ansible_psrp_negotiate_hostname_override": "kms01.corp.example.com",
+    }
+
+
+def test_inventory_of_https_hosts_validates_against_the_fleet_ca(
+    start_fleet: t.Callable[..., RunningFleet], tmp_path: Path
+) -> None:
+    running = start_fleet(2, https=True)
+    path = running.write_inventory(tmp_path / "inventory.yml")
+    variables = yaml.safe_load(path.read_text())["all"]["vars"]
+    ca_path = tmp_path / "inventory-ca.pem"
+    assert running.server.ca is not None
+    assert ca_path.read_bytes() == running.server.ca.cert_pem
+    assert variables["ansible_winrm_scheme"] == variables["ansible_psrp_protocol"] == "https"
+    assert variables["ansible_winrm_server_cert_validation"] == variables["ansible_psrp_cert_validation"] == "validate"
+    assert variables["ansible_winrm_ca_trust_path"] == variables["ansible_psrp_ca_cert"] == str(ca_path)
 
 
 def test_state(capsys: pytest.CaptureFixture[str], inventory_path: Path) -> None:

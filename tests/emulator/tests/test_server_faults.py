@@ -68,11 +68,11 @@ def test_shells_left_open_expire_after_the_idle_timeout(fleet: RunningFleet) -> 
     assert list(fleet.endpoint().shells) == [fresh]
 
 
-def test_powershell_remoting_is_refused_clearly(fleet: RunningFleet) -> None:
+def test_a_powershell_shell_without_creation_xml_is_refused_clearly(fleet: RunningFleet) -> None:
     uri = "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"
     reply = fleet.wsman(soap.ACTION_CREATE, uri, "<rsp:Shell/>")
-    assert reply.status == 500 and reply.subcode == "a:ActionNotSupported"
-    assert "PowerShell remoting" in (reply.text("s:Body/s:Fault/s:Reason/s:Text") or "")
+    assert reply.status == 500 and reply.subcode == "w:InternalError"
+    assert "creationXml" in (reply.text("s:Body/s:Fault/s:Reason/s:Text") or "")
 
 
 def test_non_admin_cannot_open_a_shell(fleet: RunningFleet) -> None:

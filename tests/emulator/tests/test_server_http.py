@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import http.client
 import socket
+import ssl
 import typing as t
 import urllib.parse
+from pathlib import Path
 
 import pytest
 from winemu_lib import soap
@@ -119,14 +121,30 @@ def test_garbage_request_line_gets_400(fleet: RunningFleet) -> None:
     assert data.startswith(b"HTTP/1.1 400 ")
 
 
-def test_https_listener_with_self_signed_certificate(start_fleet: t.Callable[..., RunningFleet]) -> None:
+def test_https_certificate_chains_to_the_fleet_ca(start_fleet: t.Callable[..., RunningFleet], tmp_path: Path) -> None:
     running = start_fleet(1, https=True)
     url = running.url()
     assert url.startswith("https://127.0.0.1:")
     assert running.post(url, shell_create(running)).status == 200
-    assert running.server.tls is not None
+    assert running.server.ca is not None
     from cryptography import x509
 
-    certificate = x509.load_pem_x509_certificate(running.server.tls.cert_pem)
+    certificate = x509.load_pem_x509_certificate(running.server.certificates["ws001"].cert_pem)
     names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert "ws001.corp.example.com" in names.get_values_for_type(x509.DNSName)
+    assert certificate.issuer == running.server.ca.certificate.subject
+    # Validation on, hostname checked against the address clients connect to: the CA is all it takes.
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(running.server.ca.cert_pem)
+    trusted = ssl.create_default_context(cafile=str(ca_file))
+    with (
+        socket.create_connection(("127.0.0.1", port(running)), timeout=10) as sock,
+        trusted.wrap_socket(sock, server_hostname="127.0.0.1") as tls_sock,
+    ):
+        assert tls_sock.version() in ("TLSv1.2", "TLSv1.3")
+    untrusted = ssl.create_default_context()
+    with (
+        socket.create_connection(("127.0.0.1", port(running)), timeout=10) as sock,
+        pytest.raises(ssl.SSLCertVerificationError),
+    ):
+        untrusted.wrap_socket(sock, server_hostname="127.0.0.1")

@@ -63,14 +63,15 @@ async def serve(fleet: server.FleetLike, inventory_path: str, *, control_port: i
         loop.add_signal_handler(signum, stop.set)
     fleet_server = server.FleetServer(fleet)
 
-    def rewrite_inventory() -> None:  # hosts added while serving (clones) join the inventory
-        inventory.write(inventory_path, inventory.build(fleet_server, control_server.url))
+    def rewrite_inventory() -> None:  # at start, and when hosts are added while serving (clones)
+        ca_path = inventory.write_ca(inventory_path, fleet_server)
+        inventory.write(inventory_path, inventory.build(fleet_server, control_server.url, ca_path=ca_path))
 
     control_server = control.ControlServer(fleet_server, port=control_port, on_hosts_added=rewrite_inventory)
     try:
         await fleet_server.start()
         await control_server.start()
-        inventory.write(inventory_path, inventory.build(fleet_server, control_server.url))
+        rewrite_inventory()
         print("ready", flush=True)
         await stop.wait()
     finally:

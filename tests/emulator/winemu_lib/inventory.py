@@ -22,8 +22,44 @@ def account_for(endpoint: HostEndpoint) -> AccountLike:
     return next((account for account in accounts if account.admin), accounts[0])
 
 
-def build(fleet: server.FleetServer, control_url: str) -> dict[str, t.Any]:
-    """``all.vars`` carries the connection settings; a host whose scheme differs overrides it."""
+# Ansible's psrp connection options that mean the same as a winrm one (values are spelled alike).
+PSRP_EQUIVALENTS = {
+    "ansible_winrm_transport": "ansible_psrp_auth",
+    "ansible_winrm_scheme": "ansible_psrp_protocol",
+    "ansible_winrm_server_cert_validation": "ansible_psrp_cert_validation",
+    "ansible_winrm_ca_trust_path": "ansible_psrp_ca_cert",
+    "ansible_winrm_message_encryption": "ansible_psrp_message_encryption",
+    # Kerberos: pywinrm's keyword arguments, passed through by the winrm plugin, and psrp's own options.
+    "ansible_winrm_kerberos_hostname_override": "ansible_psrp_negotiate_hostname_override",
+    "ansible_winrm_kerberos_delegation": "ansible_psrp_negotiate_delegate",
+}
+
+
+def with_psrp_equivalents(variables: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """``variables`` plus the psrp spelling of each winrm option, so ``ansible_connection: psrp`` works too."""
+    result = dict(variables)
+    for winrm_name, psrp_name in PSRP_EQUIVALENTS.items():
+        if winrm_name in variables:
+            result[psrp_name] = variables[winrm_name]
+    return result
+
+
+def write_ca(inventory_path: str | os.PathLike[str], fleet: server.FleetServer) -> str | None:
+    """Write the fleet's CA certificate beside the inventory (``<inventory>-ca.pem``); its path, or None."""
+    if fleet.ca is None:
+        return None
+    base, _ext = os.path.splitext(os.path.abspath(os.fspath(inventory_path)))
+    path = f"{base}-ca.pem"
+    with open(path, "wb") as handle:
+        handle.write(fleet.ca.cert_pem)
+    return path
+
+
+def build(fleet: server.FleetServer, control_url: str, *, ca_path: str | None = None) -> dict[str, t.Any]:
+    """``all.vars`` carries the connection settings; a host whose scheme differs overrides it.
+
+    With ``ca_path`` (the fleet CA written by :func:`write_ca`) clients validate HTTPS certificates.
+    """
     endpoints = list(fleet.hosts.values())
     scheme = "https" if endpoints and all(endpoint.https for endpoint in endpoints) else "http"
     hosts: dict[str, dict[str, t.Any]] = {}
@@ -40,20 +76,24 @@ def build(fleet: server.FleetServer, control_url: str) -> dict[str, t.Any]:
         host_scheme = "https" if endpoint.https else "http"
         if host_scheme != scheme:
             host_vars["ansible_winrm_scheme"] = host_scheme
-        hosts[endpoint.name] = host_vars
+        hosts[endpoint.name] = with_psrp_equivalents(host_vars)
         for group in getattr(endpoint.spec, "groups", ()):
             children.setdefault(group, {"hosts": {}})["hosts"][endpoint.name] = None
+    connection: dict[str, t.Any] = {
+        "ansible_connection": "winrm",
+        "ansible_winrm_transport": "basic",
+        "ansible_winrm_scheme": scheme,
+        "ansible_winrm_server_cert_validation": "ignore",
+        # Basic over plain HTTP cannot encrypt messages; "never" is what such a host needs.
+        "ansible_winrm_message_encryption": "never",
+    }
+    if ca_path is not None:
+        # HTTPS certificates chain to the fleet's CA: validate them, as against real hosts.
+        connection["ansible_winrm_server_cert_validation"] = "validate"
+        connection["ansible_winrm_ca_trust_path"] = ca_path
     return {
         "all": {
-            "vars": {
-                "ansible_connection": "winrm",
-                "ansible_winrm_transport": "basic",
-                "ansible_winrm_scheme": scheme,
-                "ansible_winrm_server_cert_validation": "ignore",
-                # Basic over plain HTTP cannot encrypt messages; "never" is what such a host needs.
-                "ansible_winrm_message_encryption": "never",
-                "winemu_control": control_url,
-            },
+            "vars": {**with_psrp_equivalents(connection), "winemu_control": control_url},
             "hosts": hosts,
             "children": children,
         }

@@ -1,7 +1,7 @@
 """The emulated WinRM service: one asyncio process serving every host of a fleet.
 
-Each host is a :class:`winrm_endpoint.HostEndpoint` on its own port of 127.0.0.1, HTTP or HTTPS (one
-self-signed certificate for the whole fleet). The layers, each in its own module, call one way:
+Each host is a :class:`winrm_endpoint.HostEndpoint` on its own port of 127.0.0.1, HTTP or HTTPS (a
+certificate per HTTPS host, issued by the fleet's own test CA). The layers, each in its own module, call one way:
 :mod:`http_listener` -> :mod:`winrm_endpoint` (authentication, fault injection, dispatch) ->
 :mod:`winrs` and :mod:`wsman_operations` -> the machine (:class:`cim.Provider`).
 """
@@ -47,10 +47,9 @@ class FleetServer:
     def __init__(self, fleet: FleetLike) -> None:
         self.fleet = fleet
         specs = list(fleet.hosts.values())
-        https_names = [name for spec in specs if spec.https for name in (spec.name, spec.fqdn)]
-        self.tls: tls.ServerCertificate | None = tls.self_signed(https_names) if https_names else None
-        context = self._context = self.tls.server_context() if self.tls else None
-        self.hosts: dict[str, HostEndpoint] = {spec.name: HostEndpoint(spec, context) for spec in specs}
+        self.ca: tls.CertificateAuthority | None = tls.new_authority() if any(s.https for s in specs) else None
+        self.certificates: dict[str, tls.ServerCertificate] = {}
+        self.hosts: dict[str, HostEndpoint] = {spec.name: self._endpoint(spec) for spec in specs}
         self._started = False
 
     def host(self, name: str) -> HostEndpoint:
@@ -71,11 +70,21 @@ class FleetServer:
             raise
         self._started = True
 
+    def _endpoint(self, spec: HostSpecLike) -> HostEndpoint:
+        """A host's endpoint; an HTTPS host gets a certificate of its own from the fleet's test CA."""
+        context = None
+        if spec.https:
+            if self.ca is None:
+                self.ca = tls.new_authority()
+            certificate = self.certificates[spec.name] = self.ca.issue([spec.name, spec.fqdn])
+            context = certificate.server_context()
+        return HostEndpoint(spec, context)
+
     async def add(self, specs: t.Iterable[HostSpecLike]) -> list[HostEndpoint]:
-        """Serve hosts added to the fleet while running (clones); an HTTPS clone shares the fleet's certificate."""
+        """Serve hosts added to the fleet while running (clones); an HTTPS clone gets its own certificate."""
         added = []
         for spec in specs:
-            endpoint = HostEndpoint(spec, self._context)
+            endpoint = self._endpoint(spec)
             self.hosts[spec.name] = endpoint
             added.append(endpoint)
             if self._started:

@@ -3,7 +3,8 @@
 Per request, in this order: the HTTP checks (path, method, Basic authentication, content type), the
 request counters and the injected faults (:mod:`faults`), the SOAP envelope, the injected latency
 against ``OperationTimeout``, then dispatch by resource URI to the WinRS shells (:mod:`winrs`), the
-service configuration, or the WMI operations (:mod:`wsman_operations`), which ask the machine.
+PowerShell runspace pools (:mod:`powershell_remoting`), the service configuration, or the WMI
+operations (:mod:`wsman_operations`), which ask the machine.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import ssl
 import typing as t
 
-from . import cim, soap, wsman_faults
+from . import cim, powershell_remoting, soap, wsman_faults
 from .faults import HOSTILE_RESPONSE, MALFORMED_RESPONSE, FaultSettings, parse_fault_value
 from .http_listener import BIND_ADDRESS, DROP, HttpListener, HttpRequest, HttpResponse
 from .winrs import Shell, WinrsShells
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
 MAX_REQUEST_BYTES = soap.DEFAULT_MAX_ENVELOPE_SIZE  # larger requests get HTTP 413 ([MS-WSMV] 3.1.4.1.20)
-POWERSHELL_URI_PREFIX = "http://schemas.microsoft.com/powershell/"
 
 
 # --------------------------------------------------------------------------- the fleet shapes used here
@@ -120,6 +120,8 @@ class HostEndpoint:
             key = f"{kind}_at_request"
             self.faults.at_request[kind] = parse_fault_value(key, getattr(spec.faults, key))
         self.winrs = WinrsShells(self.fqdn, client_ip=BIND_ADDRESS)
+        build = int(getattr(getattr(self.machine, "edition", None), "build", 0) or 0)
+        self.powershell = powershell_remoting.RunspacePools(self.fqdn, client_ip=BIND_ADDRESS, build=build)
         self.operations = WsmanOperations(self.machine, self.fqdn, self.stats.by_method)
         self._listener = HttpListener(
             self._on_request,
@@ -173,7 +175,7 @@ class HostEndpoint:
                 "by_method": dict(sorted(self.stats.by_method.items())),
             },
             "writes": self._machine_writes() - self.stats.writes_base,
-            "shells_open": len(self.shells),
+            "shells_open": len(self.shells) + len(self.powershell.pools),
         }
 
     def reset_stats(self) -> None:
@@ -283,6 +285,9 @@ class HostEndpoint:
         if latency:
             await asyncio.sleep(latency)
         try:
+            if powershell_remoting.serves(request.resource_uri):
+                self.stats.by_action[action_label(request)] += 1
+                return 200, await self.powershell.handle(request, ctx, address=self.url)
             return 200, self.dispatch(request, ctx)
         except soap.SoapFault as fault:
             return 500, fault.render(request.message_id)
@@ -321,13 +326,6 @@ class HostEndpoint:
         uri = request.resource_uri
         if uri.lower() == soap.SHELL_CMD_URI:
             return self.winrs.handle(request, ctx, address=self.url)
-        if uri.lower().startswith(POWERSHELL_URI_PREFIX):
-            raise wsman_faults.action_not_supported(
-                self.fqdn,
-                request.action,
-                why="not supported by the emulator: PowerShell remoting (a psrp runspace) is not emulated; "
-                "use the winrm connection or a plain WS-Man client",
-            )
         if uri.lower().rstrip("/") == soap.CONFIG_URI:
             if request.action != soap.ACTION_GET:
                 raise wsman_faults.action_not_supported(self.fqdn, request.action, why="not supported by the emulator")

@@ -24,7 +24,7 @@ PACKAGE = "ansible_collections.winact.kms.plugins"
 # Lowest first. The same table is drawn in docs/architecture.md ("Layers").
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("foundation", frozenset({"_results", "_errors", "_spp", "_validate", "_gvlk_data", "_wmi_schema"})),
-    ("ws-management", frozenset({"_wsman"})),
+    ("ws-management", frozenset({"_wsman", "_connect_failure"})),
     ("wmi", frozenset({"_wmi"})),
     ("explained failures", frozenset({"_explain"})),
     ("interfaces", frozenset({"_registry", "_service", "_licensing", "_events", "_catalog"})),
