@@ -12,6 +12,8 @@ from __future__ import annotations
 import pathlib
 import typing as t
 
+import pytest
+
 from .conftest import FleetRun
 
 PLAYBOOKS = pathlib.Path(__file__).resolve().parents[2] / "playbooks"
@@ -50,10 +52,13 @@ def test_fresh_kms_host_activates_all_30_clients_in_one_site_run_with_default_fo
     assert set(licensed(fleet, clients).values()) == {"Licensed"}
 
 
-def test_clients_below_the_threshold_report_their_count_and_warn_by_default(
-    fleet_factory: t.Callable[[str], FleetRun],
-) -> None:
-    fleet = fleet_factory("rollout_small")
+@pytest.fixture(scope="module")
+def small(fleet_factory: t.Callable[[str], FleetRun]) -> FleetRun:
+    return fleet_factory("rollout_small")
+
+
+def test_clients_below_the_threshold_report_their_count_and_warn_by_default(small: FleetRun) -> None:
+    fleet = small
     clients = ["pc1", "pc2", "pc3"]
     run = fleet.playbook(PLAYBOOKS / "site.yml", extra_vars=SITE_VARS)
     assert run.rc == 0, run.output

@@ -40,6 +40,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "_license_report",
                 "_firewall",
                 "_spp_service",
+                "_drift",
+                "_fleet_report",
             }
         ),
     ),
