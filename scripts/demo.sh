@@ -55,7 +55,7 @@ winemu() {
 }
 
 phase "1. Before: licensing report (winact.kms.report)"
-playbook report
+playbook report -e winact_report_dir="$PWD/build/demo/report-before"
 
 phase "2. Configure the KMS host and its clients, install GVLKs, activate (winact.kms.site)"
 echo "   kms01 is a fresh KMS host (count 0): the first pass of requests builds its count (0xC004F038 is"
@@ -91,5 +91,6 @@ grep -q "rogue-kms.example.net" "$work/drift.log" || { echo "!! the drift was no
 echo "   the gate failed on the drift, as it should; writes during the drift check: $((after - before))"
 echo "   drift report: build/demo/drift/drift.json, JUnit: build/demo/drift/drift.xml"
 
-phase "7. After: licensing report"
-playbook report
+phase "7. After: licensing report (winact.kms.report: lines, an HTML page and its JSON)"
+playbook report -e winact_report_dir="$PWD/build/demo/report"
+echo "   report page: $PWD/build/demo/report/report.html (data: build/demo/report/report.json)"

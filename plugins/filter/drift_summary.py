@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import typing as t
+from collections.abc import Callable
+
+from ansible_collections.winact.kms.plugins.plugin_utils import _drift as drift
+
 DOCUMENTATION = r"""
 name: drift_summary
 author: winact.kms contributors
@@ -51,11 +56,6 @@ _value:
   description: The drift summary.
   type: dict
 """
-
-import typing as t
-from collections.abc import Callable
-
-from ansible_collections.winact.kms.plugins.plugin_utils import _drift as drift
 
 
 def drift_summary(hostvars: t.Any, hosts: t.Sequence[str]) -> dict[str, t.Any]:

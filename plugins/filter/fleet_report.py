@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import typing as t
+from collections.abc import Callable
+
+from ansible_collections.winact.kms.plugins.plugin_utils import _fleet_report as fleet_report_data
+
 DOCUMENTATION = r"""
 name: fleet_report
 author: winact.kms contributors
@@ -43,11 +48,6 @@ _value:
   description: The report data.
   type: dict
 """
-
-import typing as t
-from collections.abc import Callable
-
-from ansible_collections.winact.kms.plugins.plugin_utils import _fleet_report as fleet_report_data
 
 
 def fleet_report(hostvars: t.Any, hosts: t.Sequence[str], var: str) -> dict[str, t.Any]:

@@ -42,7 +42,7 @@ class Check:
         return dataclasses.asdict(self)
 
 
-def _ran(result: t.Any) -> bool:
+def _ran(result: t.Any) -> t.TypeGuard[t.Mapping[str, t.Any]]:
     return isinstance(result, t.Mapping) and not result.get("skipped") and bool(result)
 
 
@@ -176,7 +176,8 @@ def junit(report: t.Mapping[str, t.Any], name: str = "winact.kms.drift") -> str:
         errors=str(sum(1 for c in checks if c.get("error"))),
     )
     for check in checks:
-        case = ET.SubElement(suite, "testcase", classname=str(check["host"]), name=f"{check['area']}.{check['setting']}")
+        name = f"{check['area']}.{check['setting']}"
+        case = ET.SubElement(suite, "testcase", classname=str(check["host"]), name=name)
         if check.get("error"):
             ET.SubElement(case, "error", message=str(check["error"]))
         elif check["drifted"]:

@@ -34,9 +34,8 @@ def site(fleet_factory: t.Callable[[str], FleetRun]) -> FleetRun:
 def test_drift_on_two_hosts_fails_the_gate_and_lists_exactly_those_settings(
     site: FleetRun, tmp_path: pathlib.Path
 ) -> None:
-    site.invoke(
-        "w11pro", "SoftwareLicensingService", "SetKeyManagementServiceMachine", params={"MachineName": "rogue.example.net"}
-    )
+    rogue = {"MachineName": "rogue.example.net"}
+    site.invoke("w11pro", "SoftwareLicensingService", "SetKeyManagementServiceMachine", params=rogue)
     site.invoke(
         "kms01",
         "MSFT_NetFirewallRule",

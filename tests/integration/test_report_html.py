@@ -99,7 +99,8 @@ def chromium(*args: str, profile: pathlib.Path) -> subprocess.CompletedProcess[s
 def report(fleet_factory: t.Callable[[str], FleetRun], tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     fleet = fleet_factory("rollout_small")
     # Three clients of a fresh KMS host: they stay below the threshold, so the page has errors to explain.
-    site = fleet.playbook(PLAYBOOKS / "site.yml", extra_vars={"kms_client_dns_discovery": True, "kms_client_activate_retries": 0})
+    extra = {"kms_client_dns_discovery": True, "kms_client_activate_retries": 0}
+    site = fleet.playbook(PLAYBOOKS / "site.yml", extra_vars=extra)
     assert site.rc == 0, site.output
     out = tmp_path_factory.mktemp("report")
     run = fleet.playbook(PLAYBOOKS / "report.yml", extra_vars={"winact_report_dir": str(out)})

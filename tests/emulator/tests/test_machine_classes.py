@@ -200,7 +200,7 @@ def test_kms_firewall_rule_is_disabled_until_enabled_and_counts_one_write(server
     with pytest.raises(cim.ClassNotFound):
         server.instances(CIMV2, "MSFT_NetFirewallRule", ADMIN)
     before = server.writes
-    selectors = {"InstanceID": rule["InstanceID"]}
+    selectors = {"InstanceID": str(rule["InstanceID"])}
     assert server.invoke(namespace, "MSFT_NetFirewallRule", "Enable", selectors, {}, ADMIN) == {"ReturnValue": 0}
     assert server.invoke(namespace, "MSFT_NetFirewallRule", "Enable", selectors, {}, ADMIN) == {"ReturnValue": 0}
     assert server.writes == before + 1
