@@ -150,11 +150,22 @@ def summary(per_host: t.Mapping[str, t.Mapping[str, t.Any]]) -> dict[str, t.Any]
     }
 
 
+def shown(setting: str, value: t.Any) -> str:
+    """A value as people read it: no KMS host name means DNS auto-discovery."""
+    if value is None:
+        return "DNS auto-discovery" if setting == "server" else "not set"
+    return repr(value)
+
+
 def lines(report: t.Mapping[str, t.Any]) -> list[str]:
     """The summary for people: one line per drifted setting, then the totals."""
     out = [
         f"{c['host']}: {c['area']}.{c['setting']}: "
-        + (f"failed: {c['error']}" if c.get("error") else f"declared {c['declared']!r}, actual {c['actual']!r}")
+        + (
+            f"failed: {c['error']}"
+            if c.get("error")
+            else f"declared {shown(c['setting'], c['declared'])}, actual {shown(c['setting'], c['actual'])}"
+        )
         for c in report["drift"]
     ]
     totals = report["totals"]
@@ -176,12 +187,13 @@ def junit(report: t.Mapping[str, t.Any], name: str = "winact.kms.drift") -> str:
         errors=str(sum(1 for c in checks if c.get("error"))),
     )
     for check in checks:
-        name = f"{check['area']}.{check['setting']}"
-        case = ET.SubElement(suite, "testcase", classname=str(check["host"]), name=name)
+        case_name = f"{check['area']}.{check['setting']}"
+        case = ET.SubElement(suite, "testcase", classname=str(check["host"]), name=case_name)
         if check.get("error"):
             ET.SubElement(case, "error", message=str(check["error"]))
         elif check["drifted"]:
-            message = f"declared {check['declared']!r}, actual {check['actual']!r}"
+            setting = str(check["setting"])
+            message = f"declared {shown(setting, check['declared'])}, actual {shown(setting, check['actual'])}"
             ET.SubElement(case, "failure", message=message).text = message
     suites = ET.Element("testsuites", name=name)
     suites.append(suite)

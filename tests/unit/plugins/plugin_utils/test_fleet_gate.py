@@ -80,6 +80,7 @@ def test_drift_summary_lists_every_declared_setting_and_marks_the_drifted_ones()
         }
     ]
     assert summary["totals"] == {"hosts": 1, "checks": 5, "drifted": 1, "hosts_drifted": 1}
+    assert drift.shown("server", None) == "DNS auto-discovery" and drift.shown("port", None) == "not set"
     assert drift.lines(summary)[0] == (
         "w11pro: kms_client.server: declared 'kms01.corp.example.com', actual 'rogue.example.net'"
     )
@@ -87,11 +88,16 @@ def test_drift_summary_lists_every_declared_setting_and_marks_the_drifted_ones()
 
 def test_junit_has_one_case_per_host_and_setting_and_a_failure_per_drift() -> None:
     summary = drift.summary({"w11pro": HOST_VARS, "kms01": {"kms_host_settings": {"failed": True, "msg": "boom"}}})
-    suite = ET.fromstring(drift.junit(summary)).find("testsuite")
+    root = ET.fromstring(drift.junit(summary))
+    assert root.get("name") == "winact.kms.drift"
+    suite = root.find("testsuite")
     assert suite is not None
     cases = suite.findall("testcase")
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == (str(len(cases)), "1", "1")
+    failures = [c.find("failure") for c in cases if c.find("failure") is not None]
     assert [c.get("name") for c in cases if c.find("failure") is not None] == ["kms_client.server"]
+    assert failures[0] is not None
+    assert failures[0].get("message") == "declared 'kms01.corp.example.com', actual 'rogue.example.net'"
     assert [c.get("classname") for c in cases if c.find("error") is not None] == ["kms01"]
 
 
