@@ -149,6 +149,13 @@ def test_chromium_shows_the_totals_and_rows_of_the_json(report: pathlib.Path, tm
         }
     ]
 
+    # The table sorts by a column (here through a shared link to a sorted view).
+    ordered = chromium("--dump-dom", url + "#sort=host-desc", profile=tmp_path / "profile-sort")
+    assert ordered.returncode == 0, ordered.stderr
+    sorted_reader = PageReader()
+    sorted_reader.feed(ordered.stdout)
+    assert list(sorted_reader.rows) == sorted(reader.rows, reverse=True) != list(reader.rows)
+
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTIFACTS / "report.png"
     screenshot.unlink(missing_ok=True)
