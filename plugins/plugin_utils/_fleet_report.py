@@ -12,10 +12,8 @@ from __future__ import annotations
 import datetime
 import typing as t
 
-# Activation thresholds of a KMS host: client editions 25, servers 5 ("Key Management Services (KMS)
-# activation planning", https://learn.microsoft.com/windows-server/get-started/kms-activation-planning).
-CLIENT_THRESHOLD = 25
-SERVER_THRESHOLD = 5
+from ansible_collections.winact.kms.plugins.plugin_utils._licensing import CLIENT_OS_THRESHOLD, SERVER_OS_THRESHOLD
+
 # Days-until-expiry buckets: (label, upper bound in days, exclusive). A KMS activation is valid 180 days.
 EXPIRY_BUCKETS: tuple[tuple[str, float], ...] = (
     ("expired", 0),
@@ -103,8 +101,8 @@ def build(results: t.Mapping[str, t.Mapping[str, t.Any]], now: datetime.datetime
                 {
                     "host": host,
                     "count": info.get("current_count") or 0,
-                    "client_threshold": CLIENT_THRESHOLD,
-                    "server_threshold": SERVER_THRESHOLD,
+                    "client_threshold": CLIENT_OS_THRESHOLD,
+                    "server_threshold": SERVER_OS_THRESHOLD,
                     "activates_clients": bool(info.get("activates_client_os")),
                     "activates_servers": bool(info.get("activates_server_os")),
                 }

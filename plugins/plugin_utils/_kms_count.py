@@ -15,10 +15,10 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.winact.kms.plugins.plugin_utils import _events as events
+from ansible_collections.winact.kms.plugins.plugin_utils._licensing import CLIENT_OS_THRESHOLD
 
 SL_E_VL_NOT_ENOUGH_COUNT = 0xC004F038
 DEFAULT_ACTIVATION_INTERVAL = 120  # minutes, VLActivationInterval's default
-CLIENT_THRESHOLD = 25
 
 
 def _newest(found: t.Sequence[t.Mapping[str, t.Any]], event_id: int) -> t.Mapping[str, t.Any]:
@@ -34,7 +34,7 @@ def shortfall(found: t.Sequence[t.Mapping[str, t.Any]] | None) -> dict[str, t.An
     return {
         "kms_host": request.get("kms_server"),
         "count": response.get("kms_current_count"),
-        "threshold": threshold if isinstance(threshold, int) and threshold > 0 else CLIENT_THRESHOLD,
+        "threshold": threshold if isinstance(threshold, int) and threshold > 0 else CLIENT_OS_THRESHOLD,
         "retry_minutes": retry if isinstance(retry, int) and retry > 0 else DEFAULT_ACTIVATION_INTERVAL,
     }
 
