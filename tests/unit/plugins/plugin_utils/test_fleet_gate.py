@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime
+import typing as t
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -15,7 +16,7 @@ from ansible_collections.winact.kms.plugins.plugin_utils import _fleet_report as
 from ansible_collections.winact.kms.plugins.plugin_utils import _kms_count as kms_count
 from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
 
-EVENTS = [
+EVENTS: list[dict[str, t.Any]] = [
     {"event_id": 12289, "kms_current_count": 3, "activation_interval": 120},
     {"event_id": 12288, "kms_server": "kms01.corp.example.com:1688", "n_policy": 25},
     {"event_id": 12289, "kms_current_count": 2, "activation_interval": 120},
