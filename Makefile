@@ -43,7 +43,7 @@ endef
 TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration docs-check lint sanity
 
 .PHONY: help test venv collection-link unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
-	format mypy meta-check runtime-meta docs-check changelog-lint demo bench clean $(TEST_TARGETS)
+	format mypy meta-check runtime-meta docs-check changelog-lint demo bench clean browser-deps $(TEST_TARGETS)
 
 help:
 	@echo "make test     run every check CI runs: $(TEST_TARGETS)"
@@ -79,8 +79,22 @@ unit: venv collection-link
 emulator: venv collection-link
 	$(call run_pytest,tests/emulator)
 
-integration: venv collection-link
+integration: venv collection-link browser-deps
 	$(call run_pytest,tests/integration)
+
+# The report test opens winact.kms.report's page in a real headless browser: Debian's chromium package.
+browser-deps:
+	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			echo "== installing chromium (Debian package) for the report page test"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get install -y -q chromium >/dev/null 2>&1 \
+				|| { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } \
+				|| echo "== could not install chromium: the report page test will fail"; \
+		else \
+			echo "== chromium not installed and apt-get unavailable: the report page test will fail"; \
+		fi; \
+	fi
 
 bench: venv collection-link
 	$(call run_pytest,tests/benchmarks,--benchmark-only)

@@ -40,8 +40,9 @@ done
 grep -qx ready "$work/ready" || { echo "emulator did not start"; cat "$work/winemu.log"; exit 1; }
 echo "   $(python -c 'import sys, yaml; print(len(yaml.safe_load(open(sys.argv[1]))["all"]["hosts"]))' "$work/inventory.yml") hosts listening on 127.0.0.1"
 
+# The demo's clients find the KMS host through DNS auto-discovery, an explicit choice of the kms_client role.
 playbook() {
-  ansible-playbook -i "$work/inventory.yml" "playbooks/$1.yml" "${@:2}"
+  ansible-playbook -i "$work/inventory.yml" "playbooks/$1.yml" -e kms_client_dns_discovery=true "${@:2}"
 }
 phase() {
   echo
@@ -54,14 +55,17 @@ winemu() {
 }
 
 phase "1. Before: licensing report (winact.kms.report)"
-playbook report
+playbook report -e winact_report_dir="$PWD/build/demo/report-before"
 
 phase "2. Configure the KMS host and its clients, install GVLKs, activate (winact.kms.site)"
+echo "   kms01 is a fresh KMS host (count 0): the first pass of requests builds its count (0xC004F038 is"
+echo "   recorded, not fatal), the second pass activates the clients refused before."
 echo "   srv2016's clock runs 5 hours ahead: its activation is expected to fail, explained."
 if playbook site | tee "$work/site1.log"; then
   echo "!! srv2016 was expected to fail its clock preflight check"; exit 1
 fi
 grep -q "0xC004F06C" "$work/site1.log" || { echo "!! the clock skew was not explained"; exit 1; }
+grep -q "Activate (second pass" "$work/site1.log" || { echo "!! no second activation pass ran"; exit 1; }
 
 phase "3. Fix srv2016's time source (winact.kms.time_source), then converge"
 ansible srv2016 -i "$work/inventory.yml" -m winact.kms.time_source -a '{"servers": ["time.corp.example.com"]}'
@@ -77,12 +81,16 @@ echo "   second run: changed=0 on every host"
 phase "5. Someone points w11pro at another KMS host by hand (slmgr /skms rogue-kms.example.net)"
 winemu invoke w11pro SoftwareLicensingService SetKeyManagementServiceMachine --param MachineName=rogue-kms.example.net
 
-phase "6. Drift check: winact.kms.drift (check mode + diff, zero writes)"
+phase "6. Drift gate: winact.kms.drift (check mode + diff, zero writes, fails on drift)"
 before=$(winemu stats | python -c 'import json, sys; print(sum(h["writes"] for h in json.load(sys.stdin).values()))')
-playbook drift | tee "$work/drift.log"
+if playbook drift -e winact_drift_report_dir="$PWD/build/demo/drift" | tee "$work/drift.log"; then
+  echo "!! the drift gate passed despite the drift"; exit 1
+fi
 after=$(winemu stats | python -c 'import json, sys; print(sum(h["writes"] for h in json.load(sys.stdin).values()))')
 grep -q "rogue-kms.example.net" "$work/drift.log" || { echo "!! the drift was not reported"; exit 1; }
-echo "   writes during the drift check: $((after - before))"
+echo "   the gate failed on the drift, as it should; writes during the drift check: $((after - before))"
+echo "   drift report: build/demo/drift/drift.json, JUnit: build/demo/drift/drift.xml"
 
-phase "7. After: licensing report"
-playbook report
+phase "7. After: licensing report (winact.kms.report: lines, an HTML page and its JSON)"
+playbook report -e winact_report_dir="$PWD/build/demo/report"
+echo "   report page: $PWD/build/demo/report/report.html (data: build/demo/report/report.json)"

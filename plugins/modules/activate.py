@@ -83,6 +83,20 @@ options:
     elements: str
     choices: [service, clock, kms_discovery, self_target]
     default: []
+  below_threshold:
+    description:
+      - What the task makes of a KMS host that still refuses with C(0xC004F038) (its count of distinct machines
+        is below the threshold, 25 for client editions, 5 for servers) once O(retries) are used up.
+      - V(fail) fails the task; the message and RV(below_threshold) give the count, the threshold and what
+        happens next.
+      - V(warn) returns without failing (C(changed=false), RV(activated=false)) with the same text as a warning.
+      - V(continue) returns like V(warn) without the warning and does not retry C(0xC004F038), for a first pass of
+        requests that only grows the count (the kms_client role activates in two passes this way).
+      - The KMS host counts every such request, so clients that ask later, or again, activate once the count
+        is reached; Windows itself retries every C(VLActivationInterval) (120 minutes by default).
+    type: str
+    choices: [fail, warn, continue]
+    default: fail
 attributes:
   check_mode:
     support: full
@@ -136,6 +150,27 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+below_threshold:
+  description: The KMS host's count against this client's threshold, when the KMS host refused with C(0xC004F038).
+  returned: when the last request was refused for the count (also on failure)
+  type: dict
+  contains:
+    kms_host:
+      description: The KMS host the client asked (C(name:port), from event 12288).
+      type: str
+      sample: kms01.corp.example.com:1688
+    count:
+      description: The count the KMS host returned (event 12289); null when no response was logged.
+      type: int
+      sample: 3
+    threshold:
+      description: The count this client needs (N-Policy of event 12288), 25 for client editions, 5 for servers.
+      type: int
+      sample: 25
+    retry_minutes:
+      description: Minutes until Windows asks again by itself (the activation interval the KMS host sent).
+      type: int
+      sample: 120
 activated:
   description: Whether this task activated the product (C(Activate) succeeded and the product is licensed).
   returned: always

@@ -17,6 +17,7 @@ import time
 import typing as t
 
 from ansible_collections.winact.kms.plugins.plugin_utils import _events as events
+from ansible_collections.winact.kms.plugins.plugin_utils import _kms_count as kms_count
 from ansible_collections.winact.kms.plugins.plugin_utils import _licensing as lic
 from ansible_collections.winact.kms.plugins.plugin_utils._errors import explain
 from ansible_collections.winact.kms.plugins.plugin_utils._explain import (
@@ -62,6 +63,18 @@ class Request:
     retries: int
     delay: int
     checks: tuple[str, ...]
+    below_threshold: str = "fail"  # fail | warn | continue: what a final 0xC004F038 makes of the task
+
+
+BELOW_THRESHOLD_CHOICES = ("fail", "warn", "continue")
+
+
+class BelowThreshold(Exception):
+    """Activate was refused with 0xC004F038 after every attempt, and the task does not fail for it."""
+
+    def __init__(self, detail: dict[str, t.Any]) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 def _count(params: t.Mapping[str, t.Any], option: str, default: int) -> int:
@@ -79,6 +92,9 @@ def build_request(params: t.Mapping[str, t.Any]) -> Request:
         activation_id = valid_activation_id("activation_id", activation_id)
     skipped = set(params.get("skip_preflight") or ())
     checks = tuple(c for c in CHECKS if c not in skipped) if params.get("preflight", True) else ()
+    below = params.get("below_threshold") or "fail"
+    if below not in BELOW_THRESHOLD_CHOICES:
+        raise ValidationError("below_threshold", f"{below!r} is not one of {', '.join(BELOW_THRESHOLD_CHOICES)}")
     return Request(
         activation_id=activation_id,
         force=bool(params.get("force")),
@@ -86,6 +102,7 @@ def build_request(params: t.Mapping[str, t.Any]) -> Request:
         retries=_count(params, "retries", 2),
         delay=_count(params, "delay", 10),
         checks=checks,
+        below_threshold=str(below),
     )
 
 
@@ -158,7 +175,17 @@ class Activation:
             self.fail_preflight(product)
         if self.ctx.check_mode:
             return self.outcome(product, previous, changed=True)
-        product = self.activate(product, str(service.get("Version") or ""))
+        try:
+            product = self.activate(product, str(service.get("Version") or ""))
+        except BelowThreshold as waiting:
+            # Nothing changed on this host; the KMS host counted the request. The role's next pass (or
+            # Windows' own retry) activates it once the count is reached.
+            result = self.outcome(product, previous, changed=False)
+            result["below_threshold"] = waiting.detail
+            result["msg"] = f"Not activated yet: {kms_count.shortfall_text(waiting.detail)}"
+            if self.request.below_threshold == "warn":
+                self.ctx.warnings.append(result["msg"])
+            return result
         return self.outcome(product, previous, changed=True, activated=True)
 
     def outcome(
@@ -223,12 +250,20 @@ class Activation:
                 if self.retry(code, events.event_hresult(inner)):
                     self.sleep(self.request.delay)
                     continue
+                if code == kms_count.SL_E_VL_NOT_ENOUGH_COUNT:
+                    waiting = kms_count.shortfall(found)
+                    if self.request.below_threshold != "fail":
+                        raise BelowThreshold(waiting) from exc
+                    self.fail_activation(exc, code, found, inner, product_id, below_threshold=waiting)
                 self.fail_activation(exc, code, found, inner, product_id)
             return self.wait_licensed(product_id, version, timed_out=False)
 
     def retry(self, code: int | None, inner_code: int | None) -> bool:
         """Only what waiting can fix (the error table's transient codes), and only ``retries`` times."""
         if code is None or not explain(code).transient or inner_code in NOT_TRANSIENT_INNER:
+            return False
+        if code == kms_count.SL_E_VL_NOT_ENOUGH_COUNT and self.request.below_threshold == "continue":
+            # A pass that only grows the count: the other clients ask after this one, not while it waits.
             return False
         return self.attempts <= self.request.retries
 
@@ -290,6 +325,7 @@ class Activation:
         found: list[dict[str, t.Any]] | None,
         inner: dict[str, t.Any] | None,
         product_id: str,
+        below_threshold: dict[str, t.Any] | None = None,
     ) -> t.NoReturn:
         failure = explained_failure(exc, f"Activating {product_id} (Activate)")
         error = dict(failure.detail.get("error") or {})
@@ -304,6 +340,9 @@ class Activation:
         if self.attempts > 1:
             msg += f" ({self.attempts} attempts)"
         detail = self.failure_detail(error=error)
+        if below_threshold is not None:
+            msg += f" KMS {kms_count.shortfall_text(below_threshold)}."
+            detail["below_threshold"] = below_threshold
         if found is not None:
             detail["events"] = found
         raise ModuleFailure(msg, **detail)

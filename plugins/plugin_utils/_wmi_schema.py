@@ -311,6 +311,16 @@ PROPERTY_TYPES: dict[str, dict[str, str]] = {
         "WakeUpType": "uint16",
         "Workgroup": "string",
     },
+    # "MSFT_NetFirewallRule class", Windows Firewall with Advanced Security CIM provider (root/StandardCimv2):
+    # https://learn.microsoft.com/previous-versions/windows/desktop/wfascimprov/msft-netfirewallrule
+    "MSFT_NetFirewallRule": {
+        "InstanceID": "string",
+        "DisplayName": "string",
+        "DisplayGroup": "string",
+        "Enabled": "uint16",
+        "Direction": "uint16",
+        "Action": "uint16",
+    },
 }
 
 
@@ -416,4 +426,5 @@ METHOD_TYPES: dict[tuple[str, str], dict[str, str]] = {
         ),
     ),
     **_methods("Win32_OperatingSystem", {"Reboot": _NO_OUT, "Shutdown": _NO_OUT, "Win32Shutdown": _NO_OUT}),
+    **_methods("MSFT_NetFirewallRule", {"Enable": _NO_OUT, "Disable": _NO_OUT}),
 }

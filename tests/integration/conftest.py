@@ -173,6 +173,7 @@ class FleetRun:
         extra_vars: t.Mapping[str, t.Any] | None = None,
         verbosity: int = 0,
         inventory: pathlib.Path | None = None,
+        forks: int | None = None,
     ) -> PlaybookRun:
         path = pathlib.Path(playbook)
         if not path.is_absolute():
@@ -190,9 +191,10 @@ class FleetRun:
             cmd += ["--extra-vars", json.dumps(dict(extra_vars))]
         if verbosity:
             cmd.append("-" + "v" * verbosity)
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, env=self._ansible_env(record), timeout=600, check=False
-        )
+        env = self._ansible_env(record)
+        if forks is not None:
+            env["ANSIBLE_FORKS"] = str(forks)  # forks=5 is ansible-core's default
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, check=False)
         results = [TaskResult(**json.loads(line)) for line in record.read_text().splitlines() if line.strip()]
         return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, results)
 

@@ -84,7 +84,7 @@ def test_instances_carry_every_declared_property(server: Machine) -> None:
     for cls in classes.ALL_CLASSES:
         if not cls.properties:
             continue
-        for instance in server.instances(CIMV2, cls.name, ADMIN):
+        for instance in server.instances(cls.namespaces[-1], cls.name, ADMIN):
             assert set(instance) == set(cls.properties), cls.name
 
 
@@ -191,3 +191,21 @@ def test_event_log_instances(server: Machine) -> None:
     assert (event["SourceName"], event["EventType"], event["EventIdentifier"]) == ("KmsRequests", 3, 0x40003002)
     assert event["InsertionStrings"] == ["0xC004F038,25,ws01.corp.example.com,c,2026/01/02 03:04,0,2,100,a"]
     assert event["Message"].startswith("An activation request has been processed.")
+
+
+def test_kms_firewall_rule_is_disabled_until_enabled_and_counts_one_write(server: Machine) -> None:
+    namespace = "root/StandardCimv2"
+    (rule,) = server.instances(namespace, "MSFT_NetFirewallRule", ADMIN)
+    assert (rule["DisplayGroup"], rule["Enabled"]) == ("Key Management Service", 2)
+    with pytest.raises(cim.ClassNotFound):
+        server.instances(CIMV2, "MSFT_NetFirewallRule", ADMIN)
+    before = server.writes
+    selectors = {"InstanceID": str(rule["InstanceID"])}
+    assert server.invoke(namespace, "MSFT_NetFirewallRule", "Enable", selectors, {}, ADMIN) == {"ReturnValue": 0}
+    assert server.invoke(namespace, "MSFT_NetFirewallRule", "Enable", selectors, {}, ADMIN) == {"ReturnValue": 0}
+    assert server.writes == before + 1
+    assert server.instances(namespace, "MSFT_NetFirewallRule", ADMIN)[0]["Enabled"] == 1
+    with pytest.raises(cim.InstanceNotFound):
+        server.invoke(namespace, "MSFT_NetFirewallRule", "Enable", {"InstanceID": "nope"}, {}, ADMIN)
+    with pytest.raises(cim.AccessDenied):
+        server.invoke(namespace, "MSFT_NetFirewallRule", "Disable", selectors, {}, USER)

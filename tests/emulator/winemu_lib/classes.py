@@ -10,6 +10,7 @@ from __future__ import annotations
 import typing as t
 
 from .cim import ClassDef, ClassNotFound, MethodDef
+from .firewall import MSFT_NET_FIREWALL_RULE
 
 CIMV2 = "root/cimv2"
 DEFAULT = "root/default"
@@ -389,6 +390,7 @@ ALL_CLASSES: tuple[ClassDef, ...] = (
     WIN32_COMPUTER_SYSTEM,
     WIN32_SERVICE,
     WIN32_NT_LOG_EVENT,
+    MSFT_NET_FIREWALL_RULE,
 )
 
 _BY_NAME: dict[str, ClassDef] = {cls.name.lower(): cls for cls in ALL_CLASSES}

@@ -24,6 +24,7 @@ from .cim import (
     check_selectors,
 )
 from .events import EventLogs
+from .firewall import MSFT_NET_FIREWALL_RULE, FirewallRules
 from .kms import KmsRequest, KmsResponse
 from .machine_config import MachineConfig, populate_registry
 from .registry import HKLM, Registry, RegType, invoke_std_reg_prov
@@ -99,6 +100,7 @@ class Machine:
         self.keyring = keyring
         self.clock_skew_minutes = config.clock_skew_minutes
         self.writes = 0
+        self.firewall = FirewallRules(on_change=self.count_write)
         self.events = EventLogs(self.name.upper())
         created = datetime.datetime.now(datetime.UTC)
         self._boot_real = created - datetime.timedelta(hours=1)
@@ -270,6 +272,8 @@ class Machine:
             return [self._service_instance(info) for info in SERVICES.values()]
         if cls is classes.WIN32_NT_LOG_EVENT:
             return [record.as_cim() for record in self.events.records()]
+        if cls is MSFT_NET_FIREWALL_RULE:
+            return self.firewall.instances()
         return []  # StdRegProv: static methods only
 
     def invoke(
@@ -294,6 +298,8 @@ class Machine:
             if info is None:
                 raise InstanceNotFound(f"No Win32_Service named {keys['Name']!r}")
             return {"ReturnValue": self._service_method(info, method_def.name, typed, ctx)}
+        if cls is MSFT_NET_FIREWALL_RULE:
+            return self.firewall.invoke(method_def.name, keys, ctx)
         self.require_sppsvc()
         licensing = self.licensing
         if cls is classes.SOFTWARE_LICENSING_SERVICE:
@@ -517,6 +523,7 @@ class Machine:
             "licensing": {"service": licensing["service"], "products": licensing["products"]},
             "sppsvc": {**services["sppsvc"], "effective": licensing["kms_host"]["effective"]},
             "services": services,
+            "firewall": self.firewall.state(),
             "kms_host": licensing["kms_host"],
             "rearm_count": licensing["rearm_count"],
             "events": [record.as_json() for record in self.events.records()][-100:],

@@ -27,11 +27,23 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("ws-management", frozenset({"_wsman", "_connect_failure"})),
     ("wmi", frozenset({"_wmi"})),
     ("explained failures", frozenset({"_explain"})),
-    ("interfaces", frozenset({"_registry", "_service", "_licensing", "_events", "_catalog"})),
+    ("interfaces", frozenset({"_registry", "_service", "_licensing", "_events", "_catalog", "_kms_count"})),
     (
         "engines",
         frozenset(
-            {"_settings", "_preflight", "_activation", "_product_key", "_time_source", "_license_report", "_rearm"}
+            {
+                "_settings",
+                "_preflight",
+                "_activation",
+                "_product_key",
+                "_time_source",
+                "_license_report",
+                "_firewall",
+                "_spp_service",
+                "_drift",
+                "_fleet_report",
+                "_rearm",
+            }
         ),
     ),
     ("action base", frozenset({"_action"})),
