@@ -36,6 +36,7 @@ if str(EMULATOR_DIR) not in sys.path:
     sys.path.insert(0, str(EMULATOR_DIR))
 
 from winemu_lib import cim, control, inventory, server, soap, winrm_endpoint  # noqa: E402
+from winemu_lib.winrm_service import LAB_BASIC, WinrmService  # noqa: E402
 
 WINEMU = EMULATOR_DIR / "winemu"
 FLEETS_DIR = EMULATOR_DIR / "fleets"
@@ -281,6 +282,7 @@ class Account:
     username: str
     password: str
     admin: bool
+    groups: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass
@@ -299,6 +301,9 @@ class HostSpec:
     accounts: list[Account]
     faults: FaultSpec
     machine: FakeMachine
+    # The protocol tests talk Basic over plain HTTP: a lab host configured for it (Windows refuses both by
+    # default; tests/emulator/tests/test_auth_*.py cover the defaults).
+    winrm: WinrmService = LAB_BASIC
 
 
 @dataclasses.dataclass

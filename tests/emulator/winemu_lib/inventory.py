@@ -22,10 +22,19 @@ def account_for(endpoint: HostEndpoint) -> AccountLike:
     return next((account for account in accounts if account.admin), accounts[0])
 
 
+def connection_vars(endpoint: HostEndpoint) -> dict[str, str]:
+    """How Ansible authenticates to this host: NTLM with message encryption where Negotiate is enabled (the
+    Windows default), else Basic (a lab host), which over HTTP works only with AllowUnencrypted."""
+    if endpoint.spec.winrm.negotiate:
+        return {"ansible_winrm_transport": "ntlm", "ansible_winrm_message_encryption": "auto"}
+    return {"ansible_winrm_transport": "basic", "ansible_winrm_message_encryption": "never"}
+
+
 def build(fleet: server.FleetServer, control_url: str) -> dict[str, t.Any]:
-    """``all.vars`` carries the connection settings; a host whose scheme differs overrides it."""
+    """``all.vars`` carries the connection settings; a host whose scheme or authentication differs overrides them."""
     endpoints = list(fleet.hosts.values())
     scheme = "https" if endpoints and all(endpoint.https for endpoint in endpoints) else "http"
+    fleet_auth = {"ansible_winrm_transport": "ntlm", "ansible_winrm_message_encryption": "auto"}
     hosts: dict[str, dict[str, t.Any]] = {}
     children: dict[str, dict[str, dict[str, None]]] = {}
     for endpoint in endpoints:
@@ -40,6 +49,7 @@ def build(fleet: server.FleetServer, control_url: str) -> dict[str, t.Any]:
         host_scheme = "https" if endpoint.https else "http"
         if host_scheme != scheme:
             host_vars["ansible_winrm_scheme"] = host_scheme
+        host_vars.update({k: v for k, v in connection_vars(endpoint).items() if fleet_auth[k] != v})
         hosts[endpoint.name] = host_vars
         for group in getattr(endpoint.spec, "groups", ()):
             children.setdefault(group, {"hosts": {}})["hosts"][endpoint.name] = None
@@ -47,11 +57,9 @@ def build(fleet: server.FleetServer, control_url: str) -> dict[str, t.Any]:
         "all": {
             "vars": {
                 "ansible_connection": "winrm",
-                "ansible_winrm_transport": "basic",
+                **fleet_auth,
                 "ansible_winrm_scheme": scheme,
                 "ansible_winrm_server_cert_validation": "ignore",
-                # Basic over plain HTTP cannot encrypt messages; "never" is what such a host needs.
-                "ansible_winrm_message_encryption": "never",
                 "winemu_control": control_url,
             },
             "hosts": hosts,

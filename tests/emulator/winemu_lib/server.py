@@ -9,10 +9,13 @@ self-signed certificate for the whole fleet). The layers, each in its own module
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
+import tempfile
 import typing as t
 
 from . import tls
+from .http_auth import ntlm_user_lines
 from .winrm_endpoint import HostEndpoint, HostSpecLike
 
 
@@ -50,8 +53,19 @@ class FleetServer:
         https_names = [name for spec in specs if spec.https for name in (spec.name, spec.fqdn)]
         self.tls: tls.ServerCertificate | None = tls.self_signed(https_names) if https_names else None
         context = self.tls.server_context() if self.tls else None
-        self.hosts: dict[str, HostEndpoint] = {spec.name: HostEndpoint(spec, context) for spec in specs}
+        # One NTLM_USER_FILE per host (its own accounts), private to this process, removed when it exits.
+        self._ntlm_dir = tempfile.TemporaryDirectory(prefix="winemu-ntlm-")
+        self.hosts: dict[str, HostEndpoint] = {
+            spec.name: HostEndpoint(spec, context, self._ntlm_user_file(spec)) for spec in specs
+        }
         self._started = False
+
+    def _ntlm_user_file(self, spec: HostSpecLike) -> str:
+        path = os.path.join(self._ntlm_dir.name, f"{spec.name}.ntlm")
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(ntlm_user_lines(spec.accounts, spec.fqdn)) + "\n")
+        return path
 
     def host(self, name: str) -> HostEndpoint:
         """Look a host up by short name or FQDN, case-insensitively."""
