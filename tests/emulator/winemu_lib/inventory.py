@@ -22,11 +22,14 @@ def account_for(endpoint: HostEndpoint) -> AccountLike:
     return next((account for account in accounts if account.admin), accounts[0])
 
 
+NTLM = {"ansible_winrm_transport": "ntlm", "ansible_winrm_message_encryption": "auto"}
+
+
 def connection_vars(endpoint: HostEndpoint) -> dict[str, str]:
     """How Ansible authenticates to this host: NTLM with message encryption where Negotiate is enabled (the
     Windows default), else Basic (a lab host), which over HTTP works only with AllowUnencrypted."""
     if endpoint.spec.winrm.negotiate:
-        return {"ansible_winrm_transport": "ntlm", "ansible_winrm_message_encryption": "auto"}
+        return dict(NTLM)
     return {"ansible_winrm_transport": "basic", "ansible_winrm_message_encryption": "never"}
 
 
@@ -34,7 +37,9 @@ def build(fleet: server.FleetServer, control_url: str) -> dict[str, t.Any]:
     """``all.vars`` carries the connection settings; a host whose scheme or authentication differs overrides them."""
     endpoints = list(fleet.hosts.values())
     scheme = "https" if endpoints and all(endpoint.https for endpoint in endpoints) else "http"
-    fleet_auth = {"ansible_winrm_transport": "ntlm", "ansible_winrm_message_encryption": "auto"}
+    # What every host accepts goes in all.vars (NTLM with encryption for Windows defaults).
+    choices = [connection_vars(endpoint) for endpoint in endpoints]
+    fleet_auth = choices[0] if choices and all(choice == choices[0] for choice in choices) else NTLM
     hosts: dict[str, dict[str, t.Any]] = {}
     children: dict[str, dict[str, dict[str, None]]] = {}
     for endpoint in endpoints:
