@@ -112,6 +112,7 @@ def test_counters_by_action_and_method_and_reset(fleet: RunningFleet) -> None:
         },
         "writes": 1,
         "shells_open": 0,
+        "authentications": {"basic": 8},
     }
     assert fleet.endpoint("ws002").stats_dict()["requests"]["total"] == 0  # hosts count separately
     fleet.endpoint().reset_stats()
@@ -119,6 +120,7 @@ def test_counters_by_action_and_method_and_reset(fleet: RunningFleet) -> None:
         "requests": {"total": 0, "by_action": {}, "by_method": {}},
         "writes": 0,
         "shells_open": 0,
+        "authentications": {},
     }
     fleet.invoke(fleet.SERVICE_URI, "StopService", selectors={"Name": "svc004"})
     assert fleet.endpoint().stats_dict()["writes"] == 1

@@ -36,6 +36,9 @@ class AccountLike(t.Protocol):
     @property
     def admin(self) -> bool: ...
 
+    @property
+    def groups(self) -> t.Sequence[str]: ...
+
 
 @dataclasses.dataclass
 class ConnectionAuth:
@@ -107,7 +110,7 @@ def ntlm_user_lines(accounts: t.Iterable[AccountLike], fqdn: str) -> list[str]:
     """
     host, _dot, domain = fqdn.partition(".")
     prefixes = {"", domain.split(".")[0].upper(), domain.upper(), host.upper(), "."}
-    lines = []
+    lines: list[str] = []
     for account in accounts:
         lm = lmowfv1(account.password).hex().upper()
         nt = ntowfv1(account.password).hex().upper()

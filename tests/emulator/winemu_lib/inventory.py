@@ -10,8 +10,9 @@ import typing as t
 import yaml
 
 from . import server
+from .http_auth import AccountLike
 from .http_listener import BIND_ADDRESS
-from .winrm_endpoint import AccountLike, HostEndpoint
+from .winrm_endpoint import HostEndpoint
 
 
 def account_for(endpoint: HostEndpoint) -> AccountLike:

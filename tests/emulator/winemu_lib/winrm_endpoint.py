@@ -21,7 +21,7 @@ import weakref
 
 from . import authorization, cim, identify, message_encryption, soap, wsman_faults
 from .faults import HOSTILE_RESPONSE, MALFORMED_RESPONSE, FaultSettings, parse_fault_value
-from .http_auth import ConnectionAuth, HostAuthenticator
+from .http_auth import AccountLike, ConnectionAuth, HostAuthenticator
 from .http_listener import BIND_ADDRESS, DROP, HttpListener, HttpRequest, HttpResponse
 from .winrm_service import WinrmService, config_body
 from .winrs import Shell, WinrsShells
@@ -35,20 +35,6 @@ POWERSHELL_URI_PREFIX = "http://schemas.microsoft.com/powershell/"
 
 
 # --------------------------------------------------------------------------- the fleet shapes used here
-
-
-class AccountLike(t.Protocol):
-    @property
-    def username(self) -> str: ...
-
-    @property
-    def password(self) -> str: ...
-
-    @property
-    def admin(self) -> bool: ...
-
-    @property
-    def groups(self) -> t.Sequence[str]: ...
 
 
 class FaultSpecLike(t.Protocol):
@@ -104,6 +90,8 @@ class HostStats:
     total: int = 0
     by_action: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     by_method: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    # Successful authentications by mechanism: ntlm, kerberos (one per handshake), basic (one per request).
+    authentications: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     writes_base: int = 0
 
     def reset(self, writes_base: int) -> None:
@@ -111,6 +99,7 @@ class HostStats:
         self.total = 0
         self.by_action.clear()
         self.by_method.clear()
+        self.authentications.clear()
         self.writes_base = writes_base
 
 
@@ -186,6 +175,7 @@ class HostEndpoint:
             },
             "writes": self._machine_writes() - self.stats.writes_base,
             "shells_open": len(self.shells),
+            "authentications": dict(sorted(self.stats.authentications.items())),
         }
 
     def reset_stats(self) -> None:
@@ -221,6 +211,7 @@ class HostEndpoint:
                 log.debug("%s: 401 (%s)", self.name, step.reason)
                 return self._unauthorized(step.challenge)
             account, reply_headers = step.account, step.challenge
+            self.stats.authentications[state.mechanism if state.account is account else "basic"] += 1
         else:
             account = state.account
         if account is None:
