@@ -81,9 +81,7 @@ class PlaybookRun:
 
 
 class FleetRun:
-    def __init__(
-        self, fleet_file: pathlib.Path, workdir: pathlib.Path, env: t.Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, fleet_file: pathlib.Path, workdir: pathlib.Path, env: t.Mapping[str, str] | None = None) -> None:
         self.fleet_file = fleet_file
         self.workdir = workdir
         self.inventory = workdir / "inventory.yml"

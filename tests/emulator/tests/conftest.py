@@ -318,6 +318,8 @@ def make_fleet(
     service_count: int = 30,
     prefix: str = "ws",
     faults: t.Mapping[str, t.Any] | None = None,
+    winrm: WinrmService = LAB_BASIC,
+    accounts: list[Account] | None = None,
 ) -> Fleet:
     hosts = {}
     for index in range(1, count + 1):
@@ -327,9 +329,10 @@ def make_fleet(
             fqdn=f"{name}.corp.example.com",
             port=0,
             https=https,
-            accounts=[Account(*ADMIN, admin=True), Account(*OPERATOR, admin=False)],
+            accounts=accounts or [Account(*ADMIN, admin=True), Account(*OPERATOR, admin=False)],
             faults=FaultSpec(**(faults or {})),
             machine=FakeMachine(name, service_count=service_count),
+            winrm=winrm,
         )
     return Fleet(hosts)
 
@@ -534,6 +537,7 @@ class RunningFleet:
 
     envelope = staticmethod(envelope)
     post = staticmethod(post)
+    ntlm_post = staticmethod(ntlm_post)
     method_input = staticmethod(method_input)
     enumerate_body = staticmethod(enumerate_body)
     pull_body = staticmethod(pull_body)
