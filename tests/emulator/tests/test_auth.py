@@ -41,7 +41,9 @@ def windows(start_fleet: t.Callable[..., RunningFleet]) -> RunningFleet:
     return start_fleet(winrm=WINDOWS_DEFAULTS, accounts=accounts)
 
 
-def ntlm_protocol(url: str, credentials: tuple[str, str], encryption: str = "auto") -> Protocol:
+def ntlm_protocol(
+    url: str, credentials: tuple[str, str], encryption: t.Literal["auto", "always", "never"] = "auto"
+) -> Protocol:
     return Protocol(
         endpoint=url,
         transport="ntlm",
@@ -141,7 +143,7 @@ class NtlmConnection:
     def __init__(self, url: str, credentials: tuple[str, str]) -> None:
         parts = urllib.parse.urlsplit(url)
         self.path = parts.path
-        self.http = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        self.http = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
         self.context = spnego.client(credentials[0], credentials[1], protocol="ntlm")
         token = self.context.step()
         status, headers, _body = self.send(
