@@ -68,10 +68,10 @@ def explain_winrm_failure(
     if is_access_denied(text):
         return ConnectFailure(f"the host refused the account: {text}", access_denied=True)
     causes = [
-        _explain_one(name, error, endpoint, message_encryption, offered_schemes)
+        f"{_explain_one(name, error, endpoint, message_encryption, offered_schemes)} [{error}]"
         for name, error in split_transport_errors(text, transports)
     ]
-    return ConnectFailure("; ".join(causes))
+    return ConnectFailure("cannot open the winrm connection: " + "; ".join(causes))
 
 
 def _explain_one(
@@ -116,26 +116,26 @@ def _explain_one(
             "default, so over HTTP use ntlm or kerberos with ansible_winrm_message_encryption auto, or HTTPS"
         )
     if re.search(r"\bCode\s+500\b", error):
-        return f"{label}: {endpoint} answered HTTP 500 with no WS-Management fault: {error}"
-    return f"{label}: cannot connect to {endpoint}: {error}"
+        return f"{label}: {endpoint} answered HTTP 500 with no WS-Management fault"
+    return f"{label}: cannot connect to {endpoint}"
 
 
 def _kerberos_cause(error: str) -> str:
     lowered = error.lower()
     if "password incorrect" in lowered or "preauthentication failed" in lowered:
-        return f"kinit was refused: wrong password ({error})"
-    if "not found in kerberos database" in lowered and "client" in lowered:
-        return f"unknown Kerberos principal ({error})"
+        return "kinit was refused: wrong password"
     if "server not found in kerberos database" in lowered:
         return (
-            "the KDC has no service principal for the host name used: connect by the host's FQDN or set "
-            f"ansible_winrm_kerberos_hostname_override ({error})"
+            "no service principal for the host name used is known to the KDC: connect by the host's FQDN or set "
+            "ansible_winrm_kerberos_hostname_override"
         )
+    if "not found in kerberos database" in lowered:
+        return "unknown Kerberos principal"
     if "cannot find kdc" in lowered or "cannot contact any kdc" in lowered:
-        return f"no KDC reachable for the realm (check krb5.conf) ({error})"
+        return "no KDC reachable for the realm (check krb5.conf)"
     if "credentials cache" in lowered or "no credentials" in lowered:
-        return f"no Kerberos ticket: run kinit or set ansible_password for a managed kinit ({error})"
-    return error
+        return "no Kerberos ticket: run kinit, or set ansible_password for a kinit Ansible manages"
+    return "see the error"
 
 
 def probe_offered_schemes(endpoint: str, verify: Any, timeout: float = 10.0) -> list[str] | None:

@@ -765,7 +765,7 @@ def _winrm_connect_failure(connection: Any, text: str) -> ConnectFailure:
         transports=transports,
         endpoint=endpoint,
         message_encryption=str(kwargs.get("message_encryption", "auto")),
-        offered_schemes=lambda: probe_offered_schemes(endpoint, verify),
+        offered_schemes=lambda: probe_offered_schemes(endpoint, verify) if host != "?" else None,
     )
 
 
