@@ -124,7 +124,7 @@ def _kerberos_cause(error: str) -> str:
     lowered = error.lower()
     if "password incorrect" in lowered or "preauthentication failed" in lowered:
         return "kinit was refused: wrong password"
-    if "server not found in kerberos database" in lowered:
+    if re.search(r"server\b[^,')]* not found in kerberos database", lowered):
         return (
             "no service principal for the host name used is known to the KDC: connect by the host's FQDN or set "
             "ansible_winrm_kerberos_hostname_override"

@@ -73,11 +73,13 @@ def inventory_with(fleet: FleetRun, path: pathlib.Path, **changes: t.Any) -> pat
     return path
 
 
-def kerberos_inventory(fleet: FleetRun, path: pathlib.Path, **changes: t.Any) -> pathlib.Path:
+def kerberos_inventory(fleet: FleetRun, kdc: test_kdc.LocalKdc, path: pathlib.Path, **changes: t.Any) -> pathlib.Path:
     """What a user writes for Kerberos: a realm principal, and the host's FQDN for the service principal
-    (the emulated hosts all listen on 127.0.0.1)."""
+    (the emulated hosts all listen on 127.0.0.1). The test realm's kinit wrapper stands in for the
+    system's /etc/krb5.conf, which Ansible's managed kinit would read."""
     data = yaml.safe_load(fleet.inventory.read_text())
     data["all"]["vars"]["ansible_winrm_transport"] = "kerberos"
+    data["all"]["vars"]["ansible_winrm_kinit_cmd"] = kdc.kinit_command()
     for host_vars in data["all"]["hosts"].values():
         host_vars["ansible_user"] = f"Administrator@{REALM}"
         host_vars["ansible_winrm_kerberos_hostname_override"] = host_vars["winemu_fqdn"]
@@ -113,8 +115,10 @@ def test_every_module_over_ntlm_with_message_encryption(fleet: FleetRun) -> None
         assert set(fleet.stats(host)["authentications"]) == {"ntlm"}
 
 
-def test_every_module_over_kerberos_with_message_encryption(fleet: FleetRun, tmp_path: pathlib.Path) -> None:
-    inventory = kerberos_inventory(fleet, tmp_path / "kerberos.yml")
+def test_every_module_over_kerberos_with_message_encryption(
+    fleet: FleetRun, kdc: test_kdc.LocalKdc, tmp_path: pathlib.Path
+) -> None:
+    inventory = kerberos_inventory(fleet, kdc, tmp_path / "kerberos.yml")
     fleet.winemu("reset-stats")
     run = fleet.playbook("every_module.yml", limit=MATRIX_HOSTS, inventory=inventory)
     assert_every_module_ran(run)
@@ -123,11 +127,12 @@ def test_every_module_over_kerberos_with_message_encryption(fleet: FleetRun, tmp
     assert "Winact-2026!" not in run.output
 
 
-def test_basic_on_a_lab_host_that_turned_it_on(fleet: FleetRun) -> None:
-    data = yaml.safe_load(fleet.inventory.read_text())
-    assert data["all"]["hosts"]["lab01"]["ansible_winrm_transport"] == "basic"
+def test_basic_on_a_lab_host_that_turned_it_on(fleet: FleetRun, tmp_path: pathlib.Path) -> None:
+    inventory = inventory_with(
+        fleet, tmp_path / "inv.yml", ansible_winrm_transport="basic", ansible_winrm_message_encryption="never"
+    )
     fleet.winemu("reset-stats", "lab01")
-    run = fleet.playbook("license_info.yml", limit="lab01")
+    run = fleet.playbook("license_info.yml", limit="lab01", inventory=inventory)
     assert run.rc == 0, run.output
     assert set(fleet.stats("lab01")["authentications"]) == {"basic"}
 
@@ -188,8 +193,8 @@ def test_a_non_administrator_is_refused_by_the_host(fleet: FleetRun, tmp_path: p
 
 
 @pytest.mark.usefixtures("untouched")
-def test_kerberos_wrong_password(fleet: FleetRun, tmp_path: pathlib.Path) -> None:
-    inventory = kerberos_inventory(fleet, tmp_path / "inv.yml", ansible_password="Wrong-2026!")
+def test_kerberos_wrong_password(fleet: FleetRun, kdc: test_kdc.LocalKdc, tmp_path: pathlib.Path) -> None:
+    inventory = kerberos_inventory(fleet, kdc, tmp_path / "inv.yml", ansible_password="Wrong-2026!")
     run = kms_client_write(fleet, inventory)
     msg = refused(fleet, run)
     assert "winrm (kerberos)" in msg and "kinit was refused: wrong password" in msg
@@ -197,8 +202,12 @@ def test_kerberos_wrong_password(fleet: FleetRun, tmp_path: pathlib.Path) -> Non
 
 
 @pytest.mark.usefixtures("untouched")
-def test_kerberos_without_the_hosts_service_principal(fleet: FleetRun, tmp_path: pathlib.Path) -> None:
+def test_kerberos_without_the_hosts_service_principal(
+    fleet: FleetRun, kdc: test_kdc.LocalKdc, tmp_path: pathlib.Path
+) -> None:
     # Without the override the client asks for HTTP/127.0.0.1, which no KDC knows.
-    inventory = kerberos_inventory(fleet, tmp_path / "inv.yml", ansible_winrm_kerberos_hostname_override="127.0.0.1")
+    inventory = kerberos_inventory(
+        fleet, kdc, tmp_path / "inv.yml", ansible_winrm_kerberos_hostname_override="127.0.0.1"
+    )
     msg = refused(fleet, kms_client_write(fleet, inventory))
     assert "winrm (kerberos)" in msg and "no service principal" in msg

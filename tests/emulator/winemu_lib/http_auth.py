@@ -120,6 +120,70 @@ def ntlm_user_lines(accounts: t.Iterable[AccountLike], fqdn: str) -> list[str]:
     return lines
 
 
+# DER of the GSS-API mechanism OIDs a Negotiate token may start with (RFC 2743 InitialContextToken framing).
+_KRB5_OIDS = (bytes.fromhex("06092a864886f712010202"), bytes.fromhex("06092a864882f712010202"))  # krb5, MS krb5
+_NTLM_SIGNATURE = b"NTLMSSP\x00"
+
+
+def is_kerberos_token(token: bytes) -> bool:
+    """A raw Kerberos token, or a SPNEGO token that carries no NTLM message (MIT's acceptor handles SPNEGO).
+
+    pywinrm sends raw Kerberos tokens under ``Negotiate``; NTLM, raw or inside SPNEGO, goes to pyspnego.
+    """
+    if token.startswith(_NTLM_SIGNATURE) or _NTLM_SIGNATURE in token:
+        return False
+    return token[:1] == b"\x60" and any(oid in token[:32] for oid in _KRB5_OIDS + (bytes.fromhex("06062b0601050502"),))
+
+
+class KerberosContext:
+    """A Kerberos acceptor with python-gssapi and the host's keytab (``KRB5_KTNAME``), shaped like the pyspnego
+    contexts (``step``, ``complete``, ``client_principal``, ``wrap_winrm``/``unwrap_winrm``).
+
+    WinRM seals Kerberos messages with ``gss_wrap_iov`` (header, data, padding): the header is the RFC 4121
+    token that [MS-WSMV] 2.2.9.1.1.2.2 puts before the sealed data.
+    """
+
+    negotiated_protocol = "kerberos"
+
+    def __init__(self) -> None:
+        import gssapi  # only Kerberos needs it (built against MIT Kerberos)
+
+        self._context = gssapi.SecurityContext(creds=gssapi.Credentials(usage="accept"), usage="accept")
+
+    @property
+    def complete(self) -> bool:
+        return bool(self._context.complete)
+
+    @property
+    def client_principal(self) -> str:
+        return str(self._context.initiator_name)
+
+    def step(self, token: bytes) -> bytes | None:
+        out = self._context.step(token)
+        return bytes(out) if out else None
+
+    def wrap_winrm(self, data: bytes) -> t.Any:
+        from gssapi.raw import IOV, IOVBufferType, wrap_iov
+
+        iov = IOV(IOVBufferType.header, data, IOVBufferType.padding, std_layout=False)
+        wrap_iov(self._context, iov, confidential=True)
+        header, sealed, padding = (buffer.value or b"" for buffer in iov)
+        return _Wrapped(bytes(header), bytes(sealed) + bytes(padding))
+
+    def unwrap_winrm(self, header: bytes, data: bytes) -> bytes:
+        from gssapi.raw import IOV, IOVBufferType, unwrap_iov
+
+        iov = IOV((IOVBufferType.header, False, header), data, IOVBufferType.data, std_layout=False)
+        unwrap_iov(self._context, iov)
+        return bytes(iov[1].value or b"")
+
+
+@dataclasses.dataclass
+class _Wrapped:
+    header: bytes
+    data: bytes
+
+
 class HostAuthenticator:
     """Authenticates requests to one host according to its WinRM service settings."""
 
@@ -181,7 +245,10 @@ class HostAuthenticator:
                 if state.context is None or state.context.complete or state.scheme != scheme:
                     # A new handshake (also a re-authentication on the same connection) starts a new context.
                     state.scheme, state.account, state.mechanism = scheme, None, ""
-                    state.context = spnego.server(hostname=self.fqdn, service="HTTP", protocol=protocol)
+                    if protocol == "kerberos" or is_kerberos_token(token):
+                        state.context = KerberosContext()
+                    else:
+                        state.context = spnego.server(hostname=self.fqdn, service="HTTP", protocol=protocol)
                 out = state.context.step(token)
             except Exception as exc:  # pyspnego raises its own errors, struct.error, ValueError on a bad token
                 state.context, state.scheme = None, ""

@@ -115,6 +115,14 @@ class LocalKdc:
                 self._process.wait()
         self._process = None
 
+    def kinit_command(self) -> str:
+        """A kinit for Ansible's ``ansible_winrm_kinit_cmd``: Ansible runs kinit with only PATH and KRB5CCNAME
+        in its environment, so this wrapper brings the realm's ``KRB5_CONFIG``."""
+        wrapper = self.directory / "kinit"
+        wrapper.write_text(f'#!/bin/sh\nKRB5_CONFIG="{self.krb5_conf}" exec "{self._program("kinit")}" "$@"\n')
+        wrapper.chmod(0o755)
+        return str(wrapper)
+
     def kinit(self, principal: str, password: str, ccache: Path) -> subprocess.CompletedProcess[bytes]:
         env = {**os.environ, **self.env(), "KRB5CCNAME": f"FILE:{ccache}"}
         return subprocess.run(
