@@ -20,7 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-ACCESS_DENIED_MARKERS = ("w:AccessDenied", "Access is denied", "Access denied", "0x80070005", "2147942405")
+# What pywinrm reports of WinRM's access-denied fault (a SOAP fault, so an authenticated request was answered).
+ACCESS_DENIED_MARKERS = ("w:AccessDenied", "Access is denied", "0x80070005", "2147942405")
+_AUTHENTICATION_FAILED = re.compile(r"\b401\b|credentials were rejected", re.IGNORECASE)
 
 # The Authorization scheme each pywinrm transport sends, and the WinRM service setting that enables it.
 _SCHEMES = {
@@ -41,7 +43,8 @@ class ConnectFailure:
 
 
 def is_access_denied(text: str) -> bool:
-    return any(marker in text for marker in ACCESS_DENIED_MARKERS)
+    """The host refused an account it had authenticated: never said of a failed authentication (HTTP 401)."""
+    return any(marker in text for marker in ACCESS_DENIED_MARKERS) and not _AUTHENTICATION_FAILED.search(text)
 
 
 def split_transport_errors(text: str, transports: Sequence[str]) -> list[tuple[str, str]]:

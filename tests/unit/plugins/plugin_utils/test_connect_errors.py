@@ -121,3 +121,14 @@ def test_unprefixed_text() -> None:
     assert split_transport_errors("the connection attempt timed out", ["ntlm"]) == [
         ("ntlm", "the connection attempt timed out")
     ]
+
+
+def test_a_401_is_never_read_as_access_denied() -> None:
+    failure = explain_winrm_failure(
+        "ntlm: the specified credentials were rejected by the server (Access is denied)",
+        transports=["ntlm"],
+        endpoint=ENDPOINT,
+        message_encryption="auto",
+        offered_schemes=lambda: None,
+    )
+    assert not failure.access_denied and "rejected the credentials" in failure.message
