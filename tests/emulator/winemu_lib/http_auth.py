@@ -2,11 +2,13 @@
 
 Negotiate and Kerberos are connection-based, as with Windows' HTTP.sys: the handshake runs over one TCP
 connection and the context it establishes authenticates (and, over HTTP, seals) every later request on that
-connection. pyspnego is the acceptor (``spnego.server``). Its NTLM acceptor reads the accounts from the file
-named by the ``NTLM_USER_FILE`` environment variable; one emulator process serves many hosts with different
-accounts, so each host has its own file and the variable points at it only while that host's context is
-created or stepped (under a lock: the variable is process-wide). The Kerberos acceptor uses the keytab of
-``KRB5_KTNAME`` (one for the fleet, holding every host's ``HTTP/`` and ``WSMAN/`` service principals).
+connection. NTLM, raw or inside SPNEGO, is accepted by pyspnego (``spnego.server``), whose NTLM acceptor reads
+the accounts from the file named by the ``NTLM_USER_FILE`` environment variable; one emulator process serves
+many hosts with different accounts, so each host has its own file and the variable points at it only while
+that host's context is created or stepped (under a lock: the variable is process-wide). Kerberos is accepted
+by python-gssapi with the keytab of ``KRB5_KTNAME`` (one for the fleet, holding every host's ``HTTP/`` and
+``WSMAN/`` service principals); a ticket for another host's principal is refused, as that host's key could
+not decrypt it on Windows.
 """
 
 from __future__ import annotations
@@ -145,10 +147,16 @@ class KerberosContext:
 
     negotiated_protocol = "kerberos"
 
-    def __init__(self) -> None:
+    def __init__(self, fqdn: str) -> None:
         import gssapi  # only Kerberos needs it (built against MIT Kerberos)
 
+        self.fqdn = fqdn.lower()
         self._context = gssapi.SecurityContext(creds=gssapi.Credentials(usage="accept"), usage="accept")
+
+    def for_this_host(self) -> bool:
+        """Whether the ticket names one of this host's service principals (``HTTP/<fqdn>``, ``WSMAN/<fqdn>``)."""
+        service = str(self._context.target_name or "").lower().partition("@")[0]
+        return service.partition("/")[2] == self.fqdn
 
     @property
     def complete(self) -> bool:
@@ -246,7 +254,7 @@ class HostAuthenticator:
                     # A new handshake (also a re-authentication on the same connection) starts a new context.
                     state.scheme, state.account, state.mechanism = scheme, None, ""
                     if protocol == "kerberos" or is_kerberos_token(token):
-                        state.context = KerberosContext()
+                        state.context = KerberosContext(self.fqdn)
                     else:
                         state.context = spnego.server(hostname=self.fqdn, service="HTTP", protocol=protocol)
                 out = state.context.step(token)
@@ -256,6 +264,9 @@ class HostAuthenticator:
         header = [("WWW-Authenticate", f"{scheme} {base64.b64encode(out).decode()}")] if out else []
         if not state.context.complete:
             return AuthStep(None, header, "handshake continues")
+        if isinstance(state.context, KerberosContext) and not state.context.for_this_host():
+            state.context, state.scheme = None, ""
+            return self.refused("the Kerberos ticket is for another host's service principal")
         account = self.account(str(state.context.client_principal or ""))
         if account is None:
             state.context, state.scheme = None, ""
