@@ -104,12 +104,10 @@ def short_name(principal: str) -> str:
 
 
 def ntlm_user_lines(accounts: t.Iterable[AccountLike], fqdn: str) -> list[str]:
-    """The host's accounts in smbpasswd form (hashes, so any password character is allowed).
-
+    """The host's accounts in smbpasswd form (hashes, so any password character is allowed)."""
     # Assumption: the emulated accounts answer to every domain form a client may send: none, the NetBIOS
-    # domain, the DNS domain, the computer name, ``.``, and ``user@domain`` (the emulator has one account
-    # list per host, no domain controller).
-    """
+    # domain, the DNS domain, the computer name, ".", and user@domain (the emulator has one account list per
+    # host, no domain controller).
     host, _dot, domain = fqdn.partition(".")
     prefixes = {"", domain.split(".")[0].upper(), domain.upper(), host.upper(), "."}
     lines: list[str] = []

@@ -220,6 +220,8 @@ class HostEndpoint:
                 return self._soap_response(200, identify.response(os_version=None, profiles=[]))
             return self._unauthorized()
         sealer = state.sealer if state.account is account and not header.lower().startswith("basic") else None
+        # Assumption: an encrypted body that does not parse or verify gets HTTP 400 with no body (no recording of
+        # what Windows answers).
         try:
             kind = message_encryption.encrypted_type(request.headers.get("content-type", ""))
         except message_encryption.EncryptionError as exc:
