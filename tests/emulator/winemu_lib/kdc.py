@@ -79,10 +79,15 @@ class LocalKdc:
         self.port = _free_port()
         self._write_config()
         env = {**os.environ, **self.env()}
-        run = {"env": env, "check": True, "capture_output": True, "timeout": 60}
-        subprocess.run(
-            [self._program("kdb5_util"), "create", "-s", "-r", self.realm, "-P", "emulated-kdc-master"], **run
-        )  # type: ignore[call-overload]
+        created = subprocess.run(
+            [self._program("kdb5_util"), "create", "-s", "-r", self.realm, "-P", "emulated-kdc-master"],
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        if created.returncode != 0:
+            raise RuntimeError(f"kdb5_util create failed: {created.stderr.decode(errors='replace')}")
         commands = [f'addprinc -pw "{password}" {name}' for name, password in users.items()]
         for fqdn in hosts:
             services = [f"{service}/{fqdn.lower()}" for service in SERVICES]
