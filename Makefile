@@ -42,7 +42,7 @@ endef
 
 TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration docs-check lint sanity
 
-.PHONY: help test venv collection-link unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
+.PHONY: help test venv krb5-deps collection-link unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
 	format mypy meta-check runtime-meta docs-check changelog-lint demo bench clean browser-deps $(TEST_TARGETS)
 
 help:
@@ -65,8 +65,26 @@ test:
 	echo "suites: $$passed passed, $$(echo $$failed | wc -w) failed"; \
 	[ -z "$$failed" ]
 
-venv:
+venv: krb5-deps
 	@bash tools/venv.sh "$(VENV)"
+
+# Kerberos: the Python bindings (pykerberos, gssapi, krb5) build against MIT Kerberos, and the tests run a
+# throw-away MIT KDC (tests/emulator/winemu_lib/kdc.py). Installs the Debian packages when missing.
+KRB5_PACKAGES := libkrb5-dev krb5-user krb5-kdc krb5-admin-server
+krb5-deps:
+	@if ! command -v krb5-config >/dev/null || ! PATH="$$PATH:/usr/sbin" command -v krb5kdc >/dev/null \
+		|| ! PATH="$$PATH:/usr/sbin" command -v kadmin.local >/dev/null || ! command -v kinit >/dev/null; then \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			echo "== installing $(KRB5_PACKAGES) (Debian packages) for Kerberos"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get install -y -q $(KRB5_PACKAGES) >/dev/null 2>&1 \
+				|| { apt-get update -q >/dev/null && apt-get install -y -q $(KRB5_PACKAGES) >/dev/null; } \
+				|| { echo "== could not install $(KRB5_PACKAGES)"; exit 1; }; \
+		else \
+			echo "== MIT Kerberos missing and apt-get unavailable: install $(KRB5_PACKAGES) or their equivalents"; \
+			exit 1; \
+		fi; \
+	fi
 
 collection-link:
 	@if [ "$$(readlink -f "$(COLLECTION_LINK)" 2>/dev/null)" != "$$(readlink -f "$(CURDIR)")" ]; then \

@@ -39,6 +39,7 @@ for _ in $(seq 1 600); do
 done
 grep -qx ready "$work/ready" || { echo "emulator did not start"; cat "$work/winemu.log"; exit 1; }
 echo "   $(python -c 'import sys, yaml; print(len(yaml.safe_load(open(sys.argv[1]))["all"]["hosts"]))' "$work/inventory.yml") hosts listening on 127.0.0.1"
+echo "   WinRM as Windows configures it by default: NTLM with message encryption over HTTP; Basic and plaintext are refused"
 
 # The demo's clients find the KMS host through DNS auto-discovery, an explicit choice of the kms_client role.
 playbook() {

@@ -20,6 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 from xml.parsers import expat
 
+from ansible_collections.winact.kms.plugins.plugin_utils._connect_errors import (
+    ConnectFailure,
+    explain_winrm_failure,
+    probe_offered_schemes,
+)
 from ansible_collections.winact.kms.plugins.plugin_utils._connect_failure import explain as explain_connect_failure
 from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex
 
@@ -647,6 +652,12 @@ class _LibraryTransport:
             raise WSManUnreachable(f"WinRM transport failure talking to {self.endpoint}: {exc}") from exc
         except rex.RequestException as exc:
             raise _request_failure(self.endpoint, self.read_timeout, exc) from exc
+        except WSManError:
+            raise
+        except Exception as exc:  # e.g. a message that does not decrypt: a clean result, not a traceback
+            raise WSManUnreachable(
+                f"WinRM transport failure talking to {self.endpoint}: {type(exc).__name__}: {exc}"
+            ) from exc
         if isinstance(response, str):
             return response.encode("utf-8")
         if not isinstance(response, bytes):
@@ -712,6 +723,19 @@ def _connect(connection: Any, kind: str, errors: _LibraryErrors) -> None:
     try:
         connect()
     except AnsibleError as exc:
+        if kind == "winrm":
+            failure = _winrm_connect_failure(connection, str(exc))
+            if failure.access_denied:
+                raise WSManAccessDenied(
+                    f"the winrm connection was refused: {exc}",
+                    hresult=E_ACCESSDENIED,
+                    code="Receiver",
+                    subcode="w:InternalError",
+                ) from exc
+            # A TLS or encryption cause (untrusted certificate, Basic asked to encrypt) says more than the
+            # authentication reading of the same text.
+            transport_level = explain_connect_failure(kind, exc)
+            raise WSManUnreachable(transport_level.message if transport_level.cause else failure.message) from exc
         # A valid account without the rights WinRM needs is refused with a fault (not HTTP 401, which is
         # a wrong password); the connection plugin only passes its text on.
         if any(marker in str(exc) for marker in _ACCESS_DENIED_MARKERS):
@@ -726,6 +750,27 @@ def _connect(connection: Any, kind: str, errors: _LibraryErrors) -> None:
         raise WSManUnreachable(explain_connect_failure(kind, exc).message) from exc
     except Exception as exc:  # noqa: BLE001 - Ansible's psrp plugin passes e.g. pypsrp's ValueError on unwrapped
         raise WSManUnreachable(explain_connect_failure(kind, exc).message) from exc
+
+
+def _winrm_connect_failure(connection: Any, text: str) -> ConnectFailure:
+    """Name the cause of a failed winrm connect, asking the host which schemes it offers on a 401."""
+    scheme = str(getattr(connection, "_winrm_scheme", "") or "http")
+    host = str(getattr(connection, "_winrm_host", "") or "?")
+    port = getattr(connection, "_winrm_port", None)
+    path = str(getattr(connection, "_winrm_path", "") or "/wsman")
+    netloc = f"[{host}]" if ":" in host else host
+    endpoint = f"{scheme}://{netloc}:{port}{path}" if port else f"{scheme}://{netloc}{path}"
+    kwargs = getattr(connection, "_winrm_kwargs", None) or {}
+    transports = [str(name) for name in getattr(connection, "_winrm_transport", None) or []]
+    validation = str(kwargs.get("server_cert_validation", "validate"))
+    verify: Any = False if validation == "ignore" else kwargs.get("ca_trust_path") or True
+    return explain_winrm_failure(
+        text,
+        transports=transports,
+        endpoint=endpoint,
+        message_encryption=str(kwargs.get("message_encryption", "auto")),
+        offered_schemes=lambda: probe_offered_schemes(endpoint, verify) if host != "?" else None,
+    )
 
 
 def _path(obj: Any, kind: str, *names: str, prefix: str = "") -> Any:

@@ -172,7 +172,8 @@ class _Shell:
 class WinrmConnection:
     """The parts of Ansible's winrm connection plugin that the collection's transport adapter reads.
 
-    ``protocol`` is a real pywinrm Protocol (Basic auth over HTTP to the emulated host), so every request
+    ``protocol`` is a real pywinrm Protocol (NTLM with message encryption over HTTP, what a host with
+    WinRM's Windows defaults accepts), so every request
     goes through pywinrm's HTTP transport and the collection's own adapter, as in a playbook run; only
     the WinRS shell that the real plugin opens around each task is left out.
     """
@@ -185,11 +186,11 @@ class WinrmConnection:
 
         self.protocol = Protocol(
             endpoint.url,
-            transport="basic",
+            transport="ntlm",
             username=ADMIN_USER,
             password=ADMIN_PASSWORD,
             server_cert_validation="ignore",
-            message_encryption="never",
+            message_encryption="auto",
         )
 
     def _connect(self) -> WinrmConnection:

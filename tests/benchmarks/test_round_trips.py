@@ -3,10 +3,10 @@
 """WS-Man round trips of a no-op run of every module, against the emulator over HTTP.
 
 Each module first brings the host to the wanted state (a run that changes it), then the benchmark times
-the run that finds nothing to do. The plugin runs in-process over a real pywinrm Protocol (Basic auth,
-HTTP) wrapped by the collection's own transport adapter; the emulator counts every request it serves, so
-the budget is checked on what reached the host. Ansible's winrm connection adds a WinRS shell Create and
-Delete around each task; those are not the module's requests and are not counted here.
+the run that finds nothing to do. The plugin runs in-process over a real pywinrm Protocol (NTLM with
+message encryption, HTTP) wrapped by the collection's own transport adapter; the emulator counts every
+request it serves, so the budget is checked on what reached the host. Ansible's winrm connection adds a
+WinRS shell Create and Delete around each task; those are not the module's requests and are not counted here.
 """
 
 from __future__ import annotations

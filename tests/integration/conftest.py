@@ -81,11 +81,13 @@ class PlaybookRun:
 
 
 class FleetRun:
-    def __init__(self, fleet_file: pathlib.Path, workdir: pathlib.Path) -> None:
+    def __init__(self, fleet_file: pathlib.Path, workdir: pathlib.Path, env: t.Mapping[str, str] | None = None) -> None:
         self.fleet_file = fleet_file
         self.workdir = workdir
         self.inventory = workdir / "inventory.yml"
         self.process: subprocess.Popen[str] | None = None
+        # Extra environment of the emulator and of ansible-playbook (a test KDC's KRB5_CONFIG and keytab).
+        self.env = dict(env or {})
 
     # -- lifecycle -------------------------------------------------------
     def start(self) -> None:
@@ -95,6 +97,7 @@ class FleetRun:
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
+            env={**os.environ, **self.env},
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()  # blocks until 'ready' or the process ends
@@ -214,6 +217,7 @@ class FleetRun:
                 "ANSIBLE_DEPRECATION_WARNINGS": "false",
                 "ANSIBLE_FORKS": "10",
                 "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+                **self.env,
             }
         )
         return env

@@ -36,6 +36,7 @@ if str(EMULATOR_DIR) not in sys.path:
     sys.path.insert(0, str(EMULATOR_DIR))
 
 from winemu_lib import cim, control, inventory, server, soap, winrm_endpoint  # noqa: E402
+from winemu_lib.winrm_service import LAB_BASIC, WinrmService  # noqa: E402
 
 WINEMU = EMULATOR_DIR / "winemu"
 FLEETS_DIR = EMULATOR_DIR / "fleets"
@@ -281,6 +282,7 @@ class Account:
     username: str
     password: str
     admin: bool
+    groups: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass
@@ -299,6 +301,9 @@ class HostSpec:
     accounts: list[Account]
     faults: FaultSpec
     machine: FakeMachine
+    # The protocol tests talk Basic over plain HTTP: a lab host configured for it (Windows refuses both by
+    # default; tests/emulator/tests/test_auth_*.py cover the defaults).
+    winrm: WinrmService = LAB_BASIC
 
 
 @dataclasses.dataclass
@@ -313,6 +318,8 @@ def make_fleet(
     service_count: int = 30,
     prefix: str = "ws",
     faults: t.Mapping[str, t.Any] | None = None,
+    winrm: WinrmService = LAB_BASIC,
+    accounts: list[Account] | None = None,
 ) -> Fleet:
     hosts = {}
     for index in range(1, count + 1):
@@ -322,9 +329,10 @@ def make_fleet(
             fqdn=f"{name}.corp.example.com",
             port=0,
             https=https,
-            accounts=[Account(*ADMIN, admin=True), Account(*OPERATOR, admin=False)],
+            accounts=accounts or [Account(*ADMIN, admin=True), Account(*OPERATOR, admin=False)],
             faults=FaultSpec(**(faults or {})),
             machine=FakeMachine(name, service_count=service_count),
+            winrm=winrm,
         )
     return Fleet(hosts)
 
@@ -461,6 +469,28 @@ def post(
             connection.close()
 
 
+def ntlm_post(url: str, body: bytes, *, credentials: tuple[str, str] = ADMIN) -> Reply:
+    """One request through pywinrm's transport with NTLM and message encryption, what a Windows default host
+    needs; the answer as a :class:`Reply` (the body decrypted, the headers of the last response)."""
+    from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
+    from winrm.transport import Transport
+
+    transport = Transport(
+        endpoint=url,
+        username=credentials[0],
+        password=credentials[1],
+        auth_method="ntlm",
+        message_encryption="auto",
+        server_cert_validation="ignore",
+    )
+    try:
+        return Reply(200, http.client.HTTPMessage(), transport.send_message(body))
+    except InvalidCredentialsError:
+        return Reply(401, http.client.HTTPMessage(), b"")
+    except WinRMTransportError as exc:
+        return Reply(exc.code, http.client.HTTPMessage(), exc.response_text.encode())
+
+
 def method_input(uri: str, method: str, params: t.Mapping[str, t.Any] | None = None) -> str:
     parts = []
     for name, value in (params or {}).items():
@@ -507,6 +537,7 @@ class RunningFleet:
 
     envelope = staticmethod(envelope)
     post = staticmethod(post)
+    ntlm_post = staticmethod(ntlm_post)
     method_input = staticmethod(method_input)
     enumerate_body = staticmethod(enumerate_body)
     pull_body = staticmethod(pull_body)
@@ -557,7 +588,11 @@ class RunningFleet:
     ) -> Reply:
         """Send one request and check RelatesTo against the MessageID, as pypsrp does."""
         data, message_id = envelope(action, resource_uri, body, **kwargs)
-        reply = post(self.url(host), data, credentials=credentials)
+        service = self.endpoint(host).spec.winrm
+        if service.basic and (service.allow_unencrypted or self.endpoint(host).https):
+            reply = post(self.url(host), data, credentials=credentials)
+        else:  # Windows defaults: Basic is off and plaintext refused
+            reply = ntlm_post(self.url(host), data, credentials=credentials)
         if reply.body:
             assert reply.text("s:Header/a:RelatesTo") == message_id
         return reply

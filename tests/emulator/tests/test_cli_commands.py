@@ -31,15 +31,15 @@ def test_inventory_shape(fleet: RunningFleet, inventory_path: Path) -> None:
     data = yaml.safe_load(inventory_path.read_text())
     assert data["all"]["vars"] == {
         "ansible_connection": "winrm",
-        "ansible_winrm_transport": "basic",
+        "ansible_winrm_transport": "ntlm",
+        "ansible_winrm_message_encryption": "auto",
         "ansible_winrm_scheme": "http",
         "ansible_winrm_server_cert_validation": "ignore",
-        "ansible_winrm_message_encryption": "never",
         # The same settings for ansible_connection: psrp.
-        "ansible_psrp_auth": "basic",
+        "ansible_psrp_auth": "ntlm",
+        "ansible_psrp_message_encryption": "auto",
         "ansible_psrp_protocol": "http",
         "ansible_psrp_cert_validation": "ignore",
-        "ansible_psrp_message_encryption": "never",
         "winemu_control": fleet.control.url,
     }
     assert data["all"]["hosts"]["ws002"] == {

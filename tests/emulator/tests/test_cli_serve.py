@@ -37,13 +37,13 @@ class Served:
         return f"{scheme}://{host['ansible_host']}:{host['ansible_port']}/wsman"
 
     def protocol(self, name: str) -> Protocol:
-        host = self.host_vars(name)
-        return Protocol(
+        host = {**self.inventory["all"]["vars"], **self.host_vars(name)}
+        return Protocol(  # as the inventory says: NTLM with message encryption on Windows-default hosts
             endpoint=self.url(name),
-            transport="basic",
+            transport=host["ansible_winrm_transport"],
             username=host["ansible_user"],
             password=host["ansible_password"],
-            message_encryption="never",
+            message_encryption=host["ansible_winrm_message_encryption"],
             server_cert_validation="ignore",
         )
 

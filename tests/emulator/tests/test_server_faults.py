@@ -77,7 +77,7 @@ def test_a_powershell_shell_without_creation_xml_is_refused_clearly(fleet: Runni
 
 def test_non_admin_cannot_open_a_shell(fleet: RunningFleet) -> None:
     reply = fleet.wsman(soap.ACTION_CREATE, soap.SHELL_CMD_URI, shell_body(), credentials=fleet.OPERATOR)
-    assert reply.status == 500 and reply.subcode == "w:AccessDenied" and reply.wsman_code == 5
+    assert reply.status == 500 and reply.subcode == "w:InternalError" and reply.wsman_code == 0x80070005
 
 
 @pytest.mark.parametrize("operation", ["Command", "Send", "Receive", "Signal"])
@@ -112,6 +112,7 @@ def test_counters_by_action_and_method_and_reset(fleet: RunningFleet) -> None:
         },
         "writes": 1,
         "shells_open": 0,
+        "authentications": {"basic": 8},
     }
     assert fleet.endpoint("ws002").stats_dict()["requests"]["total"] == 0  # hosts count separately
     fleet.endpoint().reset_stats()
@@ -119,6 +120,7 @@ def test_counters_by_action_and_method_and_reset(fleet: RunningFleet) -> None:
         "requests": {"total": 0, "by_action": {}, "by_method": {}},
         "writes": 0,
         "shells_open": 0,
+        "authentications": {},
     }
     fleet.invoke(fleet.SERVICE_URI, "StopService", selectors={"Name": "svc004"})
     assert fleet.endpoint().stats_dict()["writes"] == 1

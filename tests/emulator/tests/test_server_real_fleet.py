@@ -33,9 +33,9 @@ def wsman_client(running: RunningFleet, host: str) -> WSMan:
         port=urllib.parse.urlsplit(running.url(host)).port,
         username="Administrator",
         password="Winact-2026!",
-        auth="basic",
+        auth="ntlm",
         ssl=False,
-        encryption="never",
+        encryption="auto",
     )
 
 

@@ -140,22 +140,27 @@ def test_provider_error_fault(fleet: RunningFleet) -> None:
     assert message is not None and "KMS" in message
 
 
-def test_access_denied_fault(fleet: RunningFleet) -> None:
-    reply = fleet.invoke(fleet.SERVICE_URI, "StartService", selectors={"Name": "sppsvc"}, credentials=fleet.OPERATOR)
-    assert reply.status == 500
-    assert reply.subcode == "w:AccessDenied"
-    assert reply.wsman_code == 5
-
-
-def test_non_admin_reaches_wmi_with_its_own_rights(fleet: RunningFleet) -> None:
-    reply = fleet.invoke(
-        fleet.REG_URI,
-        "SetStringValue",
-        {"hDefKey": fleet.HKLM, "sSubKeyName": SPP_KEY, "sValueName": "X", "sValue": "y"},
-        credentials=fleet.OPERATOR,
-    )
-    assert out(fleet, reply.xml(), fleet.REG_URI, "SetStringValue") == {"ReturnValue": ["5"]}
+def test_non_admin_is_refused_on_every_request_with_winrms_access_denied(fleet: RunningFleet) -> None:
+    """Windows' RootSDDL and WMI namespace rights admit Administrators only: the fault comes before any WMI."""
+    replies = [
+        fleet.invoke(fleet.SERVICE_URI, "StartService", selectors={"Name": "sppsvc"}, credentials=fleet.OPERATOR),
+        fleet.invoke(
+            fleet.REG_URI,
+            "SetStringValue",
+            {"hDefKey": fleet.HKLM, "sSubKeyName": SPP_KEY, "sValueName": "X", "sValue": "y"},
+            credentials=fleet.OPERATOR,
+        ),
+        fleet.get(fleet.SERVICE_URI, {"Name": "sppsvc"}, credentials=fleet.OPERATOR),
+        fleet.enumerate("SELECT * FROM Win32_Service", credentials=fleet.OPERATOR),
+        fleet.get(soap.CONFIG_URI, {}, credentials=fleet.OPERATOR),
+    ]
+    for reply in replies:
+        assert reply.status == 500
+        assert reply.subcode == "w:InternalError"
+        assert reply.wsman_code == 0x80070005
+        assert "Access is denied." in (reply.text("s:Body/s:Fault/s:Reason/s:Text") or "")
     assert fleet.machine().writes == 0
+    assert fleet.endpoint().stats_dict()["requests"]["by_method"] == {}
 
 
 def test_invalid_parameter_fault(fleet: RunningFleet) -> None:

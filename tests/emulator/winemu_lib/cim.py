@@ -163,6 +163,8 @@ class CallContext:
 
     user: str
     is_admin: bool
+    # Local groups ("Administrators", "Remote Management Users"): what the WinRM security descriptors check.
+    groups: frozenset[str] = frozenset()
 
 
 class CimError(Exception):

@@ -17,7 +17,8 @@ import uuid
 import yaml
 
 from . import editions as ed
-from . import kms
+from . import kms, winrm_service
+from .authorization import REMOTE_MANAGEMENT_USERS
 from .cim import ProviderError
 from .machine import Machine
 from .machine_config import KmsClientConfig, KmsHostConfig, MachineConfig
@@ -33,6 +34,7 @@ from .spp_products import (
     classify_key,
     synthesize_key,
 )
+from .winrm_service import WINDOWS_DEFAULTS, WinrmService
 
 
 @dataclasses.dataclass
@@ -40,6 +42,8 @@ class Account:
     username: str
     password: str
     admin: bool
+    # Local groups besides Administrators (which `admin` stands for): "Remote Management Users".
+    groups: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass
@@ -58,6 +62,8 @@ class HostSpec:
     accounts: list[Account]
     faults: FaultSpec
     machine: Machine
+    # The WinRM service settings (`winrm get winrm/config/service`); Windows' defaults unless the fleet says.
+    winrm: WinrmService = WINDOWS_DEFAULTS
     # Inventory groups: the fleet file's `groups`, else kms_hosts or kms_clients by role.
     groups: tuple[str, ...] = ()
 
@@ -85,6 +91,7 @@ _HOST_KEYS = frozenset(
         "https",
         "port",
         "faults",
+        "winrm",
     }
 )
 _DEFAULTABLE = _HOST_KEYS - {"name", "count"}
@@ -96,7 +103,8 @@ _KMS_HOST_FIELDS = frozenset(
 _KMS_CLIENT_FIELDS = frozenset({"server", "port", "lookup_domain", "host_caching"})
 _SPPSVC_FIELDS = frozenset({"start_mode", "state"})
 _FAULT_FIELDS = frozenset({"latency_ms", "drop_at_request", "fault_at_request"})
-_ACCOUNT_FIELDS = frozenset({"username", "password", "admin"})
+_ACCOUNT_FIELDS = frozenset({"username", "password", "admin", "groups"})
+_ACCOUNT_GROUPS = (REMOTE_MANAGEMENT_USERS,)
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _NAME_RE = re.compile(rf"^{_LABEL}$")
@@ -447,6 +455,7 @@ def _build_host(
         accounts=_accounts(where, data.get("accounts")),
         faults=_faults(where, data.get("faults")),
         machine=Machine(config, network, keyring),
+        winrm=winrm_service.parse(data.get("winrm"), where.error),
         groups=_groups(where, data.get("groups"), "kms_hosts" if kms_host is not None else "kms_clients"),
     )
 
@@ -572,9 +581,19 @@ def _accounts(where: _Where, raw: object) -> list[Account]:
                 username=where.string("accounts.username", data.get("username")),
                 password=where.string("accounts.password", data.get("password"), empty=True),
                 admin=where.boolean("accounts.admin", data.get("admin", False)),
+                groups=_account_groups(where, data.get("groups")),
             )
         )
     return accounts
+
+
+def _account_groups(where: _Where, raw: object) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or any(group not in _ACCOUNT_GROUPS for group in raw):
+        allowed = ", ".join(repr(group) for group in _ACCOUNT_GROUPS)
+        raise where.error("accounts.groups", f"must be a list of {allowed} (admin: true stands for Administrators)")
+    return tuple(raw)
 
 
 def _faults(where: _Where, raw: object) -> FaultSpec:

@@ -10,8 +10,9 @@ import typing as t
 import yaml
 
 from . import server
+from .http_auth import AccountLike
 from .http_listener import BIND_ADDRESS
-from .winrm_endpoint import AccountLike, HostEndpoint
+from .winrm_endpoint import HostEndpoint
 
 
 def account_for(endpoint: HostEndpoint) -> AccountLike:
@@ -55,13 +56,27 @@ def write_ca(inventory_path: str | os.PathLike[str], fleet: server.FleetServer) 
     return path
 
 
+NTLM = {"ansible_winrm_transport": "ntlm", "ansible_winrm_message_encryption": "auto"}
+
+
+def connection_vars(endpoint: HostEndpoint) -> dict[str, str]:
+    """How Ansible authenticates to this host: NTLM with message encryption where Negotiate is enabled (the
+    Windows default), else Basic (a lab host), which over HTTP works only with AllowUnencrypted."""
+    if endpoint.spec.winrm.negotiate:
+        return dict(NTLM)
+    return {"ansible_winrm_transport": "basic", "ansible_winrm_message_encryption": "never"}
+
+
 def build(fleet: server.FleetServer, control_url: str, *, ca_path: str | None = None) -> dict[str, t.Any]:
-    """``all.vars`` carries the connection settings; a host whose scheme differs overrides it.
+    """``all.vars`` carries the connection settings; a host whose scheme or authentication differs overrides them.
 
     With ``ca_path`` (the fleet CA written by :func:`write_ca`) clients validate HTTPS certificates.
     """
     endpoints = list(fleet.hosts.values())
     scheme = "https" if endpoints and all(endpoint.https for endpoint in endpoints) else "http"
+    # What every host accepts goes in all.vars (NTLM with encryption for Windows defaults).
+    choices = [connection_vars(endpoint) for endpoint in endpoints]
+    fleet_auth = choices[0] if choices and all(choice == choices[0] for choice in choices) else NTLM
     hosts: dict[str, dict[str, t.Any]] = {}
     children: dict[str, dict[str, dict[str, None]]] = {}
     for endpoint in endpoints:
@@ -76,16 +91,15 @@ def build(fleet: server.FleetServer, control_url: str, *, ca_path: str | None = 
         host_scheme = "https" if endpoint.https else "http"
         if host_scheme != scheme:
             host_vars["ansible_winrm_scheme"] = host_scheme
+        host_vars.update({k: v for k, v in connection_vars(endpoint).items() if fleet_auth[k] != v})
         hosts[endpoint.name] = with_psrp_equivalents(host_vars)
         for group in getattr(endpoint.spec, "groups", ()):
             children.setdefault(group, {"hosts": {}})["hosts"][endpoint.name] = None
     connection: dict[str, t.Any] = {
         "ansible_connection": "winrm",
-        "ansible_winrm_transport": "basic",
+        **fleet_auth,
         "ansible_winrm_scheme": scheme,
         "ansible_winrm_server_cert_validation": "ignore",
-        # Basic over plain HTTP cannot encrypt messages; "never" is what such a host needs.
-        "ansible_winrm_message_encryption": "never",
     }
     if ca_path is not None:
         # HTTPS certificates chain to the fleet's CA: validate them, as against real hosts.

@@ -9,10 +9,13 @@ certificate per HTTPS host, issued by the fleet's own test CA). The layers, each
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
+import tempfile
 import typing as t
 
 from . import tls
+from .http_auth import ntlm_user_lines
 from .winrm_endpoint import HostEndpoint, HostSpecLike
 
 
@@ -49,8 +52,17 @@ class FleetServer:
         specs = list(fleet.hosts.values())
         self.ca: tls.CertificateAuthority | None = tls.new_authority() if any(s.https for s in specs) else None
         self.certificates: dict[str, tls.ServerCertificate] = {}
+        # One NTLM_USER_FILE per host (its own accounts), private to this process, removed when it exits.
+        self._ntlm_dir = tempfile.TemporaryDirectory(prefix="winemu-ntlm-")
         self.hosts: dict[str, HostEndpoint] = {spec.name: self._endpoint(spec) for spec in specs}
         self._started = False
+
+    def _ntlm_user_file(self, spec: HostSpecLike) -> str:
+        path = os.path.join(self._ntlm_dir.name, f"{spec.name}.ntlm")
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(ntlm_user_lines(spec.accounts, spec.fqdn)) + "\n")
+        return path
 
     def host(self, name: str) -> HostEndpoint:
         """Look a host up by short name or FQDN, case-insensitively."""
@@ -78,7 +90,7 @@ class FleetServer:
                 self.ca = tls.new_authority()
             certificate = self.certificates[spec.name] = self.ca.issue([spec.name, spec.fqdn])
             context = certificate.server_context()
-        return HostEndpoint(spec, context)
+        return HostEndpoint(spec, context, self._ntlm_user_file(spec))
 
     async def add(self, specs: t.Iterable[HostSpecLike]) -> list[HostEndpoint]:
         """Serve hosts added to the fleet while running (clones); an HTTPS clone gets its own certificate."""

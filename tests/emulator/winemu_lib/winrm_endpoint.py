@@ -1,7 +1,9 @@
 """The WinRM endpoint of one emulated host: ``/wsman`` over its HTTP listener.
 
-Per request, in this order: the HTTP checks (path, method, Basic authentication, content type), the
-request counters and the injected faults (:mod:`faults`), the SOAP envelope, the injected latency
+Per request, in this order: the HTTP checks (path, method), authentication as the host's WinRM service
+settings allow (:mod:`http_auth`, :mod:`winrm_service`), the message encryption layer over plain HTTP
+(:mod:`message_encryption`), Identify (:mod:`identify`), the request counters and the injected faults
+(:mod:`faults`), the SOAP envelope, the security descriptors (:mod:`authorization`), the injected latency
 against ``OperationTimeout``, then dispatch by resource URI to the WinRS shells (:mod:`winrs`), the
 PowerShell runspace pools (:mod:`powershell_remoting`), the service configuration, or the WMI
 operations (:mod:`wsman_operations`), which ask the machine.
@@ -10,18 +12,19 @@ operations (:mod:`wsman_operations`), which ask the machine.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import collections
 import contextlib
 import dataclasses
 import logging
 import ssl
 import typing as t
+import weakref
 
-from . import cim, powershell_remoting, soap, wsman_faults
+from . import authorization, cim, identify, message_encryption, powershell_remoting, soap, wsman_faults
 from .faults import HOSTILE_RESPONSE, MALFORMED_RESPONSE, FaultSettings, parse_fault_value
+from .http_auth import AccountLike, ConnectionAuth, HostAuthenticator
 from .http_listener import BIND_ADDRESS, DROP, HttpListener, HttpRequest, HttpResponse
+from .winrm_service import WinrmService, config_body
 from .winrs import Shell, WinrsShells
 from .wsman_operations import RESOURCE_ACTIONS, Enumeration, WsmanOperations, parse_wmi_uri
 
@@ -32,17 +35,6 @@ MAX_REQUEST_BYTES = soap.DEFAULT_MAX_ENVELOPE_SIZE  # larger requests get HTTP 4
 
 
 # --------------------------------------------------------------------------- the fleet shapes used here
-
-
-class AccountLike(t.Protocol):
-    @property
-    def username(self) -> str: ...
-
-    @property
-    def password(self) -> str: ...
-
-    @property
-    def admin(self) -> bool: ...
 
 
 class FaultSpecLike(t.Protocol):
@@ -86,6 +78,9 @@ class HostSpecLike(t.Protocol):
     @property
     def machine(self) -> MachineLike: ...
 
+    @property
+    def winrm(self) -> WinrmService: ...
+
 
 # --------------------------------------------------------------------------- the endpoint
 
@@ -95,6 +90,8 @@ class HostStats:
     total: int = 0
     by_action: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     by_method: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    # Successful authentications by mechanism: ntlm, kerberos (one per handshake), basic (one per request).
+    authentications: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     writes_base: int = 0
 
     def reset(self, writes_base: int) -> None:
@@ -102,13 +99,14 @@ class HostStats:
         self.total = 0
         self.by_action.clear()
         self.by_method.clear()
+        self.authentications.clear()
         self.writes_base = writes_base
 
 
 class HostEndpoint:
     """One emulated host: its listener, counters and fault injection in front of its shells and WMI."""
 
-    def __init__(self, spec: HostSpecLike, ssl_context: ssl.SSLContext | None) -> None:
+    def __init__(self, spec: HostSpecLike, ssl_context: ssl.SSLContext | None, ntlm_user_file: str = "") -> None:
         self.spec = spec
         self.name = spec.name
         self.fqdn = spec.fqdn
@@ -130,6 +128,9 @@ class HostEndpoint:
             ssl_context=ssl_context if self.https else None,
         )
         self._background: set[asyncio.Task[None]] = set()
+        self.auth = HostAuthenticator(spec.fqdn, spec.accounts, spec.winrm, ntlm_user_file, spec.https)
+        # Negotiate/Kerberos contexts live as long as their TCP connection (keyed by its stream writer).
+        self._connections: weakref.WeakKeyDictionary[asyncio.StreamWriter, ConnectionAuth] = weakref.WeakKeyDictionary()
 
     @property
     def shells(self) -> dict[str, Shell]:
@@ -176,6 +177,7 @@ class HostEndpoint:
             },
             "writes": self._machine_writes() - self.stats.writes_base,
             "shells_open": len(self.shells) + len(self.powershell.pools),
+            "authentications": dict(sorted(self.stats.authentications.items())),
         }
 
     def reset_stats(self) -> None:
@@ -188,35 +190,85 @@ class HostEndpoint:
         return self.faults.to_dict()
 
     def account(self, username: str, password: str) -> AccountLike | None:
-        """Match like Windows: user names case-insensitively, with or without a domain part."""
-        # Assumption: DOMAIN\user and user@domain name the same local account; the emulator has no domains
-        # of accounts, only one account list per host.
-        short = username.rpartition("\\")[2].partition("@")[0].lower()
-        for account in self.spec.accounts:
-            if account.username.lower() == short and account.password == password:
-                return account
-        return None
+        """The account these credentials name, matched like Windows (see :class:`HostAuthenticator`)."""
+        return self.auth.account(username, password)
 
-    # ----------------------------------------------------------------- HTTP: authentication, faults
+    # ----------------------------------------------------------------- HTTP: authentication, encryption
 
-    def _unauthorized(self) -> HttpResponse:
-        # Windows offers Negotiate first, then Basic when it is enabled.
-        return HttpResponse(
-            401, headers=[("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", 'Basic realm="WSMAN"')]
-        )
+    def _unauthorized(self, challenge: list[tuple[str, str]] | None = None) -> HttpResponse:
+        return HttpResponse(401, headers=challenge if challenge is not None else self.spec.winrm.challenge())
 
     async def _on_request(self, request: HttpRequest, writer: asyncio.StreamWriter) -> HttpResponse | object:
         if request.path.rstrip("/").lower() != "/wsman":
             return HttpResponse(404)
         if request.method != "POST":
             return HttpResponse(405, headers=[("Allow", "POST")])
-        account = self._authenticate(request.headers.get("authorization", ""))
+        state = self._connections.setdefault(writer, ConnectionAuth())
+        reply_headers: list[tuple[str, str]] = []
+        header = request.headers.get("authorization", "")
+        account: AccountLike | None
+        if header:
+            step = self.auth.step(header, state)
+            if step.account is None:
+                log.debug("%s: 401 (%s)", self.name, step.reason)
+                return self._unauthorized(step.challenge)
+            account, reply_headers = step.account, step.challenge
+            self.stats.authentications[state.mechanism if state.account is account else "basic"] += 1
+        else:
+            account = state.account
         if account is None:
+            unauthenticated = request.headers.get("wsmanidentify", "").lower() == "unauthenticated"
+            if unauthenticated and identify.is_identify(request.body):
+                return self._soap_response(200, identify.response(os_version=None, profiles=[]))
             return self._unauthorized()
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/soap+xml":
-            return HttpResponse(415)
+        sealer = state.sealer if state.account is account and not header.lower().startswith("basic") else None
+        # Assumption: an encrypted body that does not parse or verify gets HTTP 400 with no body (no recording of
+        # what Windows answers).
+        try:
+            kind = message_encryption.encrypted_type(request.headers.get("content-type", ""))
+        except message_encryption.EncryptionError as exc:
+            log.info("%s: refused an encrypted body: %s", self.name, exc)
+            return HttpResponse(400)
+        if kind is not None:
+            if sealer is None:
+                return HttpResponse(400)
+            try:
+                body = message_encryption.decrypt(request.body, kind, sealer)
+            except message_encryption.EncryptionError as exc:
+                log.info("%s: refused an encrypted body: %s", self.name, exc)
+                return HttpResponse(400)
+        else:
+            body = request.body
+            if not body and state.account is account:
+                # The clients' empty POST that only carries the handshake, before they encrypt anything.
+                return HttpResponse(200, headers=reply_headers)
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type != "application/soap+xml":
+                return HttpResponse(415)
+            if not self.https and not self.spec.winrm.allow_unencrypted:
+                # As Windows does with AllowUnencrypted false: HTTP 500 for a plaintext body over HTTP (pywinrm
+                # issue #129, winrm4j issue #151), whatever the authentication.
+                log.info("%s: refused an unencrypted request over HTTP (AllowUnencrypted is false)", self.name)
+                return HttpResponse(500, headers=reply_headers)
+        response = await self._serve(body, account)
+        if isinstance(response, HttpResponse):
+            response.headers = reply_headers + response.headers
+            if kind is not None and sealer is not None and response.body:
+                response.body, response.content_type = message_encryption.encrypt(response.body, kind.protocol, sealer)
+        return response
 
+    def _identify(self, account: AccountLike) -> bytes:
+        edition = getattr(self.machine, "edition", None)
+        # Assumption: a machine without an edition (the protocol tests' fake) reports Windows Server 2019.
+        os_version = str(getattr(edition, "full_version", "10.0.17763"))
+        profiles = identify.security_profiles(self.spec.winrm, self.https)
+        return identify.response(os_version=os_version, profiles=profiles)
+
+    async def _serve(self, body: bytes, account: AccountLike) -> HttpResponse | object:
+        """One authenticated (and, over HTTP, decrypted) envelope: counters, faults, authorisation, dispatch."""
+        if identify.is_identify(body):
+            # Assumption: any authenticated account may Identify (it reveals no more than the version).
+            return self._soap_response(200, self._identify(account))
         self.stats.total += 1
         number = self.stats.total
         faults = self.faults
@@ -230,7 +282,7 @@ class HostEndpoint:
             self.stats.by_action["Dropped"] += 1
             return DROP
         try:
-            request_xml = soap.parse_request(request.body, machine=self.fqdn)
+            request_xml = soap.parse_request(body, machine=self.fqdn)
         except soap.SoapFault as fault:
             self.stats.by_action["Invalid"] += 1
             return self._soap_response(500, fault.render())
@@ -244,21 +296,15 @@ class HostEndpoint:
             log.info("%s: injecting a fault at request %d", self.name, number)
             injected = wsman_faults.internal_error(self.fqdn, f"Fault injected by the emulator at request {number}.")
             return self._soap_response(500, injected.render(request_xml.message_id))
-        ctx = cim.CallContext(user=account.username, is_admin=bool(account.admin))
+        groups = authorization.groups_of(account.admin, account.groups)
+        if not authorization.may_access(request_xml.resource_uri, groups):
+            self.stats.by_action["AccessDenied"] += 1
+            denied = wsman_faults.winrm_access_denied(self.fqdn)
+            return self._soap_response(500, denied.render(request_xml.message_id))
+        ctx = cim.CallContext(user=account.username, is_admin=bool(account.admin), groups=groups)
         status, body = await self._dispatch_with_latency(request_xml, ctx)
         log.debug("%s: #%d %s %s -> %d", self.name, number, request_xml.action, request_xml.resource_uri, status)
         return self._soap_response(status, body)
-
-    def _authenticate(self, header: str) -> AccountLike | None:
-        scheme, _space, value = header.partition(" ")
-        if scheme.lower() != "basic":
-            return None
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        username, sep, password = decoded.partition(":")
-        return self.account(username, password) if sep else None
 
     def _soap_response(self, status: int, body: bytes) -> HttpResponse:
         return HttpResponse(status, body=body, content_type=SOAP_CONTENT_TYPE)
@@ -329,7 +375,8 @@ class HostEndpoint:
         if uri.lower().rstrip("/") == soap.CONFIG_URI:
             if request.action != soap.ACTION_GET:
                 raise wsman_faults.action_not_supported(self.fqdn, request.action, why="not supported by the emulator")
-            return soap.render_envelope(soap.TRANSFER + "GetResponse", _config_body(), relates_to=request.message_id)
+            body = config_body(soap.NS_CFG, self.spec.winrm)
+            return soap.render_envelope(soap.TRANSFER + "GetResponse", body, relates_to=request.message_id)
         target = parse_wmi_uri(uri)
         if target is None:
             raise wsman_faults.resource_not_found(self.fqdn, uri)
@@ -357,22 +404,3 @@ def action_label(request: soap.WsmanRequest) -> str:
     if parse_wmi_uri(request.resource_uri) is not None:
         return "Invoke"
     return action.rpartition("/")[2] or "Unknown"
-
-
-def _config_body() -> str:
-    """The service configuration (``winrm get winrm/config``) with Windows' defaults, as recorded (pypsrp test data)."""
-    c = "cfg"
-    return (
-        f'<{c}:Config xmlns:{c}="{soap.NS_CFG}"><{c}:MaxEnvelopeSizekb>500</{c}:MaxEnvelopeSizekb>'
-        f"<{c}:MaxTimeoutms>60000</{c}:MaxTimeoutms><{c}:MaxBatchItems>32000</{c}:MaxBatchItems>"
-        f"<{c}:MaxProviderRequests>4294967295</{c}:MaxProviderRequests><{c}:Service>"
-        f"<{c}:RootSDDL>O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;IU)S:P(AU;FA;GA;;;WD)(AU;SA;GXGW;;;WD)</{c}:RootSDDL>"
-        f"<{c}:MaxConcurrentOperationsPerUser>1500</{c}:MaxConcurrentOperationsPerUser>"
-        f"<{c}:EnumerationTimeoutms>240000</{c}:EnumerationTimeoutms>"
-        f"<{c}:AllowUnencrypted>true</{c}:AllowUnencrypted><{c}:Auth><{c}:Basic>true</{c}:Basic>"
-        f"<{c}:Kerberos>false</{c}:Kerberos><{c}:Negotiate>false</{c}:Negotiate>"
-        f"<{c}:Certificate>false</{c}:Certificate><{c}:CredSSP>false</{c}:CredSSP></{c}:Auth>"
-        f"</{c}:Service><{c}:Winrs><{c}:AllowRemoteShellAccess>true</{c}:AllowRemoteShellAccess>"
-        f"<{c}:IdleTimeout>7200000</{c}:IdleTimeout><{c}:MaxShellsPerUser>2147483647</{c}:MaxShellsPerUser>"
-        f"</{c}:Winrs></{c}:Config>"
-    )

@@ -177,6 +177,9 @@ def envelope_too_large(machine: str, max_envelope_size: int) -> SoapFault:
     )
 
 
+E_ACCESSDENIED = 0x80070005
+
+
 def internal_error(machine: str, message: str, *, code: int = CODE_PROVIDER_FAILURE) -> SoapFault:
     return SoapFault(
         action=FAULT_WSMAN,
@@ -197,6 +200,20 @@ def access_denied(machine: str) -> SoapFault:
         subcode="w:AccessDenied",
         reason=reason,
         detail=wsman_fault_detail(CODE_ACCESS_DENIED, machine, xml_text(reason)),
+    )
+
+
+def winrm_access_denied(machine: str) -> SoapFault:
+    """What WinRM answers an authenticated account its security descriptors refuse: HTTP 500, ``s:Receiver`` /
+    ``w:InternalError``, WSManFault code 2147942405 (0x80070005), "Access is denied." (as pywinrm reports a
+    real host's answer in wazuh/wazuh-ansible issue #581)."""
+    reason = "Access is denied. "
+    return SoapFault(
+        action=FAULT_WSMAN,
+        code="s:Receiver",
+        subcode="w:InternalError",
+        reason=reason,
+        detail=wsman_fault_detail(E_ACCESSDENIED, machine, xml_text(reason)),
     )
 
 

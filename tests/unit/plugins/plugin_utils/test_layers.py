@@ -23,7 +23,10 @@ PACKAGE = "ansible_collections.winact.kms.plugins"
 
 # Lowest first. The same table is drawn in docs/architecture.md ("Layers").
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("foundation", frozenset({"_results", "_errors", "_spp", "_validate", "_gvlk_data", "_wmi_schema"})),
+    (
+        "foundation",
+        frozenset({"_results", "_errors", "_spp", "_validate", "_gvlk_data", "_wmi_schema", "_connect_errors"}),
+    ),
     ("ws-management", frozenset({"_wsman", "_connect_failure"})),
     ("wmi", frozenset({"_wmi"})),
     ("explained failures", frozenset({"_explain"})),

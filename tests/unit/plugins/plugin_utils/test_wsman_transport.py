@@ -224,6 +224,7 @@ def test_unusable_endpoint_or_timeout(endpoint: Any, read_timeout: Any, message:
         AnsibleError("the connection attempt timed out"),
         requests.exceptions.ConnectionError("refused"),
         winrm_exceptions.WinRMError("kerberos failure"),
+        RuntimeError("an exception the library does not document"),
     ],
 )
 def test_connect_failures_are_unreachable(exc: BaseException) -> None:
@@ -245,6 +246,7 @@ def test_psrp_runspace_open_failure_is_unreachable() -> None:
 
 
 WINRM_CASES = [
+    (ValueError("unexpected encrypted payload"), WSManUnreachable, "WinRM transport failure .*ValueError"),
     (winrm_exceptions.WinRMTransportError("http", 500, FAULT_TEXT), WSManInvalidSelectors, "invalid selectors"),
     (winrm_exceptions.WinRMTransportError("http", 503, ""), WSManUnreachable, "HTTP 503 from .* empty body"),
     (
