@@ -40,9 +40,10 @@ define run_pytest
 	exit $$rc
 endef
 
-TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration docs-check lint sanity
+TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration docs-check lint sanity ansible-test-units \
+	ansible-test-integration matrix-oldest
 
-.PHONY: help test venv collection-link unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
+.PHONY: help test venv collection-link ansible-test-units ansible-test-integration matrix-oldest unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
 	format mypy meta-check runtime-meta docs-check changelog-lint demo bench clean $(TEST_TARGETS)
 
 help:
@@ -145,7 +146,7 @@ lint: venv collection-link
 sanity-copy:
 	@rm -rf "$(BUILD)/sanity"
 	@mkdir -p "$(SANITY_ROOT)"
-	@tar -C "$(CURDIR)" -cf - --exclude=./.venv --exclude=./build --exclude=./.git --exclude=./tests/output \
+	@tar -C "$(CURDIR)" -cf - --exclude=./.venv --exclude="./.venv-*" --exclude=./build --exclude=./.git --exclude=./tests/output \
 		--exclude=.mypy_cache --exclude=.ruff_cache --exclude=.pytest_cache --exclude=__pycache__ \
 		--exclude=.benchmarks --exclude=./.ansible --exclude='*.tar.gz' . | tar -C "$(SANITY_ROOT)" -xf -
 	@# A repository of its own, or ansible-test would take the file list from the checkout's (where build/ is
@@ -177,6 +178,23 @@ sanity: venv sanity-copy get-pip-standin sanity-deps
 	echo "== ansible-test sanity: exit $$rc after $$(( $$(date +%s) - start ))s"; \
 	if [ $$rc -eq 124 ]; then echo "== ansible-test sanity: stopped after $(SANITY_TIMEOUT)s"; fi; \
 	exit $$rc
+
+# The Ansible way, on a copy of the tree at .../ansible_collections/winact/kms: `ansible-test units` (fails when it
+# ran no test) and `ansible-test windows-integration` with tests/integration/targets against an emulated fleet.
+ansible-test-units: venv sanity-copy
+	@bash tools/ansible_test_units.sh "$(VENV)" "$(SANITY_ROOT)"
+
+ansible-test-integration: venv sanity-copy
+	@bash tools/ansible_test_windows.sh "$(VENV)" "$(SANITY_ROOT)"
+
+# The oldest end of the version matrix (the newest is $(VENV): ansible-core 2.21 on the newest Python): the oldest
+# ansible-core meta/runtime.yml allows on Python 3.11 runs the unit tests and the ansible-test integration targets.
+MATRIX_OLDEST_VENV ?= $(CURDIR)/.venv-py311
+matrix-oldest: sanity-copy
+	@bash tools/venv.sh "$(MATRIX_OLDEST_VENV)" 3.11 requirements/matrix-oldest.txt
+	@echo "== oldest end: $$($(MATRIX_OLDEST_VENV)/bin/ansible --version | head -1), $$($(MATRIX_OLDEST_VENV)/bin/python -V)"
+	@bash tools/ansible_test_units.sh "$(MATRIX_OLDEST_VENV)" "$(SANITY_ROOT)"
+	@bash tools/ansible_test_windows.sh "$(MATRIX_OLDEST_VENV)" "$(SANITY_ROOT)"
 
 clean:
 	rm -rf "$(BUILD)" .mypy_cache .ruff_cache .pytest_cache tests/output
