@@ -40,10 +40,10 @@ define run_pytest
 	exit $$rc
 endef
 
-TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration docs-check lint sanity ansible-test-units \
-	ansible-test-integration matrix-oldest
+TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration docs-check docs-lint lint sanity \
+	ansible-test-units ansible-test-integration matrix-oldest
 
-.PHONY: help test venv collection-link ansible-test-units ansible-test-integration matrix-oldest unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
+.PHONY: help test venv collection-link ansible-test-units ansible-test-integration matrix-oldest docs docs-lint docsite-rst unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
 	format mypy meta-check runtime-meta docs-check changelog-lint demo bench clean $(TEST_TARGETS)
 
 help:
@@ -133,6 +133,23 @@ docs-check: venv collection-link
 		fi; \
 	done; \
 	exit $$failed
+
+# The docsite (antsibull-docs): the guides of docs/docsite/extra-docs.yml converted from docs/*.md, and the
+# collection's documentation linted the way docs.ansible.com builds it. `make docs` builds the site locally
+# into build/docsite/build/html.
+docsite-rst: venv
+	$(PY) tools/gen_docsite.py
+
+docs-lint: venv collection-link
+	$(PY) tools/gen_docsite.py --check
+	cd "$(COLLECTION_LINK)" && $(TEST_ENV) $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
+
+DOCSITE := $(BUILD)/docsite
+docs: venv collection-link docsite-rst
+	@rm -rf "$(DOCSITE)" && mkdir -p "$(DOCSITE)"
+	$(TEST_ENV) $(VENV)/bin/antsibull-docs sphinx-init --use-current --lenient --dest-dir "$(DOCSITE)" winact.kms
+	cd "$(DOCSITE)" && $(TEST_ENV) ./build.sh
+	@echo "== docsite: $(DOCSITE)/build/html/index.html"
 
 # ansible-lint on what users run; skipped while roles/ and playbooks/ hold nothing.
 lint: venv collection-link

@@ -10,6 +10,7 @@ nothing from the checkout on the paths. This module needs the checkout (it build
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import shutil
@@ -208,6 +209,13 @@ def test_a_users_playbook_runs_against_the_fleet_started_from_the_installed_copy
 """,
         encoding="utf-8",
     )
+    # docs/emulator-ci.md finds the installed copy with ansible-galaxy: that must be the installed root.
+    listing = run(
+        [str(BIN / "ansible-galaxy"), "collection", "list", "winact.kms", "--format", "json"],
+        tmp_path,
+        ANSIBLE_COLLECTIONS_PATH=str(installed.collections),
+    )
+    assert pathlib.Path(next(iter(json.loads(listing.stdout)))) / "winact" / "kms" == installed.root
     emulator = installed.root / "tests" / "emulator"
     serve = subprocess.Popen(
         [sys.executable, str(emulator / "winemu"), "serve", "--fleet", str(emulator / "fleets" / "small.yml")]

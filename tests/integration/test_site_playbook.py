@@ -64,12 +64,16 @@ def test_drift_playbook_reports_only_the_drift_and_writes_nothing(site: FleetRun
     assert changed == [("w11pro", "winact.kms.kms_client : Point the client at its KMS host")]
     diff = next(r for r in drift.results if r.changed).result["diff"]
     assert "rogue.example.net" in str(diff) and "kms01.corp.example.com" in str(diff)
+    # A scheduled job gates on drift: with winact_drift_fail the drifted host fails, after its whole check ran.
+    gated = site.playbook(PLAYBOOKS / "drift.yml", extra_vars={**SITE_VARS, "winact_drift_fail": True})
+    assert gated.rc != 0 and site.all_writes() == before
+    assert [(r.host, r.task) for r in gated.results if r.failed] == [("w11pro", "Drift found")]
     # The site playbook puts it right again, and the drift check is then clean.
     fixed = site.playbook(PLAYBOOKS / "site.yml", extra_vars=SITE_VARS, limit="w11pro")
     assert [(r.host, r.task) for r in fixed.results if r.changed] == [
         ("w11pro", "winact.kms.kms_client : Point the client at its KMS host")
     ]
-    clean = site.playbook(PLAYBOOKS / "drift.yml", extra_vars=SITE_VARS)
+    clean = site.playbook(PLAYBOOKS / "drift.yml", extra_vars={**SITE_VARS, "winact_drift_fail": True})
     assert clean.rc == 0 and not any(r.changed for r in clean.results)
 
 
