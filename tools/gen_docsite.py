@@ -58,7 +58,7 @@ def repository_link(target: str, source: Path) -> str:
     """Relative links (other guides, role READMEs, the reference notes) point at the repository's copy."""
     if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
         return target
-    path, _, anchor = target.partition("#")
+    path, _hash, anchor = target.partition("#")
     resolved = posixpath.normpath(posixpath.join(source.parent.relative_to(REPO_ROOT).as_posix(), path))
     return REPOSITORY_BLOB + resolved + (f"#{anchor}" if anchor else "")
 

@@ -80,7 +80,9 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def run(args: list[str], cwd: pathlib.Path, **extra: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(args, cwd=cwd, env=clean_env(**extra), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        args, cwd=cwd, env=clean_env(**extra), capture_output=True, text=True, timeout=300, check=False
+    )
     assert proc.returncode == 0, f"{args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
     return proc
 
