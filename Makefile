@@ -4,6 +4,7 @@
 #   make demo    an emulated Windows fleet and the collection's playbooks run against it
 #
 # Other targets: venv unit emulator integration sanity lint ruff mypy meta-check docs-check changelog-lint
+# ansible-test-units ansible-test-integration matrix-oldest docs docs-lint docsite-rst
 # bench format runtime-meta collection-link clean. `make help` lists them.
 
 SHELL := /bin/bash
@@ -49,6 +50,9 @@ TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration do
 help:
 	@echo "make test     run every check CI runs: $(TEST_TARGETS)"
 	@echo "make demo     start an emulated fleet and run the playbooks against it"
+	@echo "make docs     build the docsite (antsibull-docs, Sphinx) into build/docsite/build/html"
+	@echo "make docsite-rst   regenerate docs/docsite/rst from the guides docs/docsite/extra-docs.yml lists"
+	@echo "make matrix-oldest the oldest supported versions (ansible-core 2.19.0, Python 3.11): ansible-test units + targets"
 	@echo "make bench    run tests/benchmarks (pytest-benchmark)"
 	@echo "make format   apply ruff's formatting and safe fixes"
 	@echo "make runtime-meta  rewrite meta/runtime.yml action_groups.kms from plugins/modules"
