@@ -17,7 +17,7 @@ description:
   - Options left out are not touched; a second run with the same options changes nothing.
   - On a machine that is not a KMS host the activation and renewal intervals are the registry values
     C(VLActivationInterval) and C(VLRenewalInterval) (REG_DWORD) under
-    C(HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SoftwareProtectionPlatform), because the WMI methods
+    C(HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform), because the WMI methods
     that set them are refused there.
   - Changing the KMS host name, port, lookup domain or host caching takes effect at the next activation
     attempt without a restart. Interval changes need an sppsvc restart, see O(restart_service).
@@ -163,6 +163,13 @@ settings:
   description: The client settings in force after the task (in check mode, the current ones).
   returned: always
   type: dict
+  sample:
+    server: kms01.corp.example.com
+    port: 1688
+    lookup_domain: null
+    host_caching: true
+    activation_interval: null
+    renewal_interval: null
   contains:
     server:
       description: KMS host name or address; null when none is set (DNS auto-discovery).
@@ -190,14 +197,17 @@ activation_id:
   description: The product the name, port and lookup domain were scoped to.
   returned: when O(activation_id) is given
   type: str
+  sample: "ef6cfc9f-8c5d-44ac-9aad-de6a2ea0ae03"
 restart_required:
   description: Whether the changes made (or planned, in check mode) need an sppsvc restart to take effect.
   returned: always
   type: bool
+  sample: false
 restarted:
   description: Whether sppsvc was restarted by this task.
   returned: always
   type: bool
+  sample: false
 diff:
   description: Before and after values of exactly the settings that differ.
   returned: when diff mode is on
@@ -208,12 +218,22 @@ applied:
   returned: on failure after a change
   type: list
   elements: str
+  sample: ["server"]
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0x80070005'
+    symbol: E_ACCESSDENIED
+    message: 'Access denied: the requested action requires elevated privileges'
+    cause: 'UAC: the command ran without elevation.'
+    fix: Run slmgr.vbs from an elevated prompt; remotely, connect with an account that is a local administrator
+      of the host (inferred).
+    method: SoftwareLicensingService.SetKeyManagementServiceMachine
+    return_value: null
   contains:
     hresult:
       description: >-

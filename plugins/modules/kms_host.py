@@ -158,6 +158,13 @@ settings:
   description: The KMS host settings in force after the task (in check mode, the current ones).
   returned: always
   type: dict
+  sample:
+    listening_port: 1688
+    dns_publishing: true
+    dns_publish_domains: []
+    low_priority: false
+    activation_interval: 120
+    renewal_interval: 10080
   contains:
     listening_port:
       description: TCP port the host listens on (1688 when no custom port is set).
@@ -186,10 +193,12 @@ restart_required:
   description: Whether the changes made (or planned, in check mode) need an sppsvc restart to take effect.
   returned: always
   type: bool
+  sample: true
 restarted:
   description: Whether sppsvc was restarted by this task.
   returned: always
   type: bool
+  sample: true
 diff:
   description: Before and after values of exactly the settings that differ.
   returned: when diff mode is on
@@ -200,17 +209,28 @@ not_kms_host:
   returned: on that failure
   type: list
   elements: str
+  sample: ["listening_port", "dns_publishing"]
 applied:
   description: Settings already applied when the task failed part-way; a rerun converges.
   returned: on failure after a change
   type: list
   elements: str
+  sample: ["listening_port"]
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0x80070005'
+    symbol: E_ACCESSDENIED
+    message: 'Access denied: the requested action requires elevated privileges'
+    cause: 'UAC: the command ran without elevation.'
+    fix: Run slmgr.vbs from an elevated prompt; remotely, connect with an account that is a local administrator
+      of the host (inferred).
+    method: SoftwareLicensingService.SetKeyManagementServiceListeningPort
+    return_value: null
   contains:
     hresult:
       description: >-

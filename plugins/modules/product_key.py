@@ -149,6 +149,10 @@ edition:
   description: The catalog row of the detected edition when the GVLK was chosen from the catalog.
   returned: when the key comes from the catalog
   type: dict
+  sample:
+    edition: Windows Server 2019 Standard
+    edition_id: ServerStandard
+    product_family: Windows Server 2019
   contains:
     edition:
       description: Microsoft's label of the edition.
@@ -185,6 +189,15 @@ product:
     RV(winact.kms.license_info#module:windows_product); the most used values are listed here.
   returned: when a product is found
   type: dict
+  sample:
+    id: de32eafd-aaee-4662-9444-c1befb41bde2
+    name: Windows(R), ServerStandard edition
+    description: Windows(R) Operating System, VOLUME_KMSCLIENT channel
+    product_key_channel: Volume:GVLK
+    license_status: 1
+    license_status_name: Licensed
+    partial_product_key: J464C
+    is_kms_host_key: false
   contains:
     id:
       description: Activation ID.
@@ -219,10 +232,12 @@ kms_host_key:
     is not a GVLK would be installed: what kind of key it is shows only once SPP has taken it.
   returned: always
   type: bool
+  sample: false
 registry_cleared:
   description: Whether C(ClearProductKeyFromRegistry) ran (or would run, in check mode).
   returned: when O(clear_registry=true)
   type: bool
+  sample: true
 restart_required:
   description:
     - Whether sppsvc should restart for the change to take effect (a KMS host key was installed or removed).
@@ -230,16 +245,26 @@ restart_required:
       it is a KMS host key; a warning says so.
   returned: always
   type: bool
+  sample: false
 restarted:
   description: Whether sppsvc was restarted.
   returned: always
   type: bool
+  sample: false
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0xC004F069'
+    symbol: SL_E_MISMATCHED_PRODUCT_SKU
+    message: The Software Licensing Service reported that the product SKU is not found.
+    cause: 'No license for the key''s SKU exists on this installation: for example a GVLK of another edition.'
+    fix: Install the GVLK that matches the installed edition (by EditionID).
+    method: SoftwareLicensingService.InstallProductKey
+    return_value: null
   contains:
     hresult:
       description: >-
@@ -281,4 +306,5 @@ applied:
   returned: on failure, when something was already applied
   type: list
   elements: str
+  sample: ["InstallProductKey XXXXX-XXXXX-XXXXX-XXXXX-J464C"]
 """
