@@ -31,6 +31,8 @@ from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     Transport,
     WSManError,
     WSManProtocolError,
+    WSManTimeout,
+    WSManUnreachable,
     build_envelope,
     check_operation_timeout,
     is_nil,
@@ -87,12 +89,18 @@ class WmiClient:
         body = ET.Element(qname(uri, f"{method}_INPUT"))
         for name, value in (params or {}).items():
             _append_param(body, uri, name, value)
-        response = self._send(uri, f"{uri}/{method}", body, selectors)
-        output = _only_child(response, f"{method}_OUTPUT", f"{class_name}.{method}")
-        types = method_types(class_name, method)
-        values = complete(parse_properties(output, types), types, types)
-        if "ReturnValue" in types and not isinstance(values.get("ReturnValue"), int):
-            raise WSManProtocolError(f"the response to {class_name}.{method} has no ReturnValue")
+        try:
+            response = self._send(uri, f"{uri}/{method}", body, selectors)
+            output = _only_child(response, f"{method}_OUTPUT", f"{class_name}.{method}")
+            types = method_types(class_name, method)
+            values = complete(parse_properties(output, types), types, types)
+            if "ReturnValue" in types and not isinstance(values.get("ReturnValue"), int):
+                raise WSManProtocolError(f"the response to {class_name}.{method} has no ReturnValue")
+        except (WSManUnreachable, WSManTimeout, WSManProtocolError) as exc:
+            # Sent without a usable answer (lost, timed out, corrupt): the host may have run the method.
+            if not isinstance(exc, WSManUnreachable) or exc.sent:
+                exc.in_flight = f"{class_name}.{method}"
+            raise
         return values
 
     def get(self, class_name: str, selectors: Mapping[str, str], *, namespace: str = "root/cimv2") -> dict[str, Any]:
@@ -193,6 +201,14 @@ class _QueryShape:
 
 # --------------------------------------------------------------------------------------------------
 # WQL
+
+
+READ_METHOD_PREFIXES = ("Get", "Enum", "CheckAccess")
+
+
+def is_read_method(method: str) -> bool:
+    """StdRegProv's Get*/Enum*/CheckAccess only read; every other method we call may change the host."""
+    return method.startswith(READ_METHOD_PREFIXES)
 
 
 def wql_string(value: str) -> str:

@@ -241,7 +241,8 @@ def test_client_read_is_one_query_plus_the_registry_intervals() -> None:
     wql = fake.calls[0].params["wql"]
     assert wql == (
         "SELECT Version, IsKeyManagementServiceMachine, KeyManagementServiceMachine, KeyManagementServicePort, "
-        "KeyManagementServiceLookupDomain, KeyManagementServiceHostCaching FROM SoftwareLicensingService"
+        "KeyManagementServiceLookupDomain, KeyManagementServiceHostCaching, VLActivationInterval, VLRenewalInterval "
+            "FROM SoftwareLicensingService"
     )
     assert [c.method for c in fake.calls[1:]] == ["GetDWORDValue", "GetDWORDValue"]
     assert snapshot.values == {
@@ -263,7 +264,8 @@ def test_per_product_read_adds_one_product_query_and_reads_the_per_sku_values() 
     snapshot = s.read(t.cast(t.Any, fake), request)
     service_wql, product_wql = fake.calls[0].params["wql"], fake.calls[1].params["wql"]
     assert service_wql == (
-        "SELECT Version, IsKeyManagementServiceMachine, KeyManagementServiceHostCaching FROM SoftwareLicensingService"
+        "SELECT Version, IsKeyManagementServiceMachine, KeyManagementServiceHostCaching, VLActivationInterval, "
+        "VLRenewalInterval FROM SoftwareLicensingService"
     )
     assert product_wql == f"SELECT ID, ApplicationID FROM SoftwareLicensingProduct WHERE ID = '{PRODUCT}'"
     per_sku = [c.params["sValueName"] for c in fake.calls[2:] if c.params["sSubKeyName"] == fake.sku_key(PRODUCT)]
@@ -294,11 +296,19 @@ def test_unknown_product_fails_clearly() -> None:
     assert fake.writes() == []
 
 
-def test_host_read_is_one_query_plus_the_publish_list() -> None:
+def test_host_read_is_one_query_plus_the_configured_values() -> None:
+    # sppsvc reports what it runs with; the registry holds what is configured (read both: a restart may be owed).
     fake = FakeHost(kms_host=True)
     s.read(t.cast(t.Any, fake), s.build_request(s.Scope.HOST, {}))
-    assert fake.requests == 2
-    assert fake.calls[1].params["sValueName"] == "DnsDomainPublishList"
+    assert fake.requests == 7
+    assert [c.params["sValueName"] for c in fake.calls[1:]] == [
+        "KeyManagementServiceListeningPort",
+        "DnsDomainPublishList",
+        "DisableDnsPublishing",
+        "EnableKmsLowPriority",
+        "VLActivationInterval",
+        "VLRenewalInterval",
+    ]
 
 
 def test_policy_read_needs_no_licensing_query() -> None:
@@ -506,7 +516,7 @@ def test_host_settings_in_safe_order_with_restart() -> None:
 
 def test_default_listening_port_and_empty_publish_list_clear() -> None:
     fake = FakeHost(kms_host=True)
-    fake.service["KeyManagementServiceListeningPort"] = 1700
+    fake.reg_set(SPP, "KeyManagementServiceListeningPort", "REG_SZ", "1700")
     fake.reg_set(SPP, "DnsDomainPublishList", "REG_MULTI_SZ", ["east.contoso.com, 0, 0"])
     run(fake, s.Scope.HOST, listening_port=1688, dns_publish_domains=[], restart_service="never")
     assert fake.writes() == [
@@ -583,9 +593,9 @@ def test_lookup_domain_with_a_server_warns_that_the_name_wins() -> None:
 
 def test_a_fault_part_way_reports_what_was_applied_and_a_rerun_converges() -> None:
     fake = FakeHost(kms_host=True)
-    fake.failures[4] = WSManFault(
+    fake.failures[9] = WSManFault(
         "Generic failure", hresult=0xC004F074
-    )  # query, registry read, first write ok; the second write faults
+    )  # query, 6 registry reads, first write ok; the second write faults
     context = ctx()
     with pytest.raises(ModuleFailure) as info:
         run(fake, s.Scope.HOST, context, listening_port=1700, dns_publish_domains=[{"domain": "east.contoso.com"}])
@@ -637,11 +647,44 @@ def test_a_port_fault_after_a_fresh_name_clears_it_again() -> None:
     ]
 
 
-def test_connection_lost_before_any_write_stays_unreachable() -> None:
+def test_connection_refused_before_any_write_stays_unreachable() -> None:
     fake = FakeHost()
-    fake.failures[4] = WSManUnreachable("connection reset by peer")
+    fake.failures[4] = WSManUnreachable("connection refused", sent=False)
     with pytest.raises(WSManUnreachable):
         run(fake, s.Scope.CLIENT, server="kms01")
+
+
+def test_a_first_write_whose_answer_is_lost_may_have_been_applied() -> None:
+    # The request reached the host: it may have run. Never "unreachable, changed: false".
+    fake = FakeHost()
+    fake.failures[4] = WSManUnreachable("connection reset by peer")
+    fake.failures[5] = WSManUnreachable("connection refused", sent=False)  # and the re-read cannot connect
+    context = ctx()
+    with pytest.raises(ModuleFailure, match="could not be re-read") as info:
+        run(fake, s.Scope.CLIENT, context, server="kms01")
+    assert context.may_have_applied == ["server"] and context.applied == []
+    assert info.value.detail["setting"] == "server"
+
+
+def test_a_lost_answer_is_settled_by_re_reading_the_host() -> None:
+    fake = FakeHost()
+
+    class ExecutedThenLost(WSManUnreachable):
+        pass
+
+    original = fake.invoke
+
+    def invoke(cls: str, method: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        out = original(cls, method, *args, **kwargs)
+        if method == "SetKeyManagementServiceMachine":
+            raise ExecutedThenLost("connection reset by peer")  # the host ran it; the answer was lost
+        return out
+
+    fake.invoke = invoke  # type: ignore[method-assign]
+    context = ctx()
+    with pytest.raises(ModuleFailure, match="the host holds the new value, so it was applied"):
+        run(fake, s.Scope.CLIENT, context, server="kms01")
+    assert context.applied == ["server"] and context.may_have_applied == []
 
 
 def test_a_nonzero_return_value_fails_with_the_hresult() -> None:
