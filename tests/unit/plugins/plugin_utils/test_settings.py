@@ -16,7 +16,12 @@ from ansible_collections.winact.kms.plugins.plugin_utils._explain import ERROR_K
 from ansible_collections.winact.kms.plugins.plugin_utils._registry import RegType
 from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext
 from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
-from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManFault, WSManUnreachable
+from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
+    WSManFault,
+    WSManProtocolError,
+    WSManTimeout,
+    WSManUnreachable,
+)
 from ansible_collections.winact.kms.tests.unit.plugins.action_harness import run_action
 from ansible_collections.winact.kms.tests.unit.plugins.spp_fake import SPP, FakeHost
 
@@ -632,6 +637,82 @@ def test_a_port_fault_right_after_the_name_restores_the_previous_name() -> None:
     assert info.value.detail["setting"] == "port"
     set_names = [c.params["MachineName"] for c in fake.calls if c.method == "SetKeyManagementServiceMachine"]
     assert set_names == ["kms01", "old-kms.example.com"]
+
+
+def lose_answer(fake: FakeHost, method: str, error: Exception) -> None:
+    """The host runs ``method``, then its answer is lost (or times out, or arrives corrupt)."""
+    original = fake.invoke
+
+    def invoke(cls: str, called: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        out = original(cls, called, *args, **kwargs)
+        if called == method:
+            raise error
+        return out
+
+    fake.invoke = invoke  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        WSManTimeout("The WS-Management service cannot complete the operation within the time"),
+        WSManProtocolError("malformed XML in the response"),
+        WSManUnreachable("connection reset by peer"),
+    ],
+    ids=["timeout", "corrupt", "lost"],
+)
+def test_a_port_call_that_may_have_run_is_re_read_not_undone(error: Exception) -> None:
+    # slmgr restores the name only when the port call failed; one that may have run is settled by re-reading.
+    fake = FakeHost()
+    fake.service["KeyManagementServiceMachine"] = "old-kms.example.com"
+    lose_answer(fake, "SetKeyManagementServicePort", error)
+    context = ctx()
+    with pytest.raises(ModuleFailure, match="the host holds the new value, so it was applied") as info:
+        run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
+    assert context.applied == ["server", "port"] and context.may_have_applied == []
+    assert "restored" not in info.value.msg
+    assert (fake.service["KeyManagementServiceMachine"], fake.service["KeyManagementServicePort"]) == ("kms01", 1700)
+    assert run(fake, s.Scope.CLIENT, server="kms01", port=1700)["changed"] is False
+
+
+def test_a_restart_owed_by_an_earlier_run_is_made_by_the_rerun() -> None:
+    # The first run writes the port but never restarts; sppsvc keeps running with 1688.
+    fake = FakeHost(kms_host=True)
+    first = run(fake, s.Scope.HOST, listening_port=1700, restart_service="never")
+    assert first["changed"] is True and first["restart_required"] is True and first["restarted"] is False
+    assert fake.running is not None and fake.running["KeyManagementServiceListeningPort"] == 0
+    again = run(fake, s.Scope.HOST, listening_port=1700)
+    assert again["changes"] == [] and again["restart_owed"] == ["listening_port"]
+    assert again["changed"] is True and again["restarted"] is True
+    assert fake.running["KeyManagementServiceListeningPort"] == 1700
+    third = run(fake, s.Scope.HOST, listening_port=1700)
+    assert (third["changed"], third["restart_required"], third["restarted"]) == (False, False, False)
+
+
+def test_a_restart_owed_shows_in_check_mode_without_a_write() -> None:
+    fake = FakeHost(kms_host=True)
+    run(fake, s.Scope.HOST, low_priority=True, restart_service="never")
+    writes = len(fake.writes())
+    result = run(fake, s.Scope.HOST, ctx(check=True), low_priority=True)
+    assert result["changed"] is True and result["restart_owed"] == ["low_priority"]
+    assert len(fake.writes()) == writes
+
+
+def test_a_failed_restart_leaves_the_restart_owed_for_the_rerun() -> None:
+    fake = FakeHost(kms_host=True)
+    fake.services["sppsvc"]["StartMode"] = "Disabled"
+    with pytest.raises(ModuleFailure) as info:
+        run(fake, s.Scope.HOST, listening_port=1700)
+    assert info.value.detail["restart_required"] is True
+    fake.services["sppsvc"].update(StartMode="Manual", State="Running")
+    rerun = run(fake, s.Scope.HOST, listening_port=1700)
+    assert rerun["restarted"] is True and rerun["changes"] == []
+
+
+def test_a_client_interval_written_without_restart_is_owed() -> None:
+    fake = FakeHost()
+    run(fake, s.Scope.CLIENT, activation_interval=60, restart_service="never")
+    assert run(fake, s.Scope.CLIENT, activation_interval=60)["restart_owed"] == ["activation_interval"]
 
 
 def test_a_port_fault_after_a_fresh_name_clears_it_again() -> None:
