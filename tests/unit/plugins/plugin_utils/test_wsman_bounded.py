@@ -5,6 +5,7 @@ pywinrm and pypsrp HTTP transports, against a raw socket server that misbehaves 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import socket
 import threading
@@ -60,16 +61,12 @@ class RawServer:
                     return
                 data += chunk
             head, _sep, body = data.partition(b"\r\n\r\n")
-            length = next(
-                (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")),
-                0,
-            )
+            lengths = [line.split(b":", 1)[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")]
+            length = int(lengths[0]) if lengths else 0
             while len(body) < length:
                 body += conn.recv(65536)
-            try:
+            with contextlib.suppress(OSError):
                 self.behave(conn)
-            except OSError:
-                pass
 
     def close(self) -> None:
         self._stop.set()

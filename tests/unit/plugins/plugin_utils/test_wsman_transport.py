@@ -467,5 +467,6 @@ def test_real_pywinrm_connection_refused() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     transport = connection_transport(_pywinrm_connection(f"http://127.0.0.1:{port}/wsman"))
-    with pytest.raises(WSManUnreachable, match=f"cannot connect to http://127.0.0.1:{port}/wsman: .*Connection refused"):
+    refused = f"cannot connect to http://127.0.0.1:{port}/wsman: .*Connection refused"
+    with pytest.raises(WSManUnreachable, match=refused):
         transport.send(b"<x/>")
