@@ -247,7 +247,7 @@ def test_client_read_is_one_query_plus_the_registry_intervals() -> None:
     assert wql == (
         "SELECT Version, IsKeyManagementServiceMachine, KeyManagementServiceMachine, KeyManagementServicePort, "
         "KeyManagementServiceLookupDomain, KeyManagementServiceHostCaching, VLActivationInterval, VLRenewalInterval "
-            "FROM SoftwareLicensingService"
+        "FROM SoftwareLicensingService"
     )
     assert [c.method for c in fake.calls[1:]] == ["GetDWORDValue", "GetDWORDValue"]
     assert snapshot.values == {

@@ -61,7 +61,8 @@ class RawServer:
                     return
                 data += chunk
             head, _sep, body = data.partition(b"\r\n\r\n")
-            lengths = [line.split(b":", 1)[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")]
+            lines = head.lower().split(b"\r\n")
+            lengths = [line.split(b":", 1)[1] for line in lines if line.startswith(b"content-length")]
             length = int(lengths[0]) if lengths else 0
             while len(body) < length:
                 body += conn.recv(65536)
