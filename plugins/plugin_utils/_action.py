@@ -27,7 +27,7 @@ from ansible_collections.winact.kms.plugins.plugin_utils import _settings as set
 from ansible_collections.winact.kms.plugins.plugin_utils._errors import explain
 from ansible_collections.winact.kms.plugins.plugin_utils._explain import error_detail, error_for_wsman
 from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext, scrub
-from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
+from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError, wire_safe
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient, is_read_method
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     E_ACCESSDENIED,
@@ -141,6 +141,7 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
 
     def _winact_run(self, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
         try:
+            wire_safe(params)
             request = self.winact_request(params)
         except ValidationError as exc:
             return failure_result(str(exc), ctx, option=exc.option)

@@ -649,7 +649,7 @@ def lose_answer(fake: FakeHost, method: str, error: Exception) -> None:
             raise error
         return out
 
-    fake.invoke = invoke  # type: ignore[method-assign]
+    fake.invoke = invoke  # type: ignore[method-assign,assignment]
 
 
 @pytest.mark.parametrize(
@@ -761,7 +761,7 @@ def test_a_lost_answer_is_settled_by_re_reading_the_host() -> None:
             raise ExecutedThenLost("connection reset by peer")  # the host ran it; the answer was lost
         return out
 
-    fake.invoke = invoke  # type: ignore[method-assign]
+    fake.invoke = invoke  # type: ignore[method-assign,assignment]
     context = ctx()
     with pytest.raises(ModuleFailure, match="the host holds the new value, so it was applied"):
         run(fake, s.Scope.CLIENT, context, server="kms01")
