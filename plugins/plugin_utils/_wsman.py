@@ -45,6 +45,9 @@ MAX_ENVELOPE_SIZE = 153600
 LOCALE = "en-US"
 # Responses are paged to MaxEnvelopeSize; anything far larger is hostile, so refuse it while reading.
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+# WS-Management answers nest a dozen levels (envelope, body, items, instance, property, fault detail); far
+# deeper is hostile and would cost memory per level.
+MAX_XML_DEPTH = 128
 # A whole request (sending, waiting, reading the body) ends this long after the transport's read timeout,
 # however slowly the host trickles its answer.
 DEADLINE_GRACE = 5.0
@@ -322,10 +325,20 @@ def parse_xml(data: bytes | str) -> Element:
     builder = ET.TreeBuilder()
     parser = expat.ParserCreate(namespace_separator="}")
     parser.buffer_text = True
-    parser.StartElementHandler = lambda name, attrs: builder.start(
-        _expat_name(name), {_expat_name(key): value for key, value in attrs.items()}
-    )
-    parser.EndElementHandler = lambda name: builder.end(_expat_name(name))
+    depth = [0]
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        depth[0] += 1
+        if depth[0] > MAX_XML_DEPTH:
+            raise WSManProtocolError(f"refusing the response: elements nest deeper than {MAX_XML_DEPTH} levels")
+        builder.start(_expat_name(name), {_expat_name(key): value for key, value in attrs.items()})
+
+    def end(name: str) -> None:
+        depth[0] -= 1
+        builder.end(_expat_name(name))
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
     parser.CharacterDataHandler = builder.data
     parser.StartDoctypeDeclHandler = _refuse("a DOCTYPE declaration")
     parser.EntityDeclHandler = _refuse("an entity declaration")
