@@ -44,6 +44,12 @@ from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
 )
 
 RESTART_CHOICES = ("auto", "always", "never")
+# sppsvc does not report the value it runs with for every setting it reads at start (DnsDomainPublishList, the
+# activation policy values). For those, a restart still owed is remembered on the host itself, the only place
+# a rerun can learn it from: the setting names are written here before the setting, and removed once sppsvc
+# has restarted.
+PENDING_KEY = r"SOFTWARE\winact.kms"
+PENDING_VALUE = "SppsvcRestartPending"
 # Read with every view's own properties: the key of the service's methods, and whether this is a KMS host.
 SERVICE_BASE_PROPERTIES = ("Version", "IsKeyManagementServiceMachine")
 # Read for a per-product request: where the product's per-SKU registry values live.
@@ -670,6 +676,8 @@ class Snapshot:
     # What sppsvc reports running with, for the settings that need a restart and that
     # SoftwareLicensingService reports (only those whose configured value is read from the registry).
     effective: dict[str, t.Any] = dataclasses.field(default_factory=dict)
+    # Settings written earlier whose restart never happened (see PENDING_KEY); None when not read.
+    pending: list[str] | None = None
     service_version: str | None = None
     is_kms_host: bool | None = None
     product_id: str | None = None
@@ -679,6 +687,11 @@ class Snapshot:
 
 def _on_product(setting: Setting, request: Request) -> bool:
     return request.activation_id is not None and setting.wmi is not None and setting.wmi.per_product
+
+
+def _remembered(setting: Setting, request: Request) -> bool:
+    """A setting that needs a restart but whose running value sppsvc does not report."""
+    return setting.restart and not _observed(setting, request)
 
 
 def _observed(setting: Setting, request: Request) -> bool:
@@ -733,6 +746,12 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
         snapshot.product_key = f"{SPP_KEY}\\{rows[0].get('ApplicationID')}\\{snapshot.product_id}"
 
     registry = Registry(wmi)
+    if any(_remembered(s, request) for s in settings):
+        try:
+            pending = registry.get(PENDING_KEY, PENDING_VALUE, RegType.MULTI_SZ) or []
+        except RegistryTypeMismatch:
+            pending = []
+        snapshot.pending = [str(name) for name in pending if str(name) in SETTINGS]
     for setting in settings:
         if _observed(setting, request):
             snapshot.effective[setting.option] = setting.codec.from_wmi(service_row.get(setting.wmi_binding.property))
@@ -784,7 +803,7 @@ def restart_owed(snapshot: Snapshot) -> list[str]:
     This is what makes a change cut short before its restart converge: the rerun finds nothing to write,
     sees the difference, and restarts.
     """
-    owed = []
+    owed = list(snapshot.pending or ())
     for option, running in snapshot.effective.items():
         setting = SETTINGS[option]
         configured = snapshot.values.get(option)
@@ -892,6 +911,7 @@ def apply(wmi: WmiClient, request: Request, snapshot: Snapshot, changes: t.Seque
     A write whose answer was lost is recorded in ``ctx.may_have_applied``; the host is then re-read and the
     failure reports what it holds.
     """
+    _remember_restart(wmi, request, snapshot, changes)
     for change in changes:
         how = change.setting.via(request.scope)
         try:
@@ -914,6 +934,39 @@ def apply(wmi: WmiClient, request: Request, snapshot: Snapshot, changes: t.Seque
             ctx.may_have_applied.append(change.option)
             raise _failure(exc, change, request, snapshot, _what_host_holds(wmi, request, change, ctx)) from exc
         ctx.applied.append(change.option)
+
+
+def _remember_restart(wmi: WmiClient, request: Request, snapshot: Snapshot, changes: t.Sequence[Change]) -> None:
+    """Before writing settings whose running value sppsvc does not report, note on the host that they need a
+    restart, so a rerun after a failure part-way (even before this run's restart) still restarts sppsvc."""
+    names = [c.option for c in changes if _remembered(c.setting, request)]
+    known = snapshot.pending or []
+    if not names or set(names) <= set(known):
+        return
+    pending = [*known, *(name for name in names if name not in known)]
+    try:
+        Registry(wmi).set(PENDING_KEY, PENDING_VALUE, RegType.MULTI_SZ, pending)
+    except (WSManError, ModuleFailure) as exc:
+        message = exc.message if isinstance(exc, WSManError) else exc.msg
+        raise ModuleFailure(
+            f"Recording the pending sppsvc restart (HKLM\\{PENDING_KEY}\\{PENDING_VALUE}) failed before any "
+            f"setting was written: {message}",
+            error=error_for_wsman(exc) if isinstance(exc, WSManError) else exc.detail.get("error"),
+        ) from exc
+    snapshot.pending = pending
+
+
+def _forget_restart(wmi: WmiClient, snapshot: Snapshot, ctx: TaskContext) -> None:
+    """sppsvc restarted: nothing remembered is owed any more (a failure here only costs a restart next run)."""
+    if not snapshot.pending:
+        return
+    try:
+        Registry(wmi).delete(PENDING_KEY, PENDING_VALUE)
+    except (WSManError, ModuleFailure):
+        ctx.warnings.append(
+            f"sppsvc restarted, but HKLM\\{PENDING_KEY}\\{PENDING_VALUE} could not be removed; "
+            "the next run restarts sppsvc once more"
+        )
 
 
 def _failure(exc: WSManError, change: Change, request: Request, snapshot: Snapshot, note: str) -> ModuleFailure:
@@ -1021,6 +1074,7 @@ def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.A
                     restarted=False,
                 ) from exc
             restarted = True
+            _forget_restart(wmi, snapshot, ctx)
         after = read(wmi, request)
         values = after.values
     result: dict[str, t.Any] = {

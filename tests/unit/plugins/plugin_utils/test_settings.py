@@ -30,6 +30,10 @@ MODULES = {s.Scope.CLIENT: "kms_client", s.Scope.HOST: "kms_host", s.Scope.POLIC
 NOT_SETTINGS = {"restart_service", "state", "activation_id"}
 
 
+# The first pending-restart note on a host: the write finds no key, creates it, writes again.
+NOTE_FIRST_TIME = ("StdRegProv.SetMultiStringValue", "StdRegProv.CreateKey", "StdRegProv.SetMultiStringValue")
+
+
 def ctx(check: bool = False, diff: bool = True) -> TaskContext:
     return TaskContext(check_mode=check, diff_mode=diff, task_vars={})
 
@@ -305,8 +309,9 @@ def test_host_read_is_one_query_plus_the_configured_values() -> None:
     # sppsvc reports what it runs with; the registry holds what is configured (read both: a restart may be owed).
     fake = FakeHost(kms_host=True)
     s.read(t.cast(t.Any, fake), s.build_request(s.Scope.HOST, {}))
-    assert fake.requests == 7
+    assert fake.requests == 8
     assert [c.params["sValueName"] for c in fake.calls[1:]] == [
+        "SppsvcRestartPending",  # a restart owed for the publish list, which sppsvc does not report
         "KeyManagementServiceListeningPort",
         "DnsDomainPublishList",
         "DisableDnsPublishing",
@@ -319,7 +324,7 @@ def test_host_read_is_one_query_plus_the_configured_values() -> None:
 def test_policy_read_needs_no_licensing_query() -> None:
     fake = FakeHost()
     snapshot = s.read(t.cast(t.Any, fake), s.build_request(s.Scope.POLICY, {}))
-    assert fake.requests == 5
+    assert fake.requests == 6  # five values and the pending-restart note
     assert all(c.cls == "StdRegProv" for c in fake.calls)
     assert snapshot.values == {
         "alternate_url": None,
@@ -506,6 +511,7 @@ def test_host_settings_in_safe_order_with_restart() -> None:
         "renewal_interval",
     ]
     assert fake.writes() == [
+        *NOTE_FIRST_TIME,  # the pending-restart note, before the publish list
         "SoftwareLicensingService.SetKeyManagementServiceListeningPort",
         "StdRegProv.SetMultiStringValue",
         "SoftwareLicensingService.DisableKeyManagementServiceDnsPublishing",
@@ -513,6 +519,7 @@ def test_host_settings_in_safe_order_with_restart() -> None:
         "SoftwareLicensingService.SetVLRenewalInterval",
         "Win32_Service.StopService",
         "Win32_Service.StartService",
+        "StdRegProv.DeleteValue",  # restarted: nothing owed any more
     ]
     assert fake.reg_value(SPP, "DnsDomainPublishList") == ("REG_MULTI_SZ", ["east.contoso.com, 10, 75"])
     assert result["restarted"] is True
@@ -525,6 +532,7 @@ def test_default_listening_port_and_empty_publish_list_clear() -> None:
     fake.reg_set(SPP, "DnsDomainPublishList", "REG_MULTI_SZ", ["east.contoso.com, 0, 0"])
     run(fake, s.Scope.HOST, listening_port=1688, dns_publish_domains=[], restart_service="never")
     assert fake.writes() == [
+        *NOTE_FIRST_TIME,  # the publish list will need a restart: noted first
         "SoftwareLicensingService.ClearKeyManagementServiceListeningPort",
         "StdRegProv.DeleteValue",
     ]
@@ -598,9 +606,9 @@ def test_lookup_domain_with_a_server_warns_that_the_name_wins() -> None:
 
 def test_a_fault_part_way_reports_what_was_applied_and_a_rerun_converges() -> None:
     fake = FakeHost(kms_host=True)
-    fake.failures[9] = WSManFault(
+    fake.failures[13] = WSManFault(
         "Generic failure", hresult=0xC004F074
-    )  # query, 6 registry reads, first write ok; the second write faults
+    )  # query, 7 registry reads, the pending-restart note (3), first write ok; the second write faults
     context = ctx()
     with pytest.raises(ModuleFailure) as info:
         run(fake, s.Scope.HOST, context, listening_port=1700, dns_publish_domains=[{"domain": "east.contoso.com"}])
@@ -707,6 +715,20 @@ def test_a_failed_restart_leaves_the_restart_owed_for_the_rerun() -> None:
     fake.services["sppsvc"].update(StartMode="Manual", State="Running")
     rerun = run(fake, s.Scope.HOST, listening_port=1700)
     assert rerun["restarted"] is True and rerun["changes"] == []
+
+
+def test_a_policy_restart_cut_short_is_remembered_on_the_host() -> None:
+    # sppsvc does not report UserOperations' running value: the host keeps a note until sppsvc restarted.
+    fake = FakeHost()
+    fake.services["sppsvc"]["StartMode"] = "Disabled"
+    with pytest.raises(ModuleFailure):
+        run(fake, s.Scope.POLICY, user_operations=True)
+    assert fake.reg_value(s.PENDING_KEY, s.PENDING_VALUE) == ("REG_MULTI_SZ", ["user_operations"])
+    fake.services["sppsvc"].update(StartMode="Manual", State="Running")
+    rerun = run(fake, s.Scope.POLICY, user_operations=True)
+    assert rerun["changes"] == [] and rerun["restart_owed"] == ["user_operations"] and rerun["restarted"] is True
+    assert fake.reg_value(s.PENDING_KEY, s.PENDING_VALUE) is None
+    assert run(fake, s.Scope.POLICY, user_operations=True)["changed"] is False
 
 
 def test_a_client_interval_written_without_restart_is_owed() -> None:
