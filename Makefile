@@ -40,15 +40,16 @@ define run_pytest
 	exit $$rc
 endef
 
-TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration docs-check lint sanity
+TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration reliability docs-check lint sanity
 
 .PHONY: help test venv collection-link unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
-	format mypy meta-check runtime-meta docs-check changelog-lint demo bench clean $(TEST_TARGETS)
+	format mypy meta-check runtime-meta docs-check changelog-lint demo bench sweep clean $(TEST_TARGETS)
 
 help:
 	@echo "make test     run every check CI runs: $(TEST_TARGETS)"
 	@echo "make demo     start an emulated fleet and run the playbooks against it"
 	@echo "make bench    run tests/benchmarks (pytest-benchmark)"
+	@echo "make sweep    the full fault sweep: every fault kind at every request index"
 	@echo "make format   apply ruff's formatting and safe fixes"
 	@echo "make runtime-meta  rewrite meta/runtime.yml action_groups.kms from plugins/modules"
 	@echo "make clean    remove build/ and tool caches (keeps .venv)"
@@ -85,6 +86,16 @@ integration: venv collection-link
 bench: venv collection-link
 	$(call run_pytest,tests/benchmarks,--benchmark-only)
 
+# Fault sweep, hostile hosts, bad input, load (docs/reliability.md). make test runs the sweep's CI share;
+# `make sweep` runs every fault kind at every request index.
+reliability: export WINACT_SWEEP = ci
+reliability: venv collection-link
+	$(call run_pytest,tests/reliability)
+
+sweep: export WINACT_SWEEP = full
+sweep: venv collection-link
+	$(call run_pytest,tests/reliability/test_fault_sweep.py)
+
 demo: venv collection-link
 	$(TEST_ENV) bash scripts/demo.sh
 
@@ -97,7 +108,7 @@ format: venv
 	$(VENV)/bin/ruff format .
 
 # Plugins are checked through the collection link so that their ansible_collections.* imports resolve.
-MYPY_DIRS = $(foreach d,tests/unit tests/integration tests/emulator tests/benchmarks tests/sanity_extra tools,\
+MYPY_DIRS = $(foreach d,tests/unit tests/integration tests/emulator tests/benchmarks tests/reliability tests/sanity_extra tools,\
 	$(if $(shell find $(d) -name '*.py' -print -quit 2>/dev/null),$(d)))
 mypy: venv collection-link
 	$(VENV)/bin/mypy $(if $(wildcard plugins/*/*.py),build/collections/ansible_collections/winact/kms/plugins) \

@@ -932,7 +932,8 @@ def apply(wmi: WmiClient, request: Request, snapshot: Snapshot, changes: t.Seque
                 restored = _restore_server(wmi, request, snapshot, change, ctx)
                 raise _failure(exc, change, request, snapshot, restored) from exc
             ctx.may_have_applied.append(change.option)
-            raise _failure(exc, change, request, snapshot, _what_host_holds(wmi, request, change, ctx)) from exc
+            note = _what_host_holds(wmi, request, change, ctx, finished=isinstance(exc, WSManProtocolError))
+            raise _failure(exc, change, request, snapshot, note) from exc
         ctx.applied.append(change.option)
 
 
@@ -979,8 +980,12 @@ def _failure(exc: WSManError, change: Change, request: Request, snapshot: Snapsh
     )
 
 
-def _what_host_holds(wmi: WmiClient, request: Request, change: Change, ctx: TaskContext) -> str:
-    """After a write whose answer was lost: re-read, and settle whether it was applied (best effort)."""
+def _what_host_holds(wmi: WmiClient, request: Request, change: Change, ctx: TaskContext, *, finished: bool) -> str:
+    """After a write whose answer was lost: re-read, and settle whether it was applied (best effort).
+
+    The new value settles it. The old value settles it only when the host ``finished`` the call (it answered,
+    if unreadably); after a timeout or a lost connection the call may still be running on the host.
+    """
     try:
         now = read(wmi, request)
     except (WSManError, ModuleFailure):
@@ -990,8 +995,11 @@ def _what_host_holds(wmi: WmiClient, request: Request, change: Change, ctx: Task
         ctx.may_have_applied.remove(change.option)
         ctx.applied.append(change.option)
         return "; re-read: the host holds the new value, so it was applied"
+    shown_value = change.setting.codec.show(held)
+    if not finished:
+        return f"; re-read: the host still holds {shown_value!r}, but the call may still complete there"
     ctx.may_have_applied.remove(change.option)
-    return f"; re-read: the host still holds {change.setting.codec.show(held)!r}, so it was not applied"
+    return f"; re-read: the host still holds {shown_value!r}, so it was not applied"
 
 
 def _restore_server(wmi: WmiClient, request: Request, snapshot: Snapshot, failed: Change, ctx: TaskContext) -> str:
