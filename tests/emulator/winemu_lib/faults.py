@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import struct
 import typing as t
 import zlib
 
@@ -66,10 +67,21 @@ GZIP_BOMB_INFLATED = 1024 * 1024 * 1024
 
 @functools.cache
 def gzip_bomb() -> bytes:
-    """About 1 MB of gzip that inflates to 1 GiB of zeros (built once, on first use)."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    """About 1 MB of gzip that inflates to 1 GiB of zeros (built once, in about a second).
+
+    After a full flush deflate starts afresh, so the compressed form of each 1 MiB of zeros is the same bytes:
+    they are repeated instead of compressing 1 GiB.
+    """
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
     block = bytes(1024 * 1024)
-    return b"".join(packer.compress(block) for _ in range(GZIP_BOMB_INFLATED // len(block))) + packer.flush()
+    chunk = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+    count = GZIP_BOMB_INFLATED // len(block)
+    crc = 0
+    for _ in range(count):
+        crc = zlib.crc32(block, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # gzip, deflate, no name, no mtime
+    trailer = struct.pack("<II", crc, GZIP_BOMB_INFLATED & 0xFFFFFFFF)
+    return header + chunk * count + packer.flush() + trailer
 
 
 def fixed_document(kind: str) -> tuple[int, bytes, list[tuple[str, str]]]:
@@ -136,6 +148,8 @@ class FaultSettings:
                 setattr(self, key, int(value or 0))
             else:
                 kind = key.removesuffix("_at_request")
+                if kind == "gzip_bomb" and value is not None:
+                    gzip_bomb()  # built now, not while a client waits for its answer
                 self.at_request[kind] = t.cast(int | None, value)
                 self.base[kind] = request_count
 
