@@ -767,7 +767,10 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
             # Reported as not set; a task that manages it rewrites it with the right type.
             snapshot.warnings.append(f"{setting.option}: {exc.msg}")
             raw = None
-        snapshot.values[setting.option] = setting.codec.from_registry(raw)
+        value = setting.codec.from_registry(raw)
+        if value is None and setting.via(request.scope) is Via.WMI:
+            value = setting.windows_default  # as SoftwareLicensingService reports an absent value
+        snapshot.values[setting.option] = value
     return snapshot
 
 
