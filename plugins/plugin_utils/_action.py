@@ -116,6 +116,9 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
         super().run(tmp, task_vars)
         del tmp
         spec = self.winact_argument_spec()
+        shape = _list_of_dicts_problem(spec, self._task.args)
+        if shape:
+            return {"failed": True, "changed": False, "msg": shape, "error": error_detail(shape)}
         try:
             validation, params = self.validate_argument_spec(  # type: ignore[no-untyped-call]
                 argument_spec=spec,
@@ -178,6 +181,15 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
             f"The host refused {who}: {info.hresult_hex} {info.symbol}. Remote licensing needs an account in the "
             "target's local Administrators group (with an unfiltered token for local accounts)."
         )
+
+
+def _list_of_dicts_problem(spec: t.Mapping[str, t.Mapping[str, t.Any]], args: t.Mapping[str, t.Any]) -> str | None:
+    """A list-of-mappings option given a string: ansible-core's own message for it names no option."""
+    for name, option in spec.items():
+        value = args.get(name)
+        if option.get("type") == "list" and option.get("elements") == "dict" and isinstance(value, str):
+            return f"{name}: expected a list of mappings, got a string"
+    return None
 
 
 def _note_in_flight(exc: WSManError, ctx: TaskContext) -> None:
