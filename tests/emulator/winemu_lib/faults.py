@@ -118,6 +118,8 @@ class FaultSettings:
     # outlasts OperationTimeout while the rest answers at once).
     slow_method: str | None = None
     slow_method_ms: int = 0
+    # "Class.Method" carried out once with its answer lost (the connection closes instead).
+    lose_method: str | None = None
     trickle_ms: int = 500  # the delay between two bytes of a trickled answer
     hang_ms: int = 60000  # how long a hung request holds its connection before closing it
     drop_next: bool = False
@@ -140,6 +142,8 @@ class FaultSettings:
                 self.drop_next = False
             elif key == "slow_method":
                 self.slow_method = t.cast(str | None, value)
+            elif key == "lose_method":
+                self.lose_method = t.cast(str | None, value)
             elif key == "slow_method_ms":
                 self.slow_method_ms = int(value or 0)
             elif key == "latency_ms":
@@ -164,12 +168,13 @@ class FaultSettings:
             "drop_after_method": self.drop_after_method,
             "slow_method": self.slow_method,
             "slow_method_ms": self.slow_method_ms,
+            "lose_method": self.lose_method,
             "trickle_ms": self.trickle_ms,
             "hang_ms": self.hang_ms,
         }
 
 
-METHOD_KEYS = ("drop_after_method", "slow_method")
+METHOD_KEYS = ("drop_after_method", "slow_method", "lose_method")
 FAULT_KEYS = (
     "latency_ms",
     *(f"{kind}_at_request" for kind in AT_REQUEST_KINDS),
