@@ -43,13 +43,14 @@ endef
 TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration reliability docs-check lint sanity
 
 .PHONY: help test venv collection-link unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
-	format mypy meta-check runtime-meta docs-check changelog-lint demo bench sweep clean $(TEST_TARGETS)
+	format mypy meta-check runtime-meta docs-check changelog-lint demo bench sweep load clean $(TEST_TARGETS)
 
 help:
 	@echo "make test     run every check CI runs: $(TEST_TARGETS)"
 	@echo "make demo     start an emulated fleet and run the playbooks against it"
 	@echo "make bench    run tests/benchmarks (pytest-benchmark)"
 	@echo "make sweep    the full fault sweep: every fault kind at every request index"
+	@echo "make load     the site playbook against 200 emulated hosts with forks 50, three times"
 	@echo "make format   apply ruff's formatting and safe fixes"
 	@echo "make runtime-meta  rewrite meta/runtime.yml action_groups.kms from plugins/modules"
 	@echo "make clean    remove build/ and tool caches (keeps .venv)"
@@ -95,6 +96,11 @@ reliability: venv collection-link
 sweep: export WINACT_SWEEP = full
 sweep: venv collection-link
 	$(call run_pytest,tests/reliability/test_fault_sweep.py)
+
+# The site playbook against 200 emulated hosts, forks 50, three times (make test runs it with 30).
+load: export WINACT_LOAD_HOSTS = 200
+load: venv collection-link
+	$(TEST_ENV) $(PY) -m pytest tests/integration/test_load.py $(PYTEST_ARGS)
 
 demo: venv collection-link
 	$(TEST_ENV) bash scripts/demo.sh
