@@ -38,7 +38,7 @@ options:
       - An edition without a published GVLK (Home, evaluation editions, an unknown build) fails, naming the
         detected SKU, build and license family; pass the key explicitly in that case.
       - Ignored with O(state=absent).
-      - The value is a secret (O(no_log)); the collection's results show only its last five characters. Pass it
+      - The value is a secret (C(no_log)); the collection's results show only its last five characters. Pass it
         from a vault-encrypted vars file, never written in the task (see the notes on ansible-core's own
         messages above).
     type: str

@@ -77,7 +77,7 @@ def gzip_bomb() -> bytes:
     chunk = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
     count = GZIP_BOMB_INFLATED // len(block)
     crc = 0
-    for _ in range(count):
+    for _block in range(count):
         crc = zlib.crc32(block, crc)
     header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # gzip, deflate, no name, no mtime
     trailer = struct.pack("<II", crc, GZIP_BOMB_INFLATED & 0xFFFFFFFF)

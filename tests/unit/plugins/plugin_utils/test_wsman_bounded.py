@@ -148,7 +148,7 @@ def test_a_gzip_bomb_is_refused_without_inflating_it(server: RawServer, make: Ca
     inflated = 256 * 1024 * 1024
     packer = zlib.compressobj(9, zlib.DEFLATED, 31)
     zeros = bytes(1024 * 1024)
-    bomb = b"".join(packer.compress(zeros) for _ in range(inflated // len(zeros))) + packer.flush()
+    bomb = b"".join(packer.compress(zeros) for _block in range(inflated // len(zeros))) + packer.flush()
     assert len(bomb) < 1024 * 1024
     server.behave = lambda conn: conn.sendall(_head("Content-Encoding: gzip", len(bomb)) + bomb)
     gc.collect()
@@ -171,7 +171,7 @@ def test_a_huge_body_without_length_is_cut_at_the_cap(server: RawServer, make: C
     def endless(conn: socket.socket) -> None:
         conn.sendall(_head())
         block = b"<a>" * 20000
-        for _ in range(2000):  # 120 MB if nobody stopped reading
+        for _block in range(2000):  # 120 MB if nobody stopped reading
             conn.sendall(block)
 
     server.behave = endless
@@ -190,7 +190,7 @@ def test_a_trickling_host_is_cut_at_the_deadline(
 
     def trickle(conn: socket.socket) -> None:
         conn.sendall(_head(length=100000))
-        for _ in range(100):  # a byte every 0.3 s: never long enough for the 2 s read timeout to fire
+        for _byte in range(100):  # a byte every 0.3 s: never long enough for the 2 s read timeout to fire
             conn.sendall(b"<")
             time.sleep(0.3)
 
