@@ -25,7 +25,7 @@ description:
   - The collection never shows a product key in full. Its results, diffs, errors and verbose output carry only
     the last five characters (C(XXXXX-XXXXX-XXXXX-XXXXX-T83GX)).
   - ansible-core's own failure messages are another matter, and this module cannot change them - when a task
-    fails, ansible-core may print the source lines the task came from, O(no_log) or not. Keep MAKs and KMS host
+    fails, ansible-core may print the source lines the task came from, C(no_log) or not. Keep MAKs and KMS host
     keys in vault-encrypted vars files and pass them by variable, as the examples do; never write a key in
     the task or in play vars.
 options:
