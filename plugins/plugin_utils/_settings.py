@@ -702,8 +702,11 @@ def _observed(setting: Setting, request: Request) -> bool:
     /dlv prints them, while the registry values (Registry Settings for Volume Activation) change at once;
     a change needs the restart slmgr.vbs warns about ("a KMS reboot is needed") to show there.
     """
+    # Only where the scope manages the setting through WMI (a KMS host's own settings): a client's intervals
+    # are registry values, and what SoftwareLicensingService reports there need not be the client's own.
     return (
         setting.restart
+        and setting.via(request.scope) is Via.WMI
         and setting.wmi is not None
         and setting.registry is not None
         and not setting.registry.per_product

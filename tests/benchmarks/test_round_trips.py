@@ -78,7 +78,7 @@ CASES = [
             "activation_interval": 60,
             "renewal_interval": 4320,
         },
-        3,
+        4,  # the query, the pending-restart note, the two interval values
     ),
     Case(
         "kms_host",

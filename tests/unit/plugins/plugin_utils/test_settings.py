@@ -246,14 +246,13 @@ def test_bad_input_names_the_option_and_what_is_allowed(scope: s.Scope, params: 
 def test_client_read_is_one_query_plus_the_registry_intervals() -> None:
     fake = FakeHost()
     snapshot = s.read(t.cast(t.Any, fake), s.build_request(s.Scope.CLIENT, {}))
-    assert fake.requests == 3
+    assert fake.requests == 4  # the query, the pending-restart note, the two intervals
     wql = fake.calls[0].params["wql"]
     assert wql == (
         "SELECT Version, IsKeyManagementServiceMachine, KeyManagementServiceMachine, KeyManagementServicePort, "
-        "KeyManagementServiceLookupDomain, KeyManagementServiceHostCaching, VLActivationInterval, VLRenewalInterval "
-        "FROM SoftwareLicensingService"
+        "KeyManagementServiceLookupDomain, KeyManagementServiceHostCaching FROM SoftwareLicensingService"
     )
-    assert [c.method for c in fake.calls[1:]] == ["GetDWORDValue", "GetDWORDValue"]
+    assert [c.method for c in fake.calls[1:]] == ["GetMultiStringValue", "GetDWORDValue", "GetDWORDValue"]
     assert snapshot.values == {
         "server": None,
         "port": 1688,
@@ -273,13 +272,12 @@ def test_per_product_read_adds_one_product_query_and_reads_the_per_sku_values() 
     snapshot = s.read(t.cast(t.Any, fake), request)
     service_wql, product_wql = fake.calls[0].params["wql"], fake.calls[1].params["wql"]
     assert service_wql == (
-        "SELECT Version, IsKeyManagementServiceMachine, KeyManagementServiceHostCaching, VLActivationInterval, "
-        "VLRenewalInterval FROM SoftwareLicensingService"
+        "SELECT Version, IsKeyManagementServiceMachine, KeyManagementServiceHostCaching FROM SoftwareLicensingService"
     )
     assert product_wql == f"SELECT ID, ApplicationID FROM SoftwareLicensingProduct WHERE ID = '{PRODUCT}'"
     per_sku = [c.params["sValueName"] for c in fake.calls[2:] if c.params["sSubKeyName"] == fake.sku_key(PRODUCT)]
     assert per_sku == ["KeyManagementServiceName", "KeyManagementServicePort", "KeyManagementServiceLookupDomain"]
-    assert fake.requests == 2 + 3 + 2  # + the two client interval values
+    assert fake.requests == 2 + 3 + 3  # + the pending-restart note and the two client interval values
     assert (snapshot.values["server"], snapshot.values["port"], snapshot.values["lookup_domain"]) == (
         "kms-office",
         1700,
@@ -430,7 +428,7 @@ def test_apply_then_second_run_is_unchanged_without_writes() -> None:
     assert second["changed"] is False and second["changes"] == []
     assert second["diff"] == {"before": {}, "after": {}}
     assert fake.writes() == writes
-    assert fake.requests - requests == 3
+    assert fake.requests - requests == 4
 
 
 def test_server_without_port_clears_a_custom_port() -> None:
@@ -489,7 +487,8 @@ def test_client_intervals_are_registry_values_even_on_a_client() -> None:
     assert fake.reg_value(SPP, "VLActivationInterval") == ("REG_DWORD", 60)
     assert fake.reg_value(SPP, "VLRenewalInterval") == ("REG_DWORD", 4320)
     assert result["restart_required"] is True and result["restarted"] is True
-    assert fake.writes()[-2:] == ["Win32_Service.StopService", "Win32_Service.StartService"]
+    assert fake.writes()[:3] == list(NOTE_FIRST_TIME)  # noted before the intervals are written
+    assert fake.writes()[-3:] == ["Win32_Service.StopService", "Win32_Service.StartService", "StdRegProv.DeleteValue"]
 
 
 def test_host_settings_in_safe_order_with_restart() -> None:
@@ -625,7 +624,7 @@ def test_a_fault_part_way_reports_what_was_applied_and_a_rerun_converges() -> No
 
 def test_connection_lost_after_a_write_becomes_a_failure_with_applied() -> None:
     fake = FakeHost()
-    fake.failures[5] = WSManUnreachable(
+    fake.failures[6] = WSManUnreachable(
         "connection reset by peer"
     )  # query, 2 registry reads, first write; then the connection drops
     context = ctx()
@@ -637,7 +636,7 @@ def test_connection_lost_after_a_write_becomes_a_failure_with_applied() -> None:
 def test_a_port_fault_right_after_the_name_restores_the_previous_name() -> None:
     fake = FakeHost()
     fake.service["KeyManagementServiceMachine"] = "old-kms.example.com"
-    fake.failures[5] = WSManFault("Generic failure", hresult=0x80070057)  # query, 2 registry reads, name; then port
+    fake.failures[6] = WSManFault("Generic failure", hresult=0x80070057)  # query, 2 registry reads, name; then port
     context = ctx()
     with pytest.raises(ModuleFailure, match="restored to old-kms.example.com, as slmgr does") as info:
         run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
@@ -739,7 +738,7 @@ def test_a_client_interval_written_without_restart_is_owed() -> None:
 
 def test_a_port_fault_after_a_fresh_name_clears_it_again() -> None:
     fake = FakeHost()
-    fake.failures[5] = WSManFault("Generic failure", hresult=0x80070057)
+    fake.failures[6] = WSManFault("Generic failure", hresult=0x80070057)
     context = ctx()
     with pytest.raises(ModuleFailure, match=r"restored to none \(DNS auto-discovery\)"):
         run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
@@ -752,7 +751,7 @@ def test_a_port_fault_after_a_fresh_name_clears_it_again() -> None:
 
 def test_connection_refused_before_any_write_stays_unreachable() -> None:
     fake = FakeHost()
-    fake.failures[4] = WSManUnreachable("connection refused", sent=False)
+    fake.failures[5] = WSManUnreachable("connection refused", sent=False)
     with pytest.raises(WSManUnreachable):
         run(fake, s.Scope.CLIENT, server="kms01")
 
@@ -760,8 +759,8 @@ def test_connection_refused_before_any_write_stays_unreachable() -> None:
 def test_a_first_write_whose_answer_is_lost_may_have_been_applied() -> None:
     # The request reached the host: it may have run. Never "unreachable, changed: false".
     fake = FakeHost()
-    fake.failures[4] = WSManUnreachable("connection reset by peer")
-    fake.failures[5] = WSManUnreachable("connection refused", sent=False)  # and the re-read cannot connect
+    fake.failures[5] = WSManUnreachable("connection reset by peer")
+    fake.failures[6] = WSManUnreachable("connection refused", sent=False)  # and the re-read cannot connect
     context = ctx()
     with pytest.raises(ModuleFailure, match="could not be re-read") as info:
         run(fake, s.Scope.CLIENT, context, server="kms01")
@@ -851,7 +850,7 @@ def test_action_runs_the_table_over_the_task_connection(monkeypatch: pytest.Monk
 
 def test_action_failure_reports_applied(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeHost()
-    fake.failures[5] = WSManUnreachable("connection reset by peer")
+    fake.failures[6] = WSManUnreachable("connection reset by peer")
     result, _seam = run_action(monkeypatch, "kms_client", {"server": "kms01", "port": 1700}, fake)
     assert result["failed"] is True and result["changed"] is True
     assert result["applied"] == ["server"]
