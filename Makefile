@@ -89,7 +89,7 @@ bench: venv collection-link
 
 # Fault sweep, hostile hosts, bad input, load (docs/reliability.md). make test runs the sweep's CI share;
 # `make sweep` runs every fault kind at every request index.
-reliability: export WINACT_SWEEP = ci
+reliability: export WINACT_SWEEP = full
 reliability: venv collection-link
 	$(call run_pytest,tests/reliability)
 
