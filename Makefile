@@ -87,8 +87,8 @@ integration: venv collection-link
 bench: venv collection-link
 	$(call run_pytest,tests/benchmarks,--benchmark-only)
 
-# Fault sweep, hostile hosts, bad input, load (docs/reliability.md). make test runs the sweep's CI share;
-# `make sweep` runs every fault kind at every request index.
+# Fault sweep (every fault kind at every request index) and hostile hosts (docs/reliability.md); `make sweep`
+# runs the sweep alone.
 reliability: export WINACT_SWEEP = full
 reliability: venv collection-link
 	$(call run_pytest,tests/reliability)

@@ -10,9 +10,9 @@ with a check-mode run, zero writes); a rerun without the fault converges with sp
 settings (the emulator's record of sppsvc's last start, not only the registry) and ``changed`` telling the
 truth; a third run changes nothing.
 
-Cases run in threads, each on its own fresh emulated host. ``WINACT_SWEEP=ci`` (what ``make test`` sets) runs
-every index with three of the five kinds (rotating with the index: each kind covers three indices in five), to
-stay within the CI budget; unset, the full matrix runs (``make sweep``).
+Cases run in threads, each on its own fresh emulated host; the full matrix runs by default (``make test``,
+``make sweep``). ``WINACT_SWEEP=ci`` runs every index with three of the five kinds (rotating with the index:
+each kind covers three indices in five) for a slower machine.
 """
 
 from __future__ import annotations
