@@ -41,12 +41,12 @@ define run_pytest
 	exit $$rc
 endef
 
-TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration docs-check docs-lint lint sanity \
+TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration reliability docs-check docs-lint lint sanity \
 	ansible-test-units ansible-test-integration matrix-oldest
 
 .PHONY: help test venv krb5-deps collection-link ansible-test-units ansible-test-integration matrix-oldest docs docs-lint \
 	docsite-rst unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
-	format mypy meta-check runtime-meta docs-check changelog-lint demo bench clean browser-deps $(TEST_TARGETS)
+	format mypy meta-check runtime-meta docs-check changelog-lint demo bench sweep load clean browser-deps $(TEST_TARGETS)
 
 help:
 	@echo "make test     run every check CI runs: $(TEST_TARGETS)"
@@ -55,6 +55,8 @@ help:
 	@echo "make docsite-rst   regenerate docs/docsite/rst from the guides docs/docsite/extra-docs.yml lists"
 	@echo "make matrix-oldest the oldest supported versions (ansible-core 2.19.0, Python 3.11): ansible-test units + targets"
 	@echo "make bench    run tests/benchmarks (pytest-benchmark)"
+	@echo "make sweep    the full fault sweep: every fault kind at every request index"
+	@echo "make load     the site playbook against 200 emulated hosts with forks 50, three times"
 	@echo "make format   apply ruff's formatting and safe fixes"
 	@echo "make runtime-meta  rewrite meta/runtime.yml action_groups.kms from plugins/modules"
 	@echo "make clean    remove build/ and tool caches (keeps .venv)"
@@ -123,6 +125,21 @@ browser-deps:
 bench: venv collection-link
 	$(call run_pytest,tests/benchmarks,--benchmark-only)
 
+# Fault sweep (every fault kind at every request index) and hostile hosts (docs/reliability.md); `make sweep`
+# runs the sweep alone.
+reliability: export WINACT_SWEEP = full
+reliability: venv collection-link
+	$(call run_pytest,tests/reliability)
+
+sweep: export WINACT_SWEEP = full
+sweep: venv collection-link
+	$(call run_pytest,tests/reliability,-k test_fault_sweep)
+
+# The site playbook against 200 emulated hosts, forks 50, three times (make test runs it with 30).
+load: export WINACT_LOAD_HOSTS = 200
+load: venv collection-link
+	$(TEST_ENV) $(PY) -m pytest tests/integration/test_load.py $(PYTEST_ARGS)
+
 demo: venv collection-link
 	$(TEST_ENV) bash scripts/demo.sh
 
@@ -135,7 +152,7 @@ format: venv
 	$(VENV)/bin/ruff format .
 
 # Plugins are checked through the collection link so that their ansible_collections.* imports resolve.
-MYPY_DIRS = $(foreach d,tests/unit tests/integration tests/emulator tests/benchmarks tests/sanity_extra tools,\
+MYPY_DIRS = $(foreach d,tests/unit tests/integration tests/emulator tests/benchmarks tests/reliability tests/sanity_extra tools,\
 	$(if $(shell find $(d) -name '*.py' -print -quit 2>/dev/null),$(d)))
 mypy: venv collection-link
 	$(VENV)/bin/mypy $(if $(wildcard plugins/*/*.py),build/collections/ansible_collections/winact/kms/plugins) \

@@ -199,10 +199,22 @@ activation_id:
   type: str
   sample: "ef6cfc9f-8c5d-44ac-9aad-de6a2ea0ae03"
 restart_required:
-  description: Whether the changes made (or planned, in check mode) need an sppsvc restart to take effect.
+  description: >-
+    Whether sppsvc must restart for the host's settings to take effect: settings this task changes (or would,
+    in check mode) that need a restart, and settings sppsvc still runs with an older value of (see
+    RV(restart_owed)). C(restarted) tells whether this task did it.
   returned: always
   type: bool
   sample: false
+restart_owed:
+  description: >-
+    Settings whose restart an earlier change never got (sppsvc reports a value other than the configured one,
+    or a restart noted on the host before a change was cut short). With O(restart_service=auto) the task
+    restarts sppsvc and reports C(changed).
+  returned: when a restart is owed
+  type: list
+  elements: str
+  sample: ["listening_port"]
 restarted:
   description: Whether sppsvc was restarted by this task.
   returned: always
@@ -216,6 +228,15 @@ diff:
 applied:
   description: Settings already applied when the task failed part-way; a rerun converges.
   returned: on failure after a change
+  type: list
+  elements: str
+  sample: ["server"]
+may_have_applied:
+  description: >-
+    Changes whose request reached the host without a usable answer (the connection dropped, the read or the
+    WS-Management operation timed out, the answer was corrupt): the host may have carried them out. They
+    set C(changed) as well; a rerun reads the host and converges.
+  returned: on failure, when a request may have been carried out
   type: list
   elements: str
   sample: ["server"]

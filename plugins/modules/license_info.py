@@ -44,7 +44,7 @@ options:
     default: false
   event_count:
     description:
-      - How many events of each log to return, newest first, with O(events=true).
+      - How many events of each log to return, newest first, with O(events=true); 0-1000.
     type: int
     default: 10
 attributes:

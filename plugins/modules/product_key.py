@@ -28,8 +28,12 @@ description:
     away from every client of that host. Check mode and diff mode report the same decision.
   - After installing or uninstalling, the C(KeyManagementServiceVersion) registry value is set when a KMS
     host key (CSVLK) is installed and deleted otherwise, exactly as C(slmgr.vbs) does.
-  - Product keys are never shown in full. Results, diffs, errors and verbose output carry only the last five
-    characters (C(XXXXX-XXXXX-XXXXX-XXXXX-T83GX)).
+  - The collection never shows a product key in full. Its results, diffs, errors and verbose output carry only
+    the last five characters (C(XXXXX-XXXXX-XXXXX-XXXXX-T83GX)).
+  - ansible-core's own failure messages are another matter, and this module cannot change them - when a task
+    fails, ansible-core may print the source lines the task came from, C(no_log) or not. Keep MAKs and KMS host
+    keys in vault-encrypted vars files and pass them by variable, as the examples do; never write a key in
+    the task or in play vars.
 options:
   key:
     description:
@@ -40,7 +44,9 @@ options:
       - An edition without a published GVLK (Home, evaluation editions, an unknown build) fails, naming the
         detected SKU, build and license family; pass the key explicitly in that case.
       - Ignored with O(state=absent).
-      - The value is a secret; it is never logged, and results show only its last five characters.
+      - The value is a secret (C(no_log)); the collection's results show only its last five characters. Pass it
+        from a vault-encrypted vars file, never written in the task (see the notes on ansible-core's own
+        messages above).
     type: str
   state:
     description:
@@ -116,7 +122,7 @@ EXAMPLES = r"""
 - name: Install the KMS client setup key (GVLK) of the installed edition
   winact.kms.product_key:
 
-- name: Install a MAK (kept in a vault; only its last five characters are ever shown)
+- name: Install a MAK (from a vault-encrypted vars file; results show only its last five characters)
   winact.kms.product_key:
     key: "{{ vault_windows_mak }}"
     clear_registry: true
@@ -251,6 +257,15 @@ restarted:
   returned: always
   type: bool
   sample: false
+may_have_applied:
+  description: >-
+    Changes whose request reached the host without a usable answer (the connection dropped, the read or the
+    WS-Management operation timed out, the answer was corrupt): the host may have carried them out. They
+    set C(changed) as well; a rerun reads the host and converges.
+  returned: on failure, when a request may have been carried out
+  type: list
+  elements: str
+  sample: ["SoftwareLicensingService.InstallProductKey"]
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
