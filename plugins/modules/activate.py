@@ -260,6 +260,7 @@ may_have_applied:
     set C(changed) as well; a rerun reads the host and converges.
   returned: on failure, when a request may have been carried out
   type: list
+  sample: ["SoftwareLicensingProduct.Activate"]
   elements: str
 error:
   description: >-

@@ -149,6 +149,7 @@ may_have_applied:
     set C(changed) as well; a rerun reads the host and converges.
   returned: on failure, when a request may have been carried out
   type: list
+  sample: ["StdRegProv.SetStringValue"]
   elements: str
 error:
   description: >-
