@@ -178,10 +178,10 @@ class ShortTimeoutConnection:
 
         self.protocol = Protocol(
             url,
-            transport="basic",
+            transport="ntlm",  # what a Windows host accepts by default, with message encryption
             username=ADMIN_USER,
             password=ADMIN_PASSWORD,
-            message_encryption="never",
+            message_encryption="auto",
             read_timeout_sec=read_timeout,
             operation_timeout_sec=read_timeout - 1,
         )

@@ -257,7 +257,9 @@ class HostEndpoint:
         response = await self._serve(body, account)
         if isinstance(response, HttpResponse):
             response.headers = reply_headers + response.headers
-            if kind is not None and sealer is not None and response.body:
+            # A hostile answer that sets its own Content-Encoding (the gzip bomb) goes out as injected.
+            raw = any(name.lower() == "content-encoding" for name, _value in response.headers)
+            if kind is not None and sealer is not None and response.body and not raw:
                 response.body, response.content_type = message_encryption.encrypt(response.body, kind.protocol, sealer)
         return response
 
