@@ -146,6 +146,10 @@ def _module_cases() -> list[Case]:
         ("license_info", {"event_count": "many"}, "event_count"),
         ("license_info", {"activation_id": "not-a-guid"}, "activation_id"),
         ("license_info", {"events": "all"}, "events"),
+        ("rearm", {"application_id": "not-a-guid"}, "application_id"),
+        ("rearm", {"activation_id": "{1234}"}, "activation_id"),
+        ("kms_firewall", {"enabled": "perhaps"}, "enabled"),
+        ("spp_service", {"state": "stopped"}, "state"),
     ]
     return cases
 

@@ -57,8 +57,10 @@ def test_a_first_write_whose_answer_is_lost_is_a_change(fleet: FleetRun) -> None
     result = run.task(CLIENT_TASK, "w11pro")
     assert result.status == "failed", result.result  # not unreachable: the host changed
     assert result.result["changed"] is True
-    assert result.result["applied"] == ["server"]  # the re-read found the new name
-    assert "the host holds the new value" in result.result["msg"]
+    # The dropped TCP connection took its NTLM security context with it, so the task cannot re-read the host:
+    # it says the write may have been carried out, and changed.
+    assert result.result.get("may_have_applied") == ["server"], result.result
+    assert "may have carried out the request" in result.result["msg"]
     assert fleet.state("w11pro")["licensing"]["service"]["KeyManagementServiceMachine"] == "kms01.corp.example.com"
 
     rerun = fleet.playbook("kms_client.yml", limit="w11pro", extra_vars=options)

@@ -73,6 +73,8 @@ def test_the_site_playbook_converges_a_fleet_with_forks_50(fleet: FleetRun) -> N
         if attempt:
             changed = [(r.host, r.task) for r in run.results if r.changed]
             assert changed == [], (attempt, changed[:10])
-    activated = {r.host: r for r in runs[0].results if r.task.endswith(" : Activate")}
+    # Above its threshold (extra_count), the KMS host activates every client on the first pass.
+    first_pass = "winact.kms.kms_client : Activate (first pass; a KMS host below its threshold counts the request)"
+    activated = {r.host: r for r in runs[0].results if r.task == first_pass}
     assert len(activated) == HOSTS - 1, sorted({r.task for r in runs[0].results})
     assert all(r.changed and r.result["license_status_name"] == "Licensed" for r in activated.values())
