@@ -21,6 +21,8 @@ SANITY_ROOT := $(BUILD)/sanity/ansible_collections/winact/kms
 # Upper bound for one ansible-test sanity run; the first run on a machine also builds its per-test venvs.
 SANITY_TIMEOUT ?= 1200
 PYTEST_ARGS ?=
+# Parallel pytest workers for the integration suite (real ansible-playbook runs, mostly waiting on subprocesses).
+INTEGRATION_WORKERS ?= 2
 
 # Evaluated when a recipe runs, i.e. after `venv` made the interpreter exist.
 PY_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
@@ -105,8 +107,9 @@ unit: venv collection-link
 emulator: venv collection-link
 	$(call run_pytest,tests/emulator)
 
+# Each test file starts its own fleets (module-scoped), so files run in parallel; a file's tests stay in order.
 integration: venv collection-link browser-deps
-	$(call run_pytest,tests/integration)
+	$(call run_pytest,tests/integration,-n $(INTEGRATION_WORKERS) --dist loadfile)
 
 # The report test opens winact.kms.report's page in a real headless browser: Debian's chromium package.
 browser-deps:
