@@ -217,6 +217,12 @@ products:
         V(KMS) or V(Token), as C(slmgr /dlv) prints "Configured Activation Type".
       type: str
       sample: All
+    activation_type_used:
+      description: >-
+        The activation type of the last successful volume activation (C(VLActivationType)): V(AD), V(KMS) or
+        V(Token); null when the product was never volume-activated.
+      type: str
+      sample: KMS
 windows_product:
   description: The Windows product C(slmgr.vbs) reports (a key installed, not an add-on); null when none.
   returned: always

@@ -100,6 +100,7 @@ PRODUCT_PROPERTIES = (
     "TrustedTime",
     "EvaluationEndDate",
     "VLActivationTypeEnabled",
+    "VLActivationType",
 )
 
 # VLActivationTypeEnabled: "1=Active Directory, 2=KMS, 3=Token. If blank or 0, all activation types are
@@ -216,7 +217,14 @@ def describe_product(product: t.Mapping[str, t.Any], now: datetime.datetime | No
         "trusted_time": _filetime(product.get("TrustedTime")),
         "evaluation_end_date": _filetime(product.get("EvaluationEndDate")),
         "activation_type_configured": activation_type_name(product.get("VLActivationTypeEnabled")),
+        # VLActivationType: "the activation type used for the last successful client activation ... If blank,
+        # the client was never activated" ("WMI Properties and Methods for Volume Activation").
+        "activation_type_used": _activation_type_used(product.get("VLActivationType")),
     }
+
+
+def _activation_type_used(value: t.Any) -> str | None:
+    return ACTIVATION_TYPES[value] if value in (1, 2, 3) else None
 
 
 def activation_type_name(value: t.Any) -> str:
