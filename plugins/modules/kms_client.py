@@ -203,7 +203,9 @@ settings:
       description: Whether KMS host caching is enabled.
       type: bool
     activation_type:
-      description: The activation types allowed (V(all), V(ad), V(kms) or V(token)), for the product when O(activation_id) is given.
+      description: >-
+        The activation types allowed (V(all), V(ad), V(kms) or V(token)), for the product when O(activation_id)
+        is given.
       type: str
       sample: all
     activation_interval:

@@ -46,6 +46,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "_drift",
                 "_fleet_report",
                 "_rearm",
+                "_phone_activation",
             }
         ),
     ),

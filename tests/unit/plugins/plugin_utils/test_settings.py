@@ -772,7 +772,7 @@ def test_activation_type_sets_clears_and_scopes_to_a_product() -> None:
 
     run(fake, s.Scope.CLIENT, activation_type="all")
     assert fake.invoked("ClearVLActivationTypeEnabled")
-    assert fake.reg_value(s.SPP_KEY, "VLActivationType") is None
+    assert fake.reg_value(SPP, "VLActivationType") is None
 
 
 def test_activation_type_reads_unknown_values_as_all() -> None:
