@@ -21,7 +21,7 @@ description:
     ID (C(DepositOfflineConfirmationId), C(slmgr /atp)), refreshes the license status and reports it. A product
     that is already activated is left alone, so a second run changes nothing.
   - A wrong confirmation ID fails with C(0xC004F02C) explained; the result still carries RV(installation_id).
-  - A KMS client (GVLK) product is refused: it activates against a KMS host (winact.kms.activate).
+  - A KMS client (GVLK) product is refused, because it activates against a KMS host (M(winact.kms.activate)).
 options:
   confirmation_id:
     description:
