@@ -25,7 +25,9 @@ PACKAGE = "ansible_collections.winact.kms.plugins"
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         "foundation",
-        frozenset({"_results", "_errors", "_spp", "_validate", "_gvlk_data", "_avma_data", "_wmi_schema", "_connect_errors"}),
+        frozenset(
+            {"_results", "_errors", "_spp", "_validate", "_gvlk_data", "_avma_data", "_wmi_schema", "_connect_errors"}
+        ),
     ),
     ("ws-management", frozenset({"_wsman", "_connect_failure"})),
     ("wmi", frozenset({"_wmi"})),
