@@ -30,6 +30,7 @@ from .kms import (
 )
 from .registry import HKLM, Registry, RegType
 from .spp_products import (
+    CHANNEL_AVMA,
     CHANNEL_CSVLK,
     CHANNEL_GVLK,
     KMS_VALIDITY,
@@ -83,6 +84,8 @@ V_ACTIVATION_TYPE = "VLActivationType"
 
 SL_E_CHPA_PRODUCT_KEY_BLOCKED = 0xC004C003
 SL_E_CIDIID_INVALID_DATA = 0xC004F02C
+# AVMA guest not on a supported Hyper-V host ("Troubleshoot activation error codes").
+SL_E_IA_INVALID_VIRTUALIZATION_PLATFORM = 0xC004FD01
 SL_E_REARM_EXCEEDED = 0xC004D307
 # Assumption: SL_E_NOT_SUPPORTED (slerror.h) for host-only methods on a non-host and for features the
 # emulator does not model; the class documentation only says "an error is returned".
@@ -450,8 +453,25 @@ class Licensing:
             raise ProviderError(SL_E_PKEY_NOT_INSTALLED, "The product key is not available")
         if product.channel == CHANNEL_GVLK:
             kms.activate(self, product)
+        elif product.channel == CHANNEL_AVMA:
+            self._avma_activate(product)
         else:
             self._online_activate(product)
+
+    def _avma_activate(self, product: Product) -> None:
+        """AVMA: the guest activates against its Hyper-V host ("Automatic virtual machine activation in Windows
+        Server"): the host must run Windows Server Datacenter with Hyper-V, and a host activates guests of its
+        own release and older ones (the page's host/guest table)."""
+        host = self.machine.config.hyperv_host
+        guest_build = self.edition.build
+        if host is None or host[1] != "ServerDatacenter" or host[2] < guest_build:
+            raise ProviderError(SL_E_IA_INVALID_VIRTUALIZATION_PLATFORM, "Not on a supported AVMA host")
+        product.status, product.until = LICENSED, None
+        product.avma_host_name = host[0]
+        product.avma_activation_time = self.machine.now()
+        # Assumption: the host's Digital PID2 format is not documented; a stable synthetic value.
+        product.avma_host_pid2 = digits(digest("avma-pid2", host[0]), 20)
+        self.machine.count_write()
 
     def _online_activate(self, product: Product) -> None:
         """MAK, Retail and CSVLK activate against Microsoft's servers."""
