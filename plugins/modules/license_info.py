@@ -223,6 +223,24 @@ products:
         V(Token); null when the product was never volume-activated.
       type: str
       sample: KMS
+    avma:
+      description: >-
+        For an Automatic Virtual Machine Activation (AVMA) guest product (C(VIRTUAL_MACHINE_ACTIVATION)), what
+        C(slmgr /dlv) prints about its Hyper-V host; null for other products. Each value is null when not set.
+      type: dict
+      contains:
+        guest_iaid:
+          description: The guest's C(IAID).
+          type: str
+        host_machine_name:
+          description: The Hyper-V host that activated the guest (C(AutomaticVMActivationHostMachineName)).
+          type: str
+        last_activation_time:
+          description: The last AVMA activation, a CIM datetime (C(AutomaticVMActivationLastActivationTime)).
+          type: str
+        host_digital_pid2:
+          description: The host's Digital PID2 (C(AutomaticVMActivationHostDigitalPid2)).
+          type: str
 windows_product:
   description: The Windows product C(slmgr.vbs) reports (a key installed, not an add-on); null when none.
   returned: always

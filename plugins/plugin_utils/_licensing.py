@@ -101,6 +101,11 @@ PRODUCT_PROPERTIES = (
     "EvaluationEndDate",
     "VLActivationTypeEnabled",
     "VLActivationType",
+    # AVMA guest ("Automatic virtual machine activation in Windows Server"; slmgr /dlv prints them).
+    "IAID",
+    "AutomaticVMActivationHostMachineName",
+    "AutomaticVMActivationLastActivationTime",
+    "AutomaticVMActivationHostDigitalPid2",
 )
 
 # VLActivationTypeEnabled: "1=Active Directory, 2=KMS, 3=Token. If blank or 0, all activation types are
@@ -220,6 +225,22 @@ def describe_product(product: t.Mapping[str, t.Any], now: datetime.datetime | No
         # VLActivationType: "the activation type used for the last successful client activation ... If blank,
         # the client was never activated" ("WMI Properties and Methods for Volume Activation").
         "activation_type_used": _activation_type_used(product.get("VLActivationType")),
+        "avma": describe_avma(product),
+    }
+
+
+def describe_avma(product: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+    """The AVMA host fields slmgr /dlv prints for an AVMA product (Description VIRTUAL_MACHINE_ACTIVATION)."""
+    if "VIRTUAL_MACHINE_ACTIVATION" not in str(product.get("Description") or ""):
+        return None
+    when = product.get("AutomaticVMActivationLastActivationTime")
+    # A time starting with 1601 (FILETIME 0) means "not set", as activation-status tools read it.
+    when_text = str(when) if when and not str(when).startswith(str(FILETIME_EPOCH_YEAR)) else None
+    return {
+        "guest_iaid": product.get("IAID") or None,
+        "host_machine_name": product.get("AutomaticVMActivationHostMachineName") or None,
+        "last_activation_time": when_text,
+        "host_digital_pid2": product.get("AutomaticVMActivationHostDigitalPid2") or None,
     }
 
 
