@@ -26,7 +26,17 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         "foundation",
         frozenset(
-            {"_results", "_errors", "_spp", "_validate", "_gvlk_data", "_avma_data", "_wmi_schema", "_connect_errors"}
+            {
+                "_results",
+                "_errors",
+                "_spp",
+                "_validate",
+                "_gvlk_data",
+                "_avma_data",
+                "_office_gvlk_data",
+                "_wmi_schema",
+                "_connect_errors",
+            }
         ),
     ),
     ("ws-management", frozenset({"_wsman", "_connect_failure"})),
