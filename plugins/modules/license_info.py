@@ -241,6 +241,14 @@ products:
         host_digital_pid2:
           description: The host's Digital PID2 (C(AutomaticVMActivationHostDigitalPid2)).
           type: str
+office_products:
+  description: >-
+    The Office, Project and Visio products with a key installed (ApplicationID
+    C(0ff1ce15-a989-479d-af46-f275c6370663), licensed through the same Software Protection service on Windows 8
+    and later), with the same fields as RV(products); empty when there is none.
+  returned: always
+  type: list
+  elements: dict
 windows_product:
   description: The Windows product C(slmgr.vbs) reports (a key installed, not an add-on); null when none.
   returned: always

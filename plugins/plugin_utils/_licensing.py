@@ -18,6 +18,7 @@ from ansible_collections.winact.kms.plugins.plugin_utils._explain import invoke_
 from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex
 from ansible_collections.winact.kms.plugins.plugin_utils._spp import (
     DEFAULT_KMS_PORT,
+    OFFICE_APP_ID,
     PRODUCT_CLASS,
     SERVICE_CLASS,
     WINDOWS_APP_ID,
@@ -131,6 +132,13 @@ def read_licensing_service(wmi: WmiClient, properties: t.Iterable[str] = SERVICE
 def read_products(wmi: WmiClient) -> list[dict[str, t.Any]]:
     """Windows products that have a key installed."""
     where = f"ApplicationID = {wql_string(WINDOWS_APP_ID)} AND PartialProductKey IS NOT NULL"
+    return wmi.query(wql_select(PRODUCT_PROPERTIES, PRODUCT_CLASS, where))
+
+
+def read_office_products(wmi: WmiClient) -> list[dict[str, t.Any]]:
+    """Office products with a key installed: on Windows 8 and later Office 2013+ licenses through SPP under the
+    Office ApplicationID, as ospp.vbs filters them ("Tools to manage volume activation of Office")."""
+    where = f"ApplicationID = {wql_string(OFFICE_APP_ID)} AND PartialProductKey IS NOT NULL"
     return wmi.query(wql_select(PRODUCT_PROPERTIES, PRODUCT_CLASS, where))
 
 
