@@ -17,7 +17,7 @@ description:
   - Options left out are not touched; a second run with the same options changes nothing.
   - On a machine that is not a KMS host the activation and renewal intervals are the registry values
     C(VLActivationInterval) and C(VLRenewalInterval) (REG_DWORD) under
-    C(HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SoftwareProtectionPlatform), because the WMI methods
+    C(HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform), because the WMI methods
     that set them are refused there.
   - Changing the KMS host name, port, lookup domain or host caching takes effect at the next activation
     attempt without a restart. Interval changes need an sppsvc restart, see O(restart_service).
@@ -187,6 +187,13 @@ settings:
   description: The client settings in force after the task (in check mode, the current ones).
   returned: always
   type: dict
+  sample:
+    server: kms01.corp.example.com
+    port: 1688
+    lookup_domain: null
+    host_caching: true
+    activation_interval: null
+    renewal_interval: null
   contains:
     server:
       description: KMS host name or address; null when none is set (DNS auto-discovery).
@@ -220,14 +227,29 @@ activation_id:
   description: The product the name, port, lookup domain and activation type were scoped to.
   returned: when O(activation_id) is given
   type: str
+  sample: "ef6cfc9f-8c5d-44ac-9aad-de6a2ea0ae03"
 restart_required:
-  description: Whether the changes made (or planned, in check mode) need an sppsvc restart to take effect.
+  description: >-
+    Whether sppsvc must restart for the host's settings to take effect: settings this task changes (or would,
+    in check mode) that need a restart, and settings sppsvc still runs with an older value of (see
+    RV(restart_owed)). C(restarted) tells whether this task did it.
   returned: always
   type: bool
+  sample: false
+restart_owed:
+  description: >-
+    Settings whose restart an earlier change never got (sppsvc reports a value other than the configured one,
+    or a restart noted on the host before a change was cut short). With O(restart_service=auto) the task
+    restarts sppsvc and reports C(changed).
+  returned: when a restart is owed
+  type: list
+  elements: str
+  sample: ["listening_port"]
 restarted:
   description: Whether sppsvc was restarted by this task.
   returned: always
   type: bool
+  sample: false
 diff:
   description: Before and after values of exactly the settings that differ.
   returned: when diff mode is on
@@ -238,12 +260,31 @@ applied:
   returned: on failure after a change
   type: list
   elements: str
+  sample: ["server"]
+may_have_applied:
+  description: >-
+    Changes whose request reached the host without a usable answer (the connection dropped, the read or the
+    WS-Management operation timed out, the answer was corrupt): the host may have carried them out. They
+    set C(changed) as well; a rerun reads the host and converges.
+  returned: on failure, when a request may have been carried out
+  type: list
+  elements: str
+  sample: ["server"]
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0x80070005'
+    symbol: E_ACCESSDENIED
+    message: 'Access denied: the requested action requires elevated privileges'
+    cause: 'UAC: the command ran without elevation.'
+    fix: Run slmgr.vbs from an elevated prompt; remotely, connect with an account that is a local administrator
+      of the host (inferred).
+    method: SoftwareLicensingService.SetKeyManagementServiceMachine
+    return_value: null
   contains:
     hresult:
       description: >-
