@@ -73,7 +73,7 @@ options:
         activation only (1), V(kms) KMS only (2), V(token) token-based activation only (3).
       - Set through C(SetVLActivationTypeEnabled) and cleared back to V(all) through
         C(ClearVLActivationTypeEnabled); read from the registry value C(VLActivationType) (REG_DWORD), which
-        Microsoft documents under C(<Application ID>\\<Activation ID>) for a product. The service-wide value
+        Microsoft documents under C(<Application ID>\<Activation ID>) for a product. The service-wide value
         is read from the same name directly under the C(SoftwareProtectionPlatform) key.
       - With V(ad) or V(token) a client no longer activates against a KMS host.
       - Per product with O(activation_id); C(winact.kms.license_info) reports the result as

@@ -96,12 +96,20 @@ activated:
   description: Whether the product is activated (license status Licensed) after the task.
   returned: always
   type: bool
+  sample: true
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0xC004F02C'
+    symbol: SL_E_CIDIID_INVALID_DATA
+    message: The software Licensing Service reported that the format for the offline activation data is incorrect
+    cause: A wrong confirmation ID (CID) was entered for offline (phone) activation.
+    fix: Re-enter the confirmation ID.
+    method: SoftwareLicensingProduct.DepositOfflineConfirmationId
   contains:
     hresult:
       description: The HRESULT in hex, e.g. C(0xC004F02C) for a wrong confirmation ID; null when there is none.
@@ -123,4 +131,5 @@ applied:
   returned: on failure, when something was already applied
   type: list
   elements: str
+  sample: [confirmation_id]
 """

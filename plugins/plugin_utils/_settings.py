@@ -765,9 +765,7 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
     by_wmi = [s for s in settings if s.via(request.scope) is Via.WMI]
     observed = [s for s in settings if _observed(s, request)]
     service_props = [
-        s.wmi_binding.property
-        for s in (*by_wmi, *observed)
-        if s.wmi_binding.property and not _on_product(s, request)
+        s.wmi_binding.property for s in (*by_wmi, *observed) if s.wmi_binding.property and not _on_product(s, request)
     ]
     product_settings = [s for s in by_wmi if _on_product(s, request)]
     snapshot = Snapshot(values={})

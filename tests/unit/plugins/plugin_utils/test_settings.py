@@ -648,7 +648,7 @@ def test_connection_lost_after_a_write_becomes_a_failure_with_applied() -> None:
 def test_a_port_fault_right_after_the_name_restores_the_previous_name() -> None:
     fake = FakeHost()
     fake.service["KeyManagementServiceMachine"] = "old-kms.example.com"
-    fake.failures[7] = WSManFault("Generic failure", hresult=0x80070057)  # query, note, 3 registry reads, name; then port
+    fake.failures[7] = WSManFault("Generic failure", hresult=0x80070057)  # query, note, 3 reads, name; then port
     context = ctx()
     with pytest.raises(ModuleFailure, match="restored to old-kms.example.com, as slmgr does") as info:
         run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
