@@ -66,9 +66,24 @@ options:
     description:
       - Minutes between renewal attempts of an activated client, 15-43200 (C(slmgr /sri)).
     type: int
+  activation_type:
+    description:
+      - Which volume activation types the client may use (C(slmgr /act-type), Windows 8.1 / Server 2012 R2
+        and later). V(all) is the default of Windows (C(/act-type 0)); V(ad) allows Active Directory-based
+        activation only (1), V(kms) KMS only (2), V(token) token-based activation only (3).
+      - Set through C(SetVLActivationTypeEnabled) and cleared back to V(all) through
+        C(ClearVLActivationTypeEnabled); read from the registry value C(VLActivationType) (REG_DWORD), which
+        Microsoft documents under C(<Application ID>\<Activation ID>) for a product. The service-wide value
+        is read from the same name directly under the C(SoftwareProtectionPlatform) key.
+      - With V(ad) or V(token) a client no longer activates against a KMS host.
+      - Per product with O(activation_id); C(winact.kms.license_info) reports the result as
+        C(activation_type_configured).
+      - Windows 7 / Server 2008 R2 have no activation type; their C(/stao) and C(/ctao) are not managed.
+    type: str
+    choices: [all, ad, kms, token]
   activation_id:
     description:
-      - Scope O(server), O(port) and O(lookup_domain) to one product (its Activation ID, as in
+      - Scope O(server), O(port), O(lookup_domain) and O(activation_type) to one product (its Activation ID, as in
         C(slmgr /skms host ActID)) instead of the global settings. The other options stay global.
     type: str
   restart_service:
@@ -134,6 +149,15 @@ EXAMPLES = r"""
   winact.kms.kms_client:
     lookup_domain: east.contoso.com
 
+- name: Let the clients activate only against a KMS host (slmgr /act-type 2)
+  winact.kms.kms_client:
+    activation_type: kms
+
+- name: Allow every activation type again for one product (slmgr /act-type 0 <ActID>)
+  winact.kms.kms_client:
+    activation_type: all
+    activation_id: "{{ windows_activation_id }}"
+
 - name: Retry activation every hour and renew every 3 days
   winact.kms.kms_client:
     activation_interval: 60
@@ -185,6 +209,12 @@ settings:
     host_caching:
       description: Whether KMS host caching is enabled.
       type: bool
+    activation_type:
+      description: >-
+        The activation types allowed (V(all), V(ad), V(kms) or V(token)), for the product when O(activation_id)
+        is given.
+      type: str
+      sample: all
     activation_interval:
       description: Activation interval in minutes; null when not configured (Windows uses 120).
       type: int
@@ -194,7 +224,7 @@ settings:
       type: int
       sample: 10080
 activation_id:
-  description: The product the name, port and lookup domain were scoped to.
+  description: The product the name, port, lookup domain and activation type were scoped to.
   returned: when O(activation_id) is given
   type: str
   sample: "ef6cfc9f-8c5d-44ac-9aad-de6a2ea0ae03"

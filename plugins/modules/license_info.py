@@ -164,6 +164,9 @@ products:
       kms_machine: kms01.corp.example.com
       kms_port: 1688
       kms_lookup_domain: null
+      activation_type_configured: All
+      activation_type_used: KMS
+      avma: null
   contains:
     id:
       description: Activation ID (C(SoftwareLicensingProduct.ID)).
@@ -242,6 +245,61 @@ products:
         V(KMS) or V(Token), as C(slmgr /dlv) prints "Configured Activation Type".
       type: str
       sample: All
+    activation_type_used:
+      description: >-
+        The activation type of the last successful volume activation (C(VLActivationType)): V(AD), V(KMS) or
+        V(Token); null when the product was never volume-activated.
+      type: str
+      sample: KMS
+    avma:
+      description: >-
+        For an Automatic Virtual Machine Activation (AVMA) guest product (C(VIRTUAL_MACHINE_ACTIVATION)), what
+        C(slmgr /dlv) prints about its Hyper-V host; null for other products. Each value is null when not set.
+      type: dict
+      contains:
+        guest_iaid:
+          description: The guest's C(IAID).
+          type: str
+        host_machine_name:
+          description: The Hyper-V host that activated the guest (C(AutomaticVMActivationHostMachineName)).
+          type: str
+        last_activation_time:
+          description: The last AVMA activation, a CIM datetime (C(AutomaticVMActivationLastActivationTime)).
+          type: str
+        host_digital_pid2:
+          description: The host's Digital PID2 (C(AutomaticVMActivationHostDigitalPid2)).
+          type: str
+office_products:
+  description: >-
+    The Office, Project and Visio products with a key installed (ApplicationID
+    C(0ff1ce15-a989-479d-af46-f275c6370663), licensed through the same Software Protection service on Windows 8
+    and later), with the same fields as RV(products); empty when there is none.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: d450596f-894d-49e0-966a-fd39ed4c4c64
+      name: Office 16, Office16ProPlusVL_KMS_Client edition
+      description: Office 16, VOLUME_KMSCLIENT channel
+      license_family: Office16ProPlusVL_KMS_Client
+      license_status: 1
+      license_status_name: Licensed
+      license_status_reason: '0x00000000'
+      product_key_channel: Volume:GVLK
+      partial_product_key: WFG99
+      is_kms_host_key: false
+      grace_period_remaining_minutes: 259199
+      grace_period_expires: '2027-06-04T21:46:50+00:00'
+      kms_machine: null
+      kms_port: null
+      kms_lookup_domain: null
+      remaining_sku_rearm_count: 1000
+      remaining_app_rearm_count: 1000
+      trusted_time: '2026-12-06T21:46:50+00:00'
+      evaluation_end_date: null
+      activation_type_configured: All
+      activation_type_used: KMS
+      avma: null
 windows_product:
   description: The Windows product C(slmgr.vbs) reports (a key installed, not an add-on); null when none.
   returned: always
@@ -262,6 +320,9 @@ windows_product:
     kms_machine: kms01.corp.example.com
     kms_port: 1688
     kms_lookup_domain: null
+    activation_type_configured: All
+    activation_type_used: KMS
+    avma: null
 client_machine_id:
   description: >-
     The client machine ID (CMID) a KMS host counts. Clones that share one are counted once; sysprep

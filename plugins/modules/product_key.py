@@ -43,6 +43,10 @@ options:
         This is the default when O(state=present) and O(key) is omitted.
       - An edition without a published GVLK (Home, evaluation editions, an unknown build) fails, naming the
         detected SKU, build and license family; pass the key explicitly in that case.
+      - C(avma) installs Microsoft's Automatic Virtual Machine Activation (AVMA) key for the detected Windows Server
+        edition and build (Server 2012 R2 and later Datacenter, Standard and Essentials guests on a Datacenter
+        Hyper-V host). Keys that only community sources list (Windows Server 2025) are never picked; pass such
+        a key explicitly once checked against Microsoft's page.
       - Ignored with O(state=absent).
       - The value is a secret (C(no_log)); the collection's results show only its last five characters. Pass it
         from a vault-encrypted vars file, never written in the task (see the notes on ansible-core's own
@@ -127,6 +131,10 @@ EXAMPLES = r"""
     key: "{{ vault_windows_mak }}"
     clear_registry: true
 
+- name: Give a Hyper-V guest its AVMA key, then activate it against its Datacenter host
+  winact.kms.product_key:
+    key: avma
+
 - name: Make a server a KMS host (sppsvc restarts so the KMS host key takes effect)
   winact.kms.product_key:
     key: "{{ vault_kms_host_key }}"
@@ -147,7 +155,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 key_source:
-  description: Where the key came from, V(catalog) (the GVLK for the detected edition) or V(explicit).
+  description: >-
+    Where the key came from, V(catalog) (the GVLK for the detected edition), V(avma) (Microsoft's AVMA key for
+    it) or V(explicit).
   returned: when O(state=present)
   type: str
   sample: catalog

@@ -59,6 +59,7 @@ def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.A
         "os": lic.describe_os(os_info, primary, None if primary else lic.read_license_family(wmi)),
         "products": [lic.describe_product(p, now) for p in products],
         "windows_product": lic.describe_product(primary, now) if primary else None,
+        "office_products": [lic.describe_product(p, now) for p in lic.read_office_products(wmi)],
         "kms_client": lic.describe_kms_client(service, primary),
         "kms_host": kms_host,
         # What an image pipeline decides on (slmgr /dlv): the CMID clones must not share, the rearms left.

@@ -294,6 +294,30 @@ class UrlCodec(Codec):
         return str(raw) if raw else None
 
 
+class ActivationTypeCodec(Codec):
+    """The volume activation types allowed (slmgr /act-type): all, ad, kms or token.
+
+    VLActivationType (REG_DWORD) 1 = AD only, 2 = KMS only, 3 = Token only; "0, blank, or values other than
+    1-3 = all activation types allowed" (Registry Settings for Volume Activation). 0 is set by the Clear method.
+    """
+
+    NAMES = ("all", "ad", "kms", "token")
+
+    def normalise(self, option: str, value: t.Any) -> int:
+        if value not in self.NAMES:
+            raise v.ValidationError(option, f"{value!r} is not one of {', '.join(self.NAMES)}")
+        return self.NAMES.index(value)
+
+    def from_registry(self, raw: t.Any) -> int:
+        return raw if raw in (1, 2, 3) else 0
+
+    def to_wmi(self, value: t.Any) -> t.Any:
+        return CLEAR if value == 0 else value
+
+    def show(self, value: t.Any) -> str:
+        return self.NAMES[value] if value in (0, 1, 2, 3) else "all"
+
+
 # --------------------------------------------------------------------------------------------
 # The table
 # --------------------------------------------------------------------------------------------
@@ -322,7 +346,7 @@ class RegistryValue:
 class WmiBinding:
     """The property that reports a setting and the methods that set / clear it."""
 
-    property: str
+    property: str | None  # None: SoftwareLicensingService has no property for it; the registry value is read
     set_method: str
     set_param: str
     clear_method: str | None = None
@@ -433,6 +457,27 @@ TABLE: tuple[Setting, ...] = (
         restart=False,
         restart_source="slmgr gives no restart warning after /skhc or /ckhc",
         slmgr="/skhc, /ckhc",
+    ),
+    Setting(
+        option="activation_type",
+        summary="Which volume activation types the client may use: all, AD only, KMS only or token only",
+        codec=ActivationTypeCodec(),
+        paths=_CLIENT,
+        # Per SKU: VLActivationType under <AppID>\<SKU-ID> (Registry Settings for Volume Activation).
+        # Assumption: the service-wide value (slmgr /act-type without an Activation ID) has the same name directly
+        # under the SPP key; Microsoft does not document where it lives, and SoftwareLicensingService has no
+        # property that reports it.
+        registry=RegistryValue("VLActivationType", RegType.DWORD, per_product=True),
+        wmi=WmiBinding(
+            None,
+            "SetVLActivationTypeEnabled",
+            "ActivationType",
+            "ClearVLActivationTypeEnabled",
+            per_product=True,
+        ),
+        restart=False,
+        restart_source="slmgr gives no restart warning after /act-type",
+        slmgr="/act-type [0-3] [ActID]",
     ),
     # ---- KMS host (publishing list before publishing itself, so enabling publishes the right list) ----
     Setting(
@@ -659,7 +704,7 @@ def _client_request(params: t.Mapping[str, t.Any]) -> Request:
             desired["lookup_domain"] = SETTINGS["lookup_domain"].codec.normalise(
                 "lookup_domain", params["lookup_domain"]
             )
-    for option in ("host_caching", "activation_interval", "renewal_interval"):
+    for option in ("host_caching", "activation_interval", "renewal_interval", "activation_type"):
         if _given(params, option):
             desired[option] = SETTINGS[option].codec.normalise(option, params[option])
     return Request(Scope.CLIENT, desired, activation_id=activation_id, restart=_restart_choice(params))
@@ -719,7 +764,9 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
     settings = view(request.scope)
     by_wmi = [s for s in settings if s.via(request.scope) is Via.WMI]
     observed = [s for s in settings if _observed(s, request)]
-    service_props = [s.wmi_binding.property for s in (*by_wmi, *observed) if not _on_product(s, request)]
+    service_props = [
+        s.wmi_binding.property for s in (*by_wmi, *observed) if s.wmi_binding.property and not _on_product(s, request)
+    ]
     product_settings = [s for s in by_wmi if _on_product(s, request)]
     snapshot = Snapshot(values={})
 
@@ -756,10 +803,12 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
             pending = []
         snapshot.pending = [str(name) for name in pending if str(name) in SETTINGS]
     for setting in settings:
-        if _observed(setting, request):
-            snapshot.effective[setting.option] = setting.codec.from_wmi(service_row.get(setting.wmi_binding.property))
-        elif setting.via(request.scope) is Via.WMI and not _on_product(setting, request):
-            raw = service_row.get(setting.wmi_binding.property)
+        # None where SoftwareLicensingService has no property for the setting: its registry value is read.
+        wmi_property = setting.wmi.property if setting.wmi else None
+        if wmi_property and _observed(setting, request):
+            snapshot.effective[setting.option] = setting.codec.from_wmi(service_row.get(wmi_property))
+        elif wmi_property and setting.via(request.scope) is Via.WMI and not _on_product(setting, request):
+            raw = service_row.get(wmi_property)
             snapshot.values[setting.option] = setting.codec.from_wmi(raw)
             continue
         location = setting.registry_value

@@ -31,7 +31,7 @@ from .spp import (
     V_RENEWAL_INTERVAL,
     Licensing,
 )
-from .spp_products import CHANNEL_CSVLK, CHANNEL_GVLK, Product
+from .spp_products import CHANNEL_CSVLK, CHANNEL_GVLK, Product, digest, digits
 
 UINT32_MINUS_ONE = 0xFFFFFFFF  # KeyManagementServiceCurrentCount "-1" as the uint32 WMI returns
 
@@ -212,10 +212,16 @@ class SppProvider:
             "ADActivationObjectDN": None,
             "ADActivationCsvlkPid": None,
             "ADActivationCsvlkSkuId": None,
-            "IAID": None,
-            "AutomaticVMActivationHostMachineName": None,
-            "AutomaticVMActivationLastActivationTime": None,
-            "AutomaticVMActivationHostDigitalPid2": None,
+            # AVMA (strings in the class schema; the time is a CIM datetime string).
+            # Assumption: the guest IAID is not documented beyond its name; a stable synthetic value once activated.
+            "IAID": digits(digest("iaid", product.id, spp.cmid), 20) if product.avma_host_name else None,
+            "AutomaticVMActivationHostMachineName": product.avma_host_name or None,
+            "AutomaticVMActivationLastActivationTime": (
+                product.avma_activation_time.strftime("%Y%m%d%H%M%S.000000+000")
+                if product.avma_activation_time
+                else None
+            ),
+            "AutomaticVMActivationHostDigitalPid2": product.avma_host_pid2 or None,
         }
 
     def state(self) -> dict[str, t.Any]:

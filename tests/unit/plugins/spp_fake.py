@@ -388,6 +388,8 @@ class FakeHost:
                 data[52:67] = [0] * 15
                 self.reg_set(CURRENT_VERSION, "DigitalProductId", "REG_BINARY", data)
             return {"ReturnValue": 0}
+        if method in ("SetVLActivationTypeEnabled", "ClearVLActivationTypeEnabled"):
+            return self._activation_type(SPP, method, params)
         if method in _HOST_ONLY and not self.service["IsKeyManagementServiceMachine"]:
             raise WSManFault(
                 "The Software Licensing Service reported that the product is not a KMS host.", hresult=SL_E_NOT_KMS_HOST
@@ -409,6 +411,19 @@ class FakeHost:
         assert method in _SERVICE_SETTERS, f"unexpected SoftwareLicensingService.{method}"
         prop, compute = _SERVICE_SETTERS[method]
         self.service[prop] = compute(params)
+        return {"ReturnValue": 0}
+
+    def _activation_type(self, key: str, method: str, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        # slmgr /act-type: REG_DWORD VLActivationType (per SKU; the service-wide location is assumed the same name).
+        if method.startswith("Set"):
+            if params["ActivationType"] not in (0, 1, 2, 3):
+                raise WSManFault("The parameter is incorrect.", hresult=0x80070057)
+            self.reg_set(key, "VLActivationType", "REG_DWORD", int(params["ActivationType"]))
+        else:
+            values = self.registry.get(key.lower(), {})
+            found = self._value_name(values, "VLActivationType")
+            if found is not None:
+                del values[found]
         return {"ReturnValue": 0}
 
     def _install(self, key: str) -> dict[str, t.Any]:
@@ -436,6 +451,8 @@ class FakeHost:
             return {"ReturnValue": 0}
         if method == "Activate":
             return self._activate(product)
+        if method in ("SetVLActivationTypeEnabled", "ClearVLActivationTypeEnabled"):
+            return self._activation_type(self.sku_key(str(product["ID"])), method, params)
         value = method.removeprefix("Set").removeprefix("Clear")
         assert method != value and value in _PER_SKU_VALUES, f"unexpected SoftwareLicensingProduct.{method}"
         name, param = _PER_SKU_VALUES[value]

@@ -26,7 +26,19 @@ PACKAGE = "ansible_collections.winact.kms.plugins"
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         "foundation",
-        frozenset({"_results", "_errors", "_spp", "_validate", "_gvlk_data", "_wmi_schema", "_connect_errors"}),
+        frozenset(
+            {
+                "_results",
+                "_errors",
+                "_spp",
+                "_validate",
+                "_gvlk_data",
+                "_avma_data",
+                "_office_gvlk_data",
+                "_wmi_schema",
+                "_connect_errors",
+            }
+        ),
     ),
     ("ws-management", frozenset({"_wsman", "_connect_failure"})),
     ("wmi", frozenset({"_wmi"})),
@@ -47,6 +59,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "_drift",
                 "_fleet_report",
                 "_rearm",
+                "_phone_activation",
             }
         ),
     ),

@@ -118,6 +118,7 @@ SAMPLES: dict[str, t.Any] = {
     "manual_activation": True,
     "user_operations": True,
     "skip_rearm": True,
+    "activation_type": "token",
 }
 PY_TYPES = {
     RegType.SZ: str,
@@ -139,7 +140,7 @@ def test_codecs_write_what_the_registry_type_holds_and_read_it_back(option: str)
 
 
 def test_restart_needs_follow_the_facts() -> None:
-    no_restart = {"server", "port", "lookup_domain", "host_caching"}  # slmgr gives no warning (§3.9)
+    no_restart = {"server", "port", "lookup_domain", "host_caching", "activation_type"}  # slmgr gives no warning
     for option in no_restart:
         assert s.SETTINGS[option].restart is False
     for setting in s.view(s.Scope.HOST):
@@ -246,18 +247,24 @@ def test_bad_input_names_the_option_and_what_is_allowed(scope: s.Scope, params: 
 def test_client_read_is_one_query_plus_the_registry_intervals() -> None:
     fake = FakeHost()
     snapshot = s.read(t.cast(t.Any, fake), s.build_request(s.Scope.CLIENT, {}))
-    assert fake.requests == 4  # the query, the pending-restart note, the two intervals
+    assert fake.requests == 5  # the query, the pending-restart note, the two intervals, the activation type
     wql = fake.calls[0].params["wql"]
     assert wql == (
         "SELECT Version, IsKeyManagementServiceMachine, KeyManagementServiceMachine, KeyManagementServicePort, "
         "KeyManagementServiceLookupDomain, KeyManagementServiceHostCaching FROM SoftwareLicensingService"
     )
-    assert [c.method for c in fake.calls[1:]] == ["GetMultiStringValue", "GetDWORDValue", "GetDWORDValue"]
+    assert [c.method for c in fake.calls[1:]] == [
+        "GetMultiStringValue",
+        "GetDWORDValue",
+        "GetDWORDValue",
+        "GetDWORDValue",
+    ]
     assert snapshot.values == {
         "server": None,
         "port": 1688,
         "lookup_domain": None,
         "host_caching": True,
+        "activation_type": 0,
         "activation_interval": None,
         "renewal_interval": None,
     }
@@ -276,8 +283,13 @@ def test_per_product_read_adds_one_product_query_and_reads_the_per_sku_values() 
     )
     assert product_wql == f"SELECT ID, ApplicationID FROM SoftwareLicensingProduct WHERE ID = '{PRODUCT}'"
     per_sku = [c.params["sValueName"] for c in fake.calls[2:] if c.params["sSubKeyName"] == fake.sku_key(PRODUCT)]
-    assert per_sku == ["KeyManagementServiceName", "KeyManagementServicePort", "KeyManagementServiceLookupDomain"]
-    assert fake.requests == 2 + 3 + 3  # + the pending-restart note and the two client interval values
+    assert per_sku == [
+        "KeyManagementServiceName",
+        "KeyManagementServicePort",
+        "KeyManagementServiceLookupDomain",
+        "VLActivationType",
+    ]
+    assert fake.requests == 2 + 4 + 3  # + the pending-restart note and the two client interval values
     assert (snapshot.values["server"], snapshot.values["port"], snapshot.values["lookup_domain"]) == (
         "kms-office",
         1700,
@@ -428,7 +440,7 @@ def test_apply_then_second_run_is_unchanged_without_writes() -> None:
     assert second["changed"] is False and second["changes"] == []
     assert second["diff"] == {"before": {}, "after": {}}
     assert fake.writes() == writes
-    assert fake.requests - requests == 4
+    assert fake.requests - requests == 5  # the service query, the pending-restart note and three registry reads
 
 
 def test_server_without_port_clears_a_custom_port() -> None:
@@ -624,9 +636,9 @@ def test_a_fault_part_way_reports_what_was_applied_and_a_rerun_converges() -> No
 
 def test_connection_lost_after_a_write_becomes_a_failure_with_applied() -> None:
     fake = FakeHost()
-    fake.failures[6] = WSManUnreachable(
+    fake.failures[7] = WSManUnreachable(
         "connection reset by peer"
-    )  # query, 2 registry reads, first write; then the connection drops
+    )  # query, note, 3 registry reads, first write; then the connection drops
     context = ctx()
     with pytest.raises(ModuleFailure, match="connection reset"):
         run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
@@ -636,7 +648,7 @@ def test_connection_lost_after_a_write_becomes_a_failure_with_applied() -> None:
 def test_a_port_fault_right_after_the_name_restores_the_previous_name() -> None:
     fake = FakeHost()
     fake.service["KeyManagementServiceMachine"] = "old-kms.example.com"
-    fake.failures[6] = WSManFault("Generic failure", hresult=0x80070057)  # query, 2 registry reads, name; then port
+    fake.failures[7] = WSManFault("Generic failure", hresult=0x80070057)  # query, note, 3 reads, name; then port
     context = ctx()
     with pytest.raises(ModuleFailure, match="restored to old-kms.example.com, as slmgr does") as info:
         run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
@@ -738,7 +750,7 @@ def test_a_client_interval_written_without_restart_is_owed() -> None:
 
 def test_a_port_fault_after_a_fresh_name_clears_it_again() -> None:
     fake = FakeHost()
-    fake.failures[6] = WSManFault("Generic failure", hresult=0x80070057)
+    fake.failures[7] = WSManFault("Generic failure", hresult=0x80070057)
     context = ctx()
     with pytest.raises(ModuleFailure, match=r"restored to none \(DNS auto-discovery\)"):
         run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
@@ -751,7 +763,7 @@ def test_a_port_fault_after_a_fresh_name_clears_it_again() -> None:
 
 def test_connection_refused_before_any_write_stays_unreachable() -> None:
     fake = FakeHost()
-    fake.failures[5] = WSManUnreachable("connection refused", sent=False)
+    fake.failures[6] = WSManUnreachable("connection refused", sent=False)
     with pytest.raises(WSManUnreachable):
         run(fake, s.Scope.CLIENT, server="kms01")
 
@@ -759,8 +771,8 @@ def test_connection_refused_before_any_write_stays_unreachable() -> None:
 def test_a_first_write_whose_answer_is_lost_may_have_been_applied() -> None:
     # The request reached the host: it may have run. Never "unreachable, changed: false".
     fake = FakeHost()
-    fake.failures[5] = WSManUnreachable("connection reset by peer")
-    fake.failures[6] = WSManUnreachable("connection refused", sent=False)  # and the re-read cannot connect
+    fake.failures[6] = WSManUnreachable("connection reset by peer")
+    fake.failures[7] = WSManUnreachable("connection refused", sent=False)  # and the re-read cannot connect
     context = ctx()
     with pytest.raises(ModuleFailure, match="could not be re-read") as info:
         run(fake, s.Scope.CLIENT, context, server="kms01")
@@ -850,7 +862,7 @@ def test_action_runs_the_table_over_the_task_connection(monkeypatch: pytest.Monk
 
 def test_action_failure_reports_applied(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeHost()
-    fake.failures[6] = WSManUnreachable("connection reset by peer")
+    fake.failures[7] = WSManUnreachable("connection reset by peer")
     result, _seam = run_action(monkeypatch, "kms_client", {"server": "kms01", "port": 1700}, fake)
     assert result["failed"] is True and result["changed"] is True
     assert result["applied"] == ["server"]
@@ -894,3 +906,27 @@ def test_activation_policy_action_registry_failure_is_explained(monkeypatch: pyt
     assert result["msg"].startswith("Setting skip_rearm failed: Registry SetDWORDValue on HKLM\\")
     assert result["setting"] == "skip_rearm" and result["restart_required"] is False
     assert result["error"]["method"] == "StdRegProv.SetDWORDValue" and result["error"]["return_value"] == 5
+
+
+def test_activation_type_sets_clears_and_scopes_to_a_product() -> None:
+    fake = FakeHost(products=[PRODUCT])
+    result = run(fake, s.Scope.CLIENT, activation_type="kms")
+    setter = next(c for c in fake.calls if c.method == "SetVLActivationTypeEnabled")
+    assert (setter.cls, setter.params) == ("SoftwareLicensingService", {"ActivationType": 2})
+    assert result["settings"]["activation_type"] == "kms"
+    assert run(fake, s.Scope.CLIENT, activation_type="kms")["changed"] is False
+
+    per_product = run(fake, s.Scope.CLIENT, activation_type="ad", activation_id=PRODUCT)
+    assert per_product["changes"] == ["activation_type"]
+    assert fake.reg_value(fake.sku_key(PRODUCT), "VLActivationType") == ("REG_DWORD", 1)
+
+    run(fake, s.Scope.CLIENT, activation_type="all")
+    assert fake.invoked("ClearVLActivationTypeEnabled")
+    assert fake.reg_value(SPP, "VLActivationType") is None
+
+
+def test_activation_type_reads_unknown_values_as_all() -> None:
+    codec = s.SETTINGS["activation_type"].codec
+    assert [codec.show(codec.from_registry(raw)) for raw in (None, 0, 2, 7)] == ["all", "all", "kms", "all"]
+    with pytest.raises(ValidationError, match="activation_type: 'kms-only' is not one of all, ad, kms, token"):
+        codec.normalise("activation_type", "kms-only")
