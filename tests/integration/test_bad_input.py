@@ -150,6 +150,8 @@ def _module_cases() -> list[Case]:
         ("rearm", {"activation_id": "{1234}"}, "activation_id"),
         ("kms_firewall", {"enabled": "perhaps"}, "enabled"),
         ("spp_service", {"state": "stopped"}, "state"),
+        ("phone_activation", {"confirmation_id": "not digits"}, "confirmation_id"),
+        ("phone_activation", {"activation_id": "not-a-guid"}, "activation_id"),
     ]
     return cases
 
