@@ -264,11 +264,11 @@ ansible-test-integration: venv sanity-copy
 # The oldest end of the version matrix (the newest is $(VENV): ansible-core 2.21 on the newest Python): the oldest
 # ansible-core meta/runtime.yml allows on Python 3.11 runs the unit tests and the ansible-test integration targets.
 MATRIX_OLDEST_VENV ?= $(CURDIR)/.venv-py311
-matrix-oldest: sanity-copy
+matrix-oldest: venv sanity-copy
 	@bash tools/venv.sh "$(MATRIX_OLDEST_VENV)" 3.11 requirements/matrix-oldest.txt
 	@echo "== oldest end: $$($(MATRIX_OLDEST_VENV)/bin/ansible --version | head -1), $$($(MATRIX_OLDEST_VENV)/bin/python -V)"
 	@bash tools/ansible_test_units.sh "$(MATRIX_OLDEST_VENV)" "$(SANITY_ROOT)"
-	@bash tools/ansible_test_windows.sh "$(MATRIX_OLDEST_VENV)" "$(SANITY_ROOT)"
+	@bash tools/ansible_test_windows.sh "$(MATRIX_OLDEST_VENV)" "$(SANITY_ROOT)" "$(PY)"
 
 clean:
 	rm -rf "$(BUILD)" .mypy_cache .ruff_cache .pytest_cache tests/output

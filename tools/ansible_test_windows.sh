@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run `ansible-test windows-integration` on tests/integration/targets against an emulated fleet.
 #
-#   tools/ansible_test_windows.sh VENV COLLECTION_COPY
+#   tools/ansible_test_windows.sh VENV COLLECTION_COPY [EMULATOR_PYTHON]
 #
 # COLLECTION_COPY is a copy of the checkout at .../ansible_collections/winact/kms (`make sanity-copy`). The
 # emulator serves tests/integration/fleets/ansible_test.yml and writes the inventory ansible-test reads; the
@@ -12,6 +12,9 @@ set -euo pipefail
 venv=${1:?usage: tools/ansible_test_windows.sh VENV COLLECTION_COPY}
 copy=${2:?usage: tools/ansible_test_windows.sh VENV COLLECTION_COPY}
 py="$venv/bin/python"
+# The emulated fleet is a test fixture with its own needs (pyspnego's NTLM acceptor, psrpcore): it may run on
+# another interpreter than the one under test (the oldest end of the version matrix passes the dev venv's).
+emulator_py=${3:-$py}
 version=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 inventory="$copy/tests/integration/inventory.winrm"
 emulator_inventory="$copy/tests/output/winemu-inventory.yml"
@@ -19,7 +22,7 @@ log="$copy/tests/output/winemu.log"
 mkdir -p "$copy/tests/output"
 
 ready=$(mktemp)
-"$py" "$copy/tests/emulator/winemu" serve --fleet "$copy/tests/integration/fleets/ansible_test.yml" \
+"$emulator_py" "$copy/tests/emulator/winemu" serve --fleet "$copy/tests/integration/fleets/ansible_test.yml" \
   --inventory "$emulator_inventory" >"$ready" 2>"$log" &
 emulator=$!
 trap 'kill "$emulator" 2>/dev/null || true; wait "$emulator" 2>/dev/null || true; rm -f "$ready"' EXIT
@@ -29,7 +32,7 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 grep -qx ready "$ready" || { echo "emulator not ready after 60 s"; exit 1; }
-"$py" "$(dirname "$0")/winemu_ini_inventory.py" "$emulator_inventory" "$inventory"
+"$emulator_py" "$(dirname "$0")/winemu_ini_inventory.py" "$emulator_inventory" "$inventory"
 
 echo "== ansible-test windows-integration --python $version (emulated fleet, $copy)"
 rc=0
