@@ -59,6 +59,10 @@ _READ_METHODS = frozenset(
         "RefreshLicenseStatus",
     }
 )
+# "Local administrator access is not required" for AD-based activation, only read/write access to the forest's
+# activation objects container (slmgr.vbs options). Assumption: the directory's access control is not modelled, so
+# any account that may use WMI may call them.
+_AD_METHODS = frozenset({"DoActiveDirectoryOnlineActivation", "DepositActiveDirectoryOfflineActivationConfirmation"})
 _USER_OPERATIONS = frozenset(
     {"InstallProductKey", "InstallLicense", "InstallLicensePackage", "ReArmWindows", "Activate"}
 )
@@ -249,7 +253,7 @@ class SppProvider:
     # --- method dispatch ----------------------------------------------------------------------------------
 
     def _authorize(self, method: str, ctx: CallContext) -> None:
-        if ctx.is_admin or method in _READ_METHODS:
+        if ctx.is_admin or method in _READ_METHODS or method in _AD_METHODS:
             return
         eff = self.spp.effective
         if method in _USER_OPERATIONS and eff is not None and eff.user_operations:

@@ -60,6 +60,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "_fleet_report",
                 "_rearm",
                 "_phone_activation",
+                "_license_file",
+                "_token_license",
+                "_ad_activation",
             }
         ),
     ),
