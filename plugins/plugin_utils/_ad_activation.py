@@ -154,14 +154,18 @@ def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.A
     else:
         method = "DoActiveDirectoryOnlineActivation"
         params = {"ProductKey": request.csvlk, "ActivationObjectName": request.name}
-    invoke_explained(
-        wmi,
-        SERVICE_CLASS,
-        method,
-        params,
-        selectors={"Version": version},
-        doing=f"Activating the forest with the CSVLK {request.shown_key} ({method})",
-    )
+    try:
+        invoke_explained(
+            wmi,
+            SERVICE_CLASS,
+            method,
+            params,
+            selectors={"Version": version},
+            doing=f"Activating the forest with the CSVLK {request.shown_key} ({method})",
+        )
+    except ModuleFailure as exc:
+        exc.detail.update(result)
+        raise
     ctx.applied.append("activation_object")
     if request.activate_host and product is not None and lic.is_kms_client_product(product):
         _activate_host(wmi, product, result)

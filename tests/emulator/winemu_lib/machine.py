@@ -531,6 +531,7 @@ class Machine:
                 "products": licensing["products"],
                 "token_licenses": licensing["token_licenses"],
                 "installed_licenses": licensing["installed_licenses"],
+                "ad_confirmation_ids": licensing["ad_confirmation_ids"],
                 "activation_objects": [ao.as_json() for ao in self.network.forests.objects(self.domain)],
             },
             "sppsvc": {**services["sppsvc"], "effective": licensing["kms_host"]["effective"]},

@@ -668,4 +668,11 @@ class Licensing:
             "token_licenses": [{"id": tl.id, "ilid": tl.ilid, "ilvid": tl.ilvid} for tl in self.token_licenses],
             "installed_licenses": sorted(self.installed_licenses),
             "kms_activation_disabled": self.kms_activation_disabled,
+            # The activation center's answer for AD-based activation by phone, per CSVLK (shown by its last five
+            # characters only); a test aid, not a Windows value.
+            "ad_confirmation_ids": {
+                entry.key[-5:]: self.ad_offline_confirmation_id(entry.key)
+                for entry in self.keyring.values()
+                if entry.channel == CHANNEL_CSVLK and entry.csvlk_group and self.supports_ad_activation()
+            },
         }
