@@ -33,8 +33,10 @@ class ActionModule(WinactAction[license_file.Request]):
         with open(path, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
-            raise ValidationError("src", f"{src} is larger than {MAX_FILE_BYTES} bytes; a license file is a few kilobytes")
-        return t.cast(bytes, data)
+            raise ValidationError(
+                "src", f"{src} is larger than {MAX_FILE_BYTES} bytes; a license file is a few kilobytes"
+            )
+        return data
 
     def winact_execute(self, wmi: WmiClient, request: license_file.Request, ctx: TaskContext) -> dict[str, t.Any]:
         return license_file.execute(wmi, request, ctx)

@@ -43,7 +43,9 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Reads the record of installed licenses and reports whether the license would be installed; nothing is written.
+    description: >-
+      Reads the record of installed licenses and reports whether the license would be installed; nothing is
+      written.
   diff_mode:
     support: full
     description: Shows the license's SHA-256 as recorded before and after.
@@ -51,7 +53,8 @@ extends_documentation_fragment:
   - winact.kms.attributes.platform
 notes:
   - Needs an account in the target's local Administrators group, or a standard account where the
-    C(UserOperations) policy allows license installation (M(winact.kms.activation_policy) O(winact.kms.activation_policy#module:user_operations)).
+    C(UserOperations) policy allows license installation
+    (M(winact.kms.activation_policy) O(winact.kms.activation_policy#module:user_operations)).
   - Token-based activation issuance licenses are installed with this module and listed or removed with
     M(winact.kms.token_license).
 seealso:

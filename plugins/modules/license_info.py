@@ -278,7 +278,8 @@ products:
       type: dict
       sample:
         object_name: Corp Windows Server 2022
-        object_dn: CN=2F1D0A4E-3C2B-5D7E-9A8B-61637469766F,CN=Activation Objects,CN=Microsoft SPP,CN=Services,CN=Configuration,DC=corp,DC=example,DC=com
+        object_dn: "CN=2F1D0A4E-3C2B-5D7E-9A8B-61637469766F,CN=Activation Objects,CN=Microsoft SPP,CN=Services,\
+          CN=Configuration,DC=corp,DC=example,DC=com"
         extended_pid: 06401-00206-123-456789-03-1033-9200.0000-0012025
         activation_id: 5d7c3a2b-9e8f-4a1b-8c6d-2e3f4a5b6c7d
       contains:

@@ -76,7 +76,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 licenses:
-  description: The licenses installed after the task (in check mode, those that would remain), as C(slmgr /lil) shows them.
+  description: >-
+    The licenses installed after the task (in check mode, those that would remain), as C(slmgr /lil) shows them.
   returned: always
   type: list
   elements: dict
@@ -108,7 +109,8 @@ licenses:
       description: Additional information; null when there is none.
       type: str
     authorization_status:
-      description: The HRESULT of the license's authorization in hex, when it is not 0 (C(slmgr /lil) prints it as an error).
+      description: >-
+        The HRESULT of the license's authorization in hex, when it is not 0 (C(slmgr /lil) prints it as an error).
       type: str
 removed:
   description: The licenses removed (in check mode, that would be removed), in the shape of RV(licenses).

@@ -73,7 +73,9 @@ def build_request(params: t.Mapping[str, t.Any]) -> Request:
                 "must be the digits the activation center gave (groups may be separated by spaces or dashes)",
             )
         cid = text
-    return Request(key, name, cid, bool(params.get("offline")) or cid is not None, bool(params.get("activate_host", True)))
+    return Request(
+        key, name, cid, bool(params.get("offline")) or cid is not None, bool(params.get("activate_host", True))
+    )
 
 
 def secrets(raw: t.Any) -> list[str]:

@@ -59,13 +59,17 @@ def decode_license_file(data: bytes, path: str) -> str:
             return data[len(codecs.BOM_UTF16_LE) :].decode("utf-16-le")
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValidationError("src", f"{path} is not UTF-8 or UTF-16 LE text ({exc.reason} at byte {exc.start})") from None
+        raise ValidationError(
+            "src", f"{path} is not UTF-8 or UTF-16 LE text ({exc.reason} at byte {exc.start})"
+        ) from None
 
 
 def build_request(params: t.Mapping[str, t.Any], read_src: t.Callable[[str], bytes] | None = None) -> Request:
     content, src = params.get("content"), params.get("src")
     if (content is None) == (src is None):
-        raise ValidationError("content", "give exactly one of content (the license XML) or src (a file on the controller)")
+        raise ValidationError(
+            "content", "give exactly one of content (the license XML) or src (a file on the controller)"
+        )
     source = "content"
     if src is not None:
         if read_src is None:

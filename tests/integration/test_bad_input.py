@@ -168,7 +168,11 @@ def _module_cases() -> list[Case]:
         ("ad_activation", {}, "csvlk"),
         ("ad_activation", {"csvlk": "HJ3QW-7VRCX"}, "csvlk"),
         ("ad_activation", {"csvlk": "W269N-WFGWX-YVC9B-4J6C9-T83GX"}, "csvlk"),
-        ("ad_activation", {"csvlk": "HJ3QW-7VRCX-DM2KG-PT8BY-4MT8D", "activation_object_name": "n" * 41}, "activation_object_name"),
+        (
+            "ad_activation",
+            {"csvlk": "HJ3QW-7VRCX-DM2KG-PT8BY-4MT8D", "activation_object_name": "n" * 41},
+            "activation_object_name",
+        ),
         ("ad_activation", {"csvlk": "HJ3QW-7VRCX-DM2KG-PT8BY-4MT8D", "confirmation_id": "12-ab"}, "confirmation_id"),
         ("ad_activation", {"csvlk": "HJ3QW-7VRCX-DM2KG-PT8BY-4MT8D", "offline": "maybe"}, "offline"),
         ("ad_activation", {"csvlk": "HJ3QW-7VRCX-DM2KG-PT8BY-4MT8D", "activate_host": "later"}, "activate_host"),

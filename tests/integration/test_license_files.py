@@ -32,13 +32,21 @@ def fleet(fleet_factory: t.Callable[[str], FleetRun]) -> FleetRun:
 
 def install(fleet: FleetRun, host: str, *, check: bool = False, **options: t.Any) -> t.Any:
     return fleet.playbook(
-        "license_file.yml", limit=host, check=check, diff=True, extra_vars={f"license_{k}": v for k, v in options.items()}
+        "license_file.yml",
+        limit=host,
+        check=check,
+        diff=True,
+        extra_vars={f"license_{k}": v for k, v in options.items()},
     )
 
 
 def tokens(fleet: FleetRun, host: str, *, check: bool = False, **options: t.Any) -> t.Any:
     return fleet.playbook(
-        "token_license.yml", limit=host, check=check, diff=True, extra_vars={f"token_{k}": v for k, v in options.items()}
+        "token_license.yml",
+        limit=host,
+        check=check,
+        diff=True,
+        extra_vars={f"token_{k}": v for k, v in options.items()},
     )
 
 

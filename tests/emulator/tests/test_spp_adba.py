@@ -91,13 +91,16 @@ def test_kms_only_clients_and_other_forests_fall_back_to_kms() -> None:
 def test_online_activation_publishes_an_object_and_refuses_what_is_no_csvlk() -> None:
     fleet = load({"name": "dc01", "edition": "ServerDatacenter", "build": 20348})
     dc = fleet.hosts["dc01"].machine
-    assert hresult_of(lambda: call(dc, "DoActiveDirectoryOnlineActivation", ProductKey=MAK, ActivationObjectName="x")) == (
-        0xC004F050
-    )
-    long_name = "n" * 41
     assert hresult_of(
-        lambda: call(dc, "DoActiveDirectoryOnlineActivation", ProductKey=CSVLK_2022, ActivationObjectName=long_name)
-    ) == 0x80070057
+        lambda: call(dc, "DoActiveDirectoryOnlineActivation", ProductKey=MAK, ActivationObjectName="x")
+    ) == (0xC004F050)
+    long_name = "n" * 41
+    assert (
+        hresult_of(
+            lambda: call(dc, "DoActiveDirectoryOnlineActivation", ProductKey=CSVLK_2022, ActivationObjectName=long_name)
+        )
+        == 0x80070057
+    )
     assert dc.writes == 0
     call(dc, "DoActiveDirectoryOnlineActivation", ProductKey=CSVLK_2022, ActivationObjectName="Corp")
     assert [ao.name for ao in fleet.network.forests.objects("corp.example.com")] == ["Corp"]
@@ -111,9 +114,10 @@ def test_offline_pair_needs_the_confirmation_for_its_installation_id() -> None:
     assert iid.isdigit()
     wrong = "1" * 48
     deposit = "DepositActiveDirectoryOfflineActivationConfirmation"
-    assert hresult_of(
-        lambda: call(dc, deposit, ProductKey=CSVLK_2022, ConfirmationID=wrong, ActivationObjectName="Corp")
-    ) == 0xC004F02C
+    assert (
+        hresult_of(lambda: call(dc, deposit, ProductKey=CSVLK_2022, ConfirmationID=wrong, ActivationObjectName="Corp"))
+        == 0xC004F02C
+    )
     cid = dc.licensing.ad_offline_confirmation_id(CSVLK_2022)
     call(dc, deposit, ProductKey=CSVLK_2022, ConfirmationID=cid, ActivationObjectName="Corp")
     assert [ao.name for ao in fleet.network.forests.objects("corp.example.com")] == ["Corp"]

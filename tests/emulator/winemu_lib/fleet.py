@@ -6,8 +6,8 @@ Every validation error is a ``ValueError`` that names the host and the key at fa
 from __future__ import annotations
 
 import copy
-import datetime
 import dataclasses
+import datetime
 import ipaddress
 import itertools
 import os
@@ -18,8 +18,8 @@ import uuid
 import yaml
 
 from . import editions as ed
-from .adba import ActivationObject, TokenLicense
 from . import kms, winrm_service
+from .adba import ActivationObject, TokenLicense
 from .authorization import REMOTE_MANAGEMENT_USERS
 from .cim import ProviderError
 from .machine import Machine
@@ -107,7 +107,9 @@ _KMS_HOST_FIELDS = frozenset(
 _KMS_CLIENT_FIELDS = frozenset({"server", "port", "lookup_domain", "host_caching"})
 _SPPSVC_FIELDS = frozenset({"start_mode", "state"})
 _AO_FIELDS = frozenset({"name", "csvlk", "domain"})
-_TOKEN_LICENSE_FIELDS = frozenset({"ilid", "ilvid", "description", "additional_info", "expires", "authorization_status"})
+_TOKEN_LICENSE_FIELDS = frozenset(
+    {"ilid", "ilvid", "description", "additional_info", "expires", "authorization_status"}
+)
 _FAULT_FIELDS = frozenset({"latency_ms", "drop_at_request", "fault_at_request"})
 _ACCOUNT_FIELDS = frozenset({"username", "password", "admin", "groups"})
 _ACCOUNT_GROUPS = (REMOTE_MANAGEMENT_USERS,)
@@ -674,7 +676,9 @@ def _token_licenses(where: _Where, raw: object) -> tuple[TokenLicense, ...]:
                 description=str(data.get("description", "")),
                 additional_info=data.get("additional_info"),
                 expiration=expires,
-                authorization_status=where.integer("token_licenses.authorization_status", data.get("authorization_status", 0), 0),
+                authorization_status=where.integer(
+                    "token_licenses.authorization_status", data.get("authorization_status", 0), 0
+                ),
             )
         )
     return tuple(found)

@@ -165,7 +165,7 @@ class SppProvider:
         count = spp.host.current_count(now) if host else 0
         kms_client = product.channel == CHANNEL_GVLK
         reg = spp.registry
-        ad = product.ad_object is not None and product.activation_type_used == 1
+        ad = product.ad_object if product.activation_type_used == 1 else None
         return {
             "ID": product.id,
             "Name": product.name,
@@ -217,10 +217,10 @@ class SppProvider:
             "TokenActivationCertificateThumbprint": None,
             "TokenActivationAdditionalInfo": None,
             # The activation object that activated the product (slmgr /dli "AD Activation client information").
-            "ADActivationObjectName": product.ad_object.name if ad else None,
-            "ADActivationObjectDN": product.ad_object.dn if ad else None,
-            "ADActivationCsvlkPid": product.ad_object.csvlk_pid if ad else None,
-            "ADActivationCsvlkSkuId": product.ad_object.csvlk_sku_id if ad else None,
+            "ADActivationObjectName": ad.name if ad else None,
+            "ADActivationObjectDN": ad.dn if ad else None,
+            "ADActivationCsvlkPid": ad.csvlk_pid if ad else None,
+            "ADActivationCsvlkSkuId": ad.csvlk_sku_id if ad else None,
             # AVMA (strings in the class schema; the time is a CIM datetime string).
             # Assumption: the guest IAID is not documented beyond its name; a stable synthetic value once activated.
             "IAID": digits(digest("iaid", product.id, spp.cmid), 20) if product.avma_host_name else None,
