@@ -35,7 +35,6 @@ options:
       - Your KMS host key (CSVLK). It is a secret; results show only its last five characters.
     type: str
     required: true
-    no_log: true
   activation_object_name:
     description:
       - The activation object's display name, at most 40 characters. When omitted Windows names it.
