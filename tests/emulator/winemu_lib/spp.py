@@ -673,6 +673,10 @@ class Licensing:
             "ad_confirmation_ids": {
                 entry.key[-5:]: self.ad_offline_confirmation_id(entry.key)
                 for entry in self.keyring.values()
-                if entry.channel == CHANNEL_CSVLK and entry.csvlk_group and self.supports_ad_activation()
+                # A cleared CMID stays cleared: the IID derives from it, and reading it would make a new one.
+                if entry.channel == CHANNEL_CSVLK
+                and entry.csvlk_group
+                and self.supports_ad_activation()
+                and not self.cmid_cleared
             },
         }
