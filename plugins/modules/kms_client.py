@@ -78,7 +78,10 @@ options:
       - With V(ad) or V(token) a client no longer activates against a KMS host.
       - Per product with O(activation_id); C(winact.kms.license_info) reports the result as
         C(activation_type_configured).
-      - Windows 7 / Server 2008 R2 have no activation type; their C(/stao) and C(/ctao) are not managed.
+      - Windows 7 / Server 2008 R2 have no C(/act-type); there V(token) sets the Token-based Activation Only flag
+        (C(slmgr /stao), C(DisableKeyManagementServiceActivation(true))) and V(all) clears it (C(/ctao)), read from
+        C(KeyManagementServiceActivationDisabled). V(ad) and V(kms) fail there before anything is written, and so
+        does O(activation_id) with O(activation_type) (the flag is machine-wide).
     type: str
     choices: [all, ad, kms, token]
   activation_id:

@@ -167,6 +167,7 @@ products:
       activation_type_configured: All
       activation_type_used: KMS
       avma: null
+      ad_activation: null
   contains:
     id:
       description: Activation ID (C(SoftwareLicensingProduct.ID)).
@@ -269,6 +270,31 @@ products:
         host_digital_pid2:
           description: The host's Digital PID2 (C(AutomaticVMActivationHostDigitalPid2)).
           type: str
+    ad_activation:
+      description: >-
+        When the product's last activation was Active Directory-based (C(VLActivationType) 1), the activation object
+        that activated it, as C(slmgr /dli) prints "AD Activation client information"; null otherwise. Each value is
+        null when not set.
+      type: dict
+      sample:
+        object_name: Corp Windows Server 2022
+        object_dn: "CN=2F1D0A4E-3C2B-5D7E-9A8B-61637469766F,CN=Activation Objects,CN=Microsoft SPP,CN=Services,\
+          CN=Configuration,DC=corp,DC=example,DC=com"
+        extended_pid: 06401-00206-123-456789-03-1033-9200.0000-0012025
+        activation_id: 5d7c3a2b-9e8f-4a1b-8c6d-2e3f4a5b6c7d
+      contains:
+        object_name:
+          description: The activation object's name (C(ADActivationObjectName)).
+          type: str
+        object_dn:
+          description: The activation object's distinguished name (C(ADActivationObjectDN)).
+          type: str
+        extended_pid:
+          description: The extended product ID of the CSVLK behind the object (C(ADActivationCsvlkPid)).
+          type: str
+        activation_id:
+          description: The activation ID of the CSVLK behind the object (C(ADActivationCsvlkSkuId)).
+          type: str
 office_products:
   description: >-
     The Office, Project and Visio products with a key installed (ApplicationID
@@ -300,6 +326,7 @@ office_products:
       activation_type_configured: All
       activation_type_used: KMS
       avma: null
+      ad_activation: null
 windows_product:
   description: The Windows product C(slmgr.vbs) reports (a key installed, not an add-on); null when none.
   returned: always
@@ -323,6 +350,7 @@ windows_product:
     activation_type_configured: All
     activation_type_used: KMS
     avma: null
+    ad_activation: null
 client_machine_id:
   description: >-
     The client machine ID (CMID) a KMS host counts. Clones that share one are counted once; sysprep
@@ -380,6 +408,7 @@ kms_client:
     discovered_ip: 192.0.2.10
     activation_interval: 120
     renewal_interval: 10080
+    token_activation_only: null
   contains:
     client_machine_id:
       description: Client machine ID (CMID) the KMS host counts.
@@ -413,6 +442,13 @@ kms_client:
       description: Minutes between renewal attempts once activated.
       type: int
       sample: 10080
+    token_activation_only:
+      description: >-
+        Windows 7 / Windows Server 2008 R2 only, where it is the activation type: whether the Token-based Activation
+        Only flag is set (C(KeyManagementServiceActivationDisabled), C(slmgr /stao)); null on later Windows, which
+        report C(activation_type_configured) per product instead.
+      type: bool
+      sample: false
 kms_host:
   description: KMS host state; null when the host is not a KMS host.
   returned: always

@@ -9,6 +9,7 @@ import typing as t
 
 from ansible_collections.winact.kms.plugins.plugin_utils import _events as events
 from ansible_collections.winact.kms.plugins.plugin_utils import _licensing as lic
+from ansible_collections.winact.kms.plugins.plugin_utils import _token_only as token_only
 from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext
 from ansible_collections.winact.kms.plugins.plugin_utils._service import read_win32_service
 from ansible_collections.winact.kms.plugins.plugin_utils._spp import SPP_SERVICE
@@ -72,6 +73,9 @@ def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.A
             "remaining_sku_rearm_count": (primary or {}).get("RemainingSkuReArmCount"),
         },
     }
+    # Windows 7 / 2008 R2 only (slmgr /stao, /ctao); the property does not exist on later Windows.
+    windows7 = token_only.is_windows7(service.get("Version"))
+    report["kms_client"]["token_activation_only"] = token_only.read(wmi) == token_only.TOKEN if windows7 else None
     warning = lic.kms_count_warning(kms_host)
     if warning:
         ctx.warnings.append(warning)

@@ -107,6 +107,11 @@ PRODUCT_PROPERTIES = (
     "AutomaticVMActivationHostMachineName",
     "AutomaticVMActivationLastActivationTime",
     "AutomaticVMActivationHostDigitalPid2",
+    # The activation object of Active Directory-based activation (slmgr /dli "AD Activation client information").
+    "ADActivationObjectName",
+    "ADActivationObjectDN",
+    "ADActivationCsvlkPid",
+    "ADActivationCsvlkSkuId",
 )
 
 # VLActivationTypeEnabled: "1=Active Directory, 2=KMS, 3=Token. If blank or 0, all activation types are
@@ -234,6 +239,19 @@ def describe_product(product: t.Mapping[str, t.Any], now: datetime.datetime | No
         # the client was never activated" ("WMI Properties and Methods for Volume Activation").
         "activation_type_used": _activation_type_used(product.get("VLActivationType")),
         "avma": describe_avma(product),
+        "ad_activation": describe_ad_activation(product),
+    }
+
+
+def describe_ad_activation(product: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+    """The activation object slmgr /dli prints when the last activation was AD-based (VLActivationType 1)."""
+    if product.get("VLActivationType") != 1:
+        return None
+    return {
+        "object_name": product.get("ADActivationObjectName") or None,
+        "object_dn": product.get("ADActivationObjectDN") or None,
+        "extended_pid": product.get("ADActivationCsvlkPid") or None,
+        "activation_id": product.get("ADActivationCsvlkSkuId") or None,
     }
 
 

@@ -23,6 +23,7 @@ import dataclasses
 import enum
 import typing as t
 
+from ansible_collections.winact.kms.plugins.plugin_utils import _token_only as token_only
 from ansible_collections.winact.kms.plugins.plugin_utils import _validate as v
 from ansible_collections.winact.kms.plugins.plugin_utils._explain import code_failure, error_for_wsman, explain_text
 from ansible_collections.winact.kms.plugins.plugin_utils._registry import Registry, RegistryTypeMismatch, RegType
@@ -727,6 +728,8 @@ class Snapshot:
     is_kms_host: bool | None = None
     product_id: str | None = None
     product_key: str | None = None  # the product's per-SKU registry key
+    # Windows 7 / 2008 R2: activation_type is the token-only flag (slmgr /stao, /ctao), not VLActivationType.
+    windows7: bool = False
     warnings: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -823,6 +826,9 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
         if value is None and setting.via(request.scope) is Via.WMI:
             value = setting.windows_default  # as SoftwareLicensingService reports an absent value
         snapshot.values[setting.option] = value
+    if "activation_type" in snapshot.values and token_only.is_windows7(snapshot.service_version):
+        snapshot.windows7 = True
+        snapshot.values["activation_type"] = token_only.read(wmi)
     return snapshot
 
 
@@ -880,6 +886,16 @@ def shown(scope: Scope, values: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     return {s.option: s.codec.show(values.get(s.option)) for s in view(scope)}
 
 
+def check_windows7(request: Request, snapshot: Snapshot) -> None:
+    """Fail before any write when Windows 7 / 2008 R2 cannot take the activation type asked for."""
+    wanted = request.desired.get("activation_type")
+    if not snapshot.windows7 or wanted is None:
+        return
+    problem = token_only.refusal(wanted, request.activation_id is not None)
+    if problem:
+        raise ModuleFailure(f"activation_type: {problem}", service_version=snapshot.service_version)
+
+
 def check_role(request: Request, snapshot: Snapshot) -> None:
     """Fail before any write when settings only a KMS host accepts are given on another machine."""
     if snapshot.is_kms_host is not False:
@@ -912,6 +928,9 @@ class _Call:
 def _wmi_call(change: Change, request: Request, snapshot: Snapshot) -> _Call:
     """The SoftwareLicensingService/Product method that applies a change (set, or clear back to the default)."""
     binding = change.setting.wmi_binding
+    if snapshot.windows7 and change.option == "activation_type":
+        params = token_only.call_params(change.after)
+        return _Call(SERVICE_CLASS, token_only.METHOD, params, {"Version": snapshot.service_version or ""})
     if _on_product(change.setting, request):
         cls, selectors = PRODUCT_CLASS, {"ID": snapshot.product_id or t.cast(str, request.activation_id)}
     else:
@@ -1099,6 +1118,7 @@ def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.A
     snapshot = read(wmi, request)
     ctx.warnings.extend(snapshot.warnings)
     check_role(request, snapshot)
+    check_windows7(request, snapshot)
     changes = plan(request.scope, snapshot.values, request.desired)
     owed = restart_owed(snapshot)
     restart_required = bool(owed) or any(c.setting.restart for c in changes)

@@ -16,6 +16,8 @@ import typing as t
 
 SERVICE_CLASS: t.Final = "SoftwareLicensingService"
 PRODUCT_CLASS: t.Final = "SoftwareLicensingProduct"
+# Installed token-based activation issuance licenses (slmgr /lil, /ril; Windows 7 / Server 2008 R2 and later).
+TOKEN_LICENSE_CLASS: t.Final = "SoftwareLicensingTokenActivationLicense"
 SPP_SERVICE: t.Final = "sppsvc"  # the Software Protection service (Win32_Service name)
 
 # Where SPP keeps its settings; slmgr.vbs writes the same key (SLKeyPath) and its 32-bit view (SLKeyPath32).

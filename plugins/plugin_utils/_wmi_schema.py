@@ -119,6 +119,17 @@ PROPERTY_TYPES: dict[str, dict[str, str]] = {
         "AutomaticVMActivationLastActivationTime": "string",
         "AutomaticVMActivationHostDigitalPid2": "string",
     },
+    # "SoftwareLicensingTokenActivationLicense class" (Microsoft Learn): installed token-based activation
+    # issuance licenses.
+    "SoftwareLicensingTokenActivationLicense": {
+        "ID": "string",
+        "ILID": "string",
+        "ILVID": "uint32",
+        "AuthorizationStatus": "uint32",
+        "ExpirationDate": "datetime",
+        "Description": "string",
+        "AdditionalInfo": "string",
+    },
     "Win32_OperatingSystem": {
         "BootDevice": "string",
         "BuildNumber": "string",
@@ -384,8 +395,10 @@ METHOD_TYPES: dict[tuple[str, str], dict[str, str]] = {
             "DoActiveDirectoryOnlineActivation": _NO_OUT,
             "SetVLActivationTypeEnabled": _NO_OUT,
             "ClearVLActivationTypeEnabled": _NO_OUT,
+            "DisableKeyManagementServiceActivation": _NO_OUT,
         },
     ),
+    **_methods("SoftwareLicensingTokenActivationLicense", {"Uninstall": _NO_OUT}),
     **_methods(
         "SoftwareLicensingProduct",
         {

@@ -145,3 +145,13 @@ def test_csvlk_hosting(group: str, edition_id: str, build: int, hostable: bool) 
 )
 def test_csvlk_coverage(group: str, edition_id: str, build: int, covered: bool) -> None:
     assert ed.csvlk_group(group).covers(ed.resolve_edition(edition_id, build)) is covered
+
+
+AVMA_SOURCE = Path(__file__).resolve().parents[3] / "tools" / "data" / "avma.yaml"
+AVMA_DATA = Path(ed.__file__).parent / "data" / "avma.yaml"
+
+
+def test_avma_data_is_the_collections_sourced_copy() -> None:
+    # The emulated guests accept exactly the AVMA keys the collection's catalog is generated from.
+    assert AVMA_DATA.read_bytes() == AVMA_SOURCE.read_bytes(), "copy tools/data/avma.yaml to the emulator's data"
+    assert ed.avma_keys(), "the emulator reads the table"

@@ -311,12 +311,6 @@ def test_offline_confirmation(fleet: Fleet) -> None:
 def test_not_emulated_methods_fail_cleanly(fleet: Fleet) -> None:
     ws = fleet.hosts["ws01"].machine
     assert hresult_of(lambda: call(ws, "AcquireGenuineTicket", TemplateId="x", ServerUrl="y")) == 0xC004F016
-    assert (
-        hresult_of(
-            lambda: call(ws, "DoActiveDirectoryOnlineActivation", ProductKey=CSVLK_2022, ActivationObjectName="x")
-        )
-        == 0xC004F016
-    )
     product = by_marker(ws, "VOLUME_KMSCLIENT")
     assert call_product(ws, product["ID"], "GetTokenActivationGrants") == {"Grants": None, "ReturnValue": 0}
     assert ws.writes == 0

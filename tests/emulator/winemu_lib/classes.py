@@ -125,6 +125,10 @@ SOFTWARE_LICENSING_SERVICE = ClassDef(
         "SubscriptionType": "uint32",
         "AzureMetadataResponse": "uint32",
         "EmitWindowsMeter": "uint32",
+        # Windows 7 / Server 2008 R2 only ("WMI Properties and Methods for Volume Activation"; absent from the
+        # Windows Server 2019 and 23H2 schemas): slmgr /stao and /ctao. Windows 8 and later report null here.
+        # Assumption: one schema serves every build; a real Windows 8+ schema has no such property at all.
+        "KeyManagementServiceActivationDisabled": "boolean",
     },
     keys=("Version",),
     methods=_methods(
@@ -164,7 +168,27 @@ SOFTWARE_LICENSING_SERVICE = ClassDef(
         ),
         _method("SetVLActivationTypeEnabled", (("ActivationType", "uint32"),)),
         _method("ClearVLActivationTypeEnabled"),
+        _method("DisableKeyManagementServiceActivation", (("DisableActivation", "boolean"),)),
     ),
+)
+
+# --- SoftwareLicensingTokenActivationLicense ------------------------------------------------------------
+# "SoftwareLicensingTokenActivationLicense class" (Microsoft Learn): read-only properties, key ID, Uninstall().
+
+SOFTWARE_LICENSING_TOKEN_ACTIVATION_LICENSE = ClassDef(
+    name="SoftwareLicensingTokenActivationLicense",
+    namespaces=(CIMV2,),
+    properties={
+        "ID": "string",
+        "ILID": "string",
+        "ILVID": "uint32",
+        "AuthorizationStatus": "uint32",
+        "ExpirationDate": "datetime",
+        "Description": "string",
+        "AdditionalInfo": "string",
+    },
+    keys=("ID",),
+    methods=_methods(_method("Uninstall")),
 )
 
 # --- SoftwareLicensingProduct -------------------------------------------------------------------------
@@ -386,6 +410,7 @@ ALL_CLASSES: tuple[ClassDef, ...] = (
     STD_REG_PROV,
     SOFTWARE_LICENSING_SERVICE,
     SOFTWARE_LICENSING_PRODUCT,
+    SOFTWARE_LICENSING_TOKEN_ACTIVATION_LICENSE,
     WIN32_OPERATING_SYSTEM,
     WIN32_COMPUTER_SYSTEM,
     WIN32_SERVICE,

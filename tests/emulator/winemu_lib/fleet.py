@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
 import ipaddress
 import itertools
 import os
@@ -18,6 +19,7 @@ import yaml
 
 from . import editions as ed
 from . import kms, winrm_service
+from .adba import ActivationObject, TokenLicense
 from .authorization import REMOTE_MANAGEMENT_USERS
 from .cim import ProviderError
 from .machine import Machine
@@ -69,7 +71,7 @@ class HostSpec:
 
 
 _GROUP_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TOP_KEYS = frozenset({"defaults", "keys", "hosts"})
+_TOP_KEYS = frozenset({"defaults", "keys", "hosts", "activation_objects"})
 _HOST_KEYS = frozenset(
     {
         "name",
@@ -89,6 +91,7 @@ _HOST_KEYS = frozenset(
         "sppsvc",
         "accounts",
         "hyperv_host",
+        "token_licenses",
         "https",
         "port",
         "faults",
@@ -103,6 +106,10 @@ _KMS_HOST_FIELDS = frozenset(
 )
 _KMS_CLIENT_FIELDS = frozenset({"server", "port", "lookup_domain", "host_caching"})
 _SPPSVC_FIELDS = frozenset({"start_mode", "state"})
+_AO_FIELDS = frozenset({"name", "csvlk", "domain"})
+_TOKEN_LICENSE_FIELDS = frozenset(
+    {"ilid", "ilvid", "description", "additional_info", "expires", "authorization_status"}
+)
 _FAULT_FIELDS = frozenset({"latency_ms", "drop_at_request", "fault_at_request"})
 _ACCOUNT_FIELDS = frozenset({"username", "password", "admin", "groups"})
 _ACCOUNT_GROUPS = (REMOTE_MANAGEMENT_USERS,)
@@ -310,7 +317,9 @@ class Fleet:
     def from_dict(cls, data: t.Mapping[str, t.Any]) -> Fleet:
         unknown = sorted(str(k) for k in data if k not in _TOP_KEYS)
         if unknown:
-            raise ValueError(f"fleet: unknown top-level key(s) {', '.join(unknown)} (allowed: defaults, keys, hosts)")
+            raise ValueError(
+                f"fleet: unknown top-level key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(_TOP_KEYS))})"
+            )
         defaults = data.get("defaults") or {}
         if not isinstance(defaults, dict):
             raise ValueError("defaults: must be a mapping")
@@ -349,6 +358,9 @@ class Fleet:
             if spec.machine.config.kms_host is not None or csvlk:
                 network.register_kms_host(spec.machine)
             hosts[spec.name] = spec
+        default_domain = defaults.get("domain", "corp.example.com")
+        for ao in _activation_objects(data.get("activation_objects"), keyring, str(default_domain)):
+            network.forests.publish(ao)
         return cls(hosts, network, keyring)
 
 
@@ -442,6 +454,7 @@ def _build_host(
             where.integer("hyperv_host.build", hyperv.get("build", 20348)),
         )
 
+    token_licenses = _token_licenses(where, data.get("token_licenses"))
     config = MachineConfig(
         name=name,
         domain=domain,
@@ -459,6 +472,7 @@ def _build_host(
         sppsvc_start_mode=start_mode,
         sppsvc_state=state,
         hyperv_host=hyperv_host,
+        token_licenses=token_licenses,
     )
     return HostSpec(
         name=name,
@@ -616,3 +630,55 @@ def _faults(where: _Where, raw: object) -> FaultSpec:
         drop_at_request=where.optional_int("faults.drop_at_request", data.get("drop_at_request"), 1),
         fault_at_request=where.optional_int("faults.fault_at_request", data.get("fault_at_request"), 1),
     )
+
+
+def _activation_objects(raw: object, keyring: dict[str, KeyEntry], default_domain: str) -> list[ActivationObject]:
+    """The forest's activation objects at start (as if a CSVLK had been activated there before)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ValueError("activation_objects: must be a list of {name, csvlk, domain}")
+    found = []
+    for index, item in enumerate(raw):
+        where = _Where(f"activation_objects[{index}]")
+        data = where.mapping("entry", item, _AO_FIELDS)
+        key = ed.normalize_key(where.string("csvlk", data.get("csvlk")))
+        entry = keyring.get(key or "")
+        if key is None or entry is None or entry.channel != CHANNEL_CSVLK or entry.csvlk_group is None:
+            raise where.error("csvlk", "must be a CSVLK listed under keys (with its csvlk_group)")
+        domain = where.domain("domain", data.get("domain", default_domain))
+        found.append(ActivationObject(where.string("name", data.get("name")), key, entry.csvlk_group, domain))
+    return found
+
+
+def _token_licenses(where: _Where, raw: object) -> tuple[TokenLicense, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise where.error("token_licenses", "must be a list of {ilid, ilvid, description, ...}")
+    found = []
+    for item in raw:
+        data = where.mapping("token_licenses", item, _TOKEN_LICENSE_FIELDS)
+        ilid = where.string("token_licenses.ilid", data.get("ilid"))
+        try:
+            uuid.UUID(ilid)
+        except ValueError:
+            raise where.error("token_licenses.ilid", f"{ilid!r} is not a GUID") from None
+        expires = data.get("expires")
+        if expires is not None and not isinstance(expires, datetime.datetime):
+            expires = datetime.datetime.fromisoformat(str(expires))
+        if expires is not None and expires.tzinfo is None:
+            expires = expires.replace(tzinfo=datetime.UTC)
+        found.append(
+            TokenLicense(
+                ilid=ilid,
+                ilvid=where.integer("token_licenses.ilvid", data.get("ilvid", 0), 0),
+                description=str(data.get("description", "")),
+                additional_info=data.get("additional_info"),
+                expiration=expires,
+                authorization_status=where.integer(
+                    "token_licenses.authorization_status", data.get("authorization_status", 0), 0
+                ),
+            )
+        )
+    return tuple(found)

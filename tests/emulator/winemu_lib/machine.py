@@ -146,6 +146,7 @@ class Machine:
         # Published before the rest: loading the license and starting sppsvc read the registry.
         state = self._state = _State(registry, licensing, {name: ServiceRuntime(running=False) for name in SERVICES})
         licensing.load_license(config.license_key, config.license_status)
+        licensing.token_licenses = [dataclasses.replace(tl) for tl in config.token_licenses]
         self._start(state.services["W32Time"])
         if config.sppsvc_state == "Running":
             self._start_sppsvc()
@@ -264,6 +265,9 @@ class Machine:
         if cls is classes.SOFTWARE_LICENSING_PRODUCT:
             self.require_sppsvc()
             return self.spp_wmi.product_instances()
+        if cls is classes.SOFTWARE_LICENSING_TOKEN_ACTIVATION_LICENSE:
+            self.require_sppsvc()
+            return self.spp_wmi.token_license_instances()
         if cls is classes.WIN32_OPERATING_SYSTEM:
             return [self._os_instance()]
         if cls is classes.WIN32_COMPUTER_SYSTEM:
@@ -306,6 +310,8 @@ class Machine:
             if keys["Version"] != licensing.version:
                 raise InstanceNotFound(f"No SoftwareLicensingService with Version {keys['Version']!r}")
             return self.spp_wmi.invoke_service(method_def.name, typed, ctx)
+        if cls is classes.SOFTWARE_LICENSING_TOKEN_ACTIVATION_LICENSE:
+            return self.spp_wmi.invoke_token_license(keys["ID"], method_def.name, ctx)
         product = licensing.product(keys["ID"])
         return self.spp_wmi.invoke_product(product, method_def.name, typed, ctx)
 
@@ -520,7 +526,14 @@ class Machine:
                 "W32Time": self.registry.dump(HKLM, W32TIME_KEY),
                 "sppsvc": self.registry.dump(HKLM, rf"{SERVICES_KEY}\sppsvc"),
             },
-            "licensing": {"service": licensing["service"], "products": licensing["products"]},
+            "licensing": {
+                "service": licensing["service"],
+                "products": licensing["products"],
+                "token_licenses": licensing["token_licenses"],
+                "installed_licenses": licensing["installed_licenses"],
+                "ad_confirmation_ids": licensing["ad_confirmation_ids"],
+                "activation_objects": [ao.as_json() for ao in self.network.forests.objects(self.domain)],
+            },
             "sppsvc": {**services["sppsvc"], "effective": licensing["kms_host"]["effective"]},
             "services": services,
             "firewall": self.firewall.state(),

@@ -6,6 +6,7 @@ import dataclasses
 import typing as t
 
 from . import editions as ed
+from .adba import TokenLicense
 from .registry import HKLM, Registry, RegType
 from .services import SERVICES, SERVICES_KEY, W32TIME_KEY, start_value
 from .spp import (
@@ -61,6 +62,7 @@ class MachineConfig:
     # AVMA: the Hyper-V host a guest runs on, (name, EditionID, build); None when not a Hyper-V guest.
     hyperv_host: tuple[str, str, int] | None = None
     sppsvc_state: str = "Stopped"
+    token_licenses: tuple[TokenLicense, ...] = ()
 
 
 def populate_registry(reg: Registry, edition: ed.Edition, config: MachineConfig) -> None:

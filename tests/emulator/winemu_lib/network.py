@@ -10,6 +10,7 @@ import ipaddress
 import typing as t
 
 from . import kms
+from .adba import Forests
 
 if t.TYPE_CHECKING:
     from .machine import Machine
@@ -44,6 +45,8 @@ class Network:
         self._by_short: dict[str, list[Machine]] = {}
         self._by_ip: dict[str, Machine] = {}
         self._kms_hosts: dict[int, Machine] = {}
+        # The activation objects of Active Directory-based activation, per forest root domain.
+        self.forests = Forests()
 
     def add(self, machine: Machine) -> None:
         fqdn = machine.fqdn.lower()

@@ -15,7 +15,8 @@ import uuid
 
 from . import editions as ed
 from . import kms
-from .cim import InstanceNotFound, ProviderError
+from .adba import AO_NAME_MAX, ActivationObject, TokenLicense
+from .cim import InstanceNotFound, MethodNotFound, ProviderError
 from .events import hresult_hex
 from .kms import (
     DEFAULT_ACTIVATION_INTERVAL,
@@ -94,6 +95,9 @@ SL_E_NOT_SUPPORTED = 0xC004F016
 SL_E_VALUE_NOT_FOUND = 0xC004F012
 # Assumption: E_INVALIDARG for out-of-range arguments (intervals outside 15..43200, port 0, ...).
 E_INVALIDARG = 0x80070057
+# Assumption: ERROR_NO_SUCH_DOMAIN as an HRESULT for AD-based activation outside a domain.
+E_NO_SUCH_DOMAIN = 0x8007054B
+SL_E_VL_BINDING_SERVICE_UNAVAILABLE = 0xC004F074
 # Assumption: ERROR_SERVICE_DISABLED as an HRESULT when sppsvc is disabled and not running.
 ERROR_SERVICE_DISABLED = 0x80070422
 
@@ -126,6 +130,11 @@ class Licensing:
         self.effective: KmsEffective | None = None
         self.rearm_count = 1001 if self.edition.build >= 9200 else 3  # Assumption: Windows 8+ 1001, older 3.
         self.installed_licenses: set[str] = set()
+        # Token-based activation issuance licenses (SoftwareLicensingTokenActivationLicense), from the fleet file.
+        self.token_licenses: list[TokenLicense] = []
+        # Windows 7 / 2008 R2 "Token-based Activation Only" flag (DisableKeyManagementServiceActivation).
+        # Assumption: kept in the token store; Microsoft documents no registry value for it.
+        self.kms_activation_disabled = False
         self.discovered = ("", 0, "")
         self.oob_until = machine.now() + OOB_GRACE_PERIOD
         self.products: list[Product] = build_products(self.edition, self.oob_until)
@@ -351,6 +360,7 @@ class Licensing:
                     product.until = None
         target.key = key
         target.kms_epid = ""
+        target.ad_object = None
         if now < self.oob_until:
             target.status, target.until = OOB_GRACE, self.oob_until
         else:
@@ -368,6 +378,7 @@ class Licensing:
         product.key = None
         product.status, product.until = UNLICENSED, None
         product.kms_epid = ""
+        product.ad_object = None
         self.machine.count_write()
 
     def install_license(self, text: str) -> None:
@@ -384,11 +395,8 @@ class Licensing:
 
     def ad_offline_installation_id(self, raw_key: str) -> str:
         """The installation ID of Active Directory-based activation by phone, for a CSVLK."""
-        key = ed.normalize_key(raw_key)
-        entry = self.keyring.get(key or "")
-        if entry is None or entry.channel != CHANNEL_CSVLK:
-            raise ProviderError(SL_E_INVALID_PRODUCT_KEY, "Active Directory activation needs a CSVLK")
-        return digits(digest("adiid", entry.key, self.cmid) * 2, 63)
+        key, _group = self._ad_csvlk(raw_key)
+        return digits(digest("adiid", key, self.cmid) * 2, 63)
 
     # --- rearm ----------------------------------------------------------------------------------------
 
@@ -452,11 +460,99 @@ class Licensing:
         if product.key is None:
             raise ProviderError(SL_E_PKEY_NOT_INSTALLED, "The product key is not available")
         if product.channel == CHANNEL_GVLK:
-            kms.activate(self, product)
+            if not self._ad_activate(product):
+                if self.kms_activation_disabled:
+                    # Assumption: with /stao set a Windows 7 client never contacts a KMS host (token only).
+                    raise ProviderError(SL_E_VL_BINDING_SERVICE_UNAVAILABLE, "Token-based activation only (/stao)")
+                kms.activate(self, product)
         elif product.channel == CHANNEL_AVMA:
             self._avma_activate(product)
         else:
             self._online_activate(product)
+
+    # --- Active Directory-based activation ----------------------------------------------------------------
+
+    def supports_ad_activation(self) -> bool:
+        """Windows 8 / Server 2012 and later ("Deploy Active Directory-based Activation")."""
+        return self.edition.build >= 9200
+
+    def _ad_activate(self, product: Product) -> bool:
+        """A domain member of Windows 8+ activates against an activation object of its forest that covers it, when
+        its activation type allows AD; otherwise it falls back to KMS ("Deploy Active Directory-based Activation")."""
+        if not (self.supports_ad_activation() and self.machine.config.domain_joined and product.is_windows):
+            return False
+        if self.activation_type(product) not in (0, 1) or product.edition is None:
+            return False
+        for ao in self.machine.network.forests.objects(self.machine.domain):
+            group = ed.CSVLK_GROUPS.get(ao.csvlk_group)
+            if group is not None and group.covers(product.edition):
+                # Assumption: an AD activation lasts as long as a KMS one (180 days), renewed the same way.
+                product.status, product.until = LICENSED, self.machine.now() + KMS_VALIDITY
+                product.activation_type_used = 1
+                product.ad_object = ao
+                self.machine.count_write()
+                return True
+        return False
+
+    def _ad_csvlk(self, raw_key: str) -> tuple[str, str]:
+        """(key, CSVLK group) for the ProductKey of the AD activation methods, or the SPP error."""
+        if not self.supports_ad_activation():
+            # Assumption: Windows 7's class has no AD activation methods (the Windows 7 slmgr.vbs has no options).
+            raise MethodNotFound("Active Directory-based activation needs Windows 8 / Server 2012 or later")
+        key = ed.normalize_key(raw_key)
+        entry = self.keyring.get(key or "")
+        if key is None or entry is None or entry.channel != CHANNEL_CSVLK or entry.csvlk_group is None:
+            raise ProviderError(SL_E_INVALID_PRODUCT_KEY, "Active Directory activation needs a CSVLK")
+        if entry.blocked:
+            raise ProviderError(SL_E_CHPA_PRODUCT_KEY_BLOCKED, "The product key is blocked")
+        return key, entry.csvlk_group
+
+    def _ad_publish(self, key: str, group: str, name: str) -> ActivationObject:
+        if len(name) > AO_NAME_MAX:
+            # Assumption: E_INVALIDARG; slmgr.vbs options only say the name "must not exceed 40 Unicode characters".
+            raise ProviderError(E_INVALIDARG, f"The activation object name is longer than {AO_NAME_MAX} characters")
+        if not self.machine.config.domain_joined:
+            # Assumption: ERROR_NO_SUCH_DOMAIN as an HRESULT when the machine is in no domain.
+            raise ProviderError(E_NO_SUCH_DOMAIN, "The machine is not joined to a domain")
+        # Assumption: an unnamed object is named after its CSVLK group (slmgr passes "" when no name is given).
+        ao = ActivationObject(name or f"{group} AO", key, group, self.machine.domain)
+        published = self.machine.network.forests.publish(ao)
+        self.machine.count_write()
+        return published
+
+    def ad_online_activation(self, raw_key: str, name: str) -> None:
+        key, group = self._ad_csvlk(raw_key)
+        self._ad_publish(key, group, name)
+
+    def ad_offline_confirmation_id(self, raw_key: str) -> str:
+        """The activation center's confirmation ID for the AD installation ID (a test aid, as for phone activation).
+
+        Assumption: the clearinghouse's derivation is not public; any other confirmation ID is wrong (0xC004F02C).
+        """
+        return digits(digest("adcid", self.ad_offline_installation_id(raw_key)), 48)
+
+    def ad_offline_deposit(self, raw_key: str, cid: str, name: str) -> None:
+        key, group = self._ad_csvlk(raw_key)
+        if cid.replace("-", "").replace(" ", "") != self.ad_offline_confirmation_id(key):
+            raise ProviderError(SL_E_CIDIID_INVALID_DATA, "The offline activation data is incorrect")
+        self._ad_publish(key, group, name)
+
+    # --- token-based activation ----------------------------------------------------------------------------
+
+    def uninstall_token_license(self, license_id: str) -> None:
+        found = next((tl for tl in self.token_licenses if tl.id.lower() == license_id.strip("{}").lower()), None)
+        if found is None:
+            raise InstanceNotFound(f"No SoftwareLicensingTokenActivationLicense with ID {license_id!r}")
+        self.token_licenses.remove(found)
+        self.machine.count_write()
+
+    def set_token_activation_only(self, disable_kms: bool) -> None:
+        """Windows 7 / 2008 R2 DisableKeyManagementServiceActivation (slmgr /stao, /ctao)."""
+        if self.supports_ad_activation():
+            # Removed in Windows 8.1 / 2012 R2 ("use /act-type"); absent from the 2019 and 23H2 schemas.
+            raise MethodNotFound("DisableKeyManagementServiceActivation is a Windows 7 / Server 2008 R2 method")
+        self.kms_activation_disabled = disable_kms
+        self.machine.count_write()
 
     def _avma_activate(self, product: Product) -> None:
         """AVMA: the guest activates against its Hyper-V host ("Automatic virtual machine activation in Windows
@@ -482,6 +578,7 @@ class Licensing:
             raise ProviderError(SL_E_CHPA_PRODUCT_KEY_BLOCKED, "The product key is blocked")
         product.status, product.until = LICENSED, None
         product.activation_type_used = 0
+        product.ad_object = None
         self.machine.count_write()
 
     def deposit_offline_confirmation(self, product: Product, iid: str, cid: str) -> None:
@@ -506,6 +603,7 @@ class Licensing:
         product.host_activation_interval = result.activation_interval
         product.host_renewal_interval = result.renewal_interval
         product.activation_type_used = 2
+        product.ad_object = None
         self.discovered = (product.discovered_name, product.discovered_port, product.discovered_ip)
         self.machine.count_write()
 
@@ -537,6 +635,8 @@ class Licensing:
                     "discovered_kms": product.discovered_name or None,
                     "discovered_port": product.discovered_port or None,
                     "cached_host": list(product.cached_host) if product.cached_host else None,
+                    "activation_type_used": product.activation_type_used,
+                    "ad_activation_object": product.ad_object.name if product.ad_object else None,
                 }
             )
         host = self.is_kms_host()
@@ -565,4 +665,18 @@ class Licensing:
             },
             "rearm_count": self.rearm_count,
             "oob_grace_until": self.oob_until.isoformat(),
+            "token_licenses": [{"id": tl.id, "ilid": tl.ilid, "ilvid": tl.ilvid} for tl in self.token_licenses],
+            "installed_licenses": sorted(self.installed_licenses),
+            "kms_activation_disabled": self.kms_activation_disabled,
+            # The activation center's answer for AD-based activation by phone, per CSVLK (shown by its last five
+            # characters only); a test aid, not a Windows value.
+            "ad_confirmation_ids": {
+                entry.key[-5:]: self.ad_offline_confirmation_id(entry.key)
+                for entry in self.keyring.values()
+                # A cleared CMID stays cleared: the IID derives from it, and reading it would make a new one.
+                if entry.channel == CHANNEL_CSVLK
+                and entry.csvlk_group
+                and self.supports_ad_activation()
+                and not self.cmid_cleared
+            },
         }

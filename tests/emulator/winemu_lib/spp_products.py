@@ -12,6 +12,9 @@ import typing as t
 from . import editions as ed
 from .cim import ProviderError
 
+if t.TYPE_CHECKING:
+    from .adba import ActivationObject
+
 # --- HRESULTs (Troubleshoot activation error codes; slerror.h) ----------------------------------------
 
 SL_E_INVALID_PRODUCT_KEY = 0xC004F050
@@ -106,6 +109,8 @@ class Product:
     avma_host_name: str = ""
     avma_activation_time: datetime.datetime | None = None
     avma_host_pid2: str = ""
+    # Active Directory-based activation: the activation object that activated this product last.
+    ad_object: ActivationObject | None = None
     remaining_sku_rearm: int = 1001
     remaining_app_rearm: int = 1001
 

@@ -12,7 +12,7 @@ import datetime
 import typing as t
 
 from . import kms
-from .cim import AccessDenied, CallContext, CimValue, InvalidParameter, ProviderError
+from .cim import AccessDenied, CallContext, CimValue, InvalidParameter, MethodNotFound, ProviderError
 from .kms import DEFAULT_ACTIVATION_INTERVAL, DEFAULT_KMS_PORT, DEFAULT_RENEWAL_INTERVAL, INTERVAL_RANGE, parse_port
 from .spp import (
     E_INVALIDARG,
@@ -59,6 +59,10 @@ _READ_METHODS = frozenset(
         "RefreshLicenseStatus",
     }
 )
+# "Local administrator access is not required" for AD-based activation, only read/write access to the forest's
+# activation objects container (slmgr.vbs options). Assumption: the directory's access control is not modelled, so
+# any account that may use WMI may call them.
+_AD_METHODS = frozenset({"DoActiveDirectoryOnlineActivation", "DepositActiveDirectoryOfflineActivationConfirmation"})
 _USER_OPERATIONS = frozenset(
     {"InstallProductKey", "InstallLicense", "InstallLicensePackage", "ReArmWindows", "Activate"}
 )
@@ -118,6 +122,9 @@ class SppProvider:
             "SubscriptionType": 0,
             "AzureMetadataResponse": 0,
             "EmitWindowsMeter": 0,
+            "KeyManagementServiceActivationDisabled": (
+                None if spp.supports_ad_activation() else spp.kms_activation_disabled
+            ),
         }
         return props
 
@@ -158,6 +165,7 @@ class SppProvider:
         count = spp.host.current_count(now) if host else 0
         kms_client = product.channel == CHANNEL_GVLK
         reg = spp.registry
+        ad = product.ad_object if product.activation_type_used == 1 else None
         return {
             "ID": product.id,
             "Name": product.name,
@@ -208,10 +216,11 @@ class SppProvider:
             "TokenActivationGrantNumber": 0,
             "TokenActivationCertificateThumbprint": None,
             "TokenActivationAdditionalInfo": None,
-            "ADActivationObjectName": None,
-            "ADActivationObjectDN": None,
-            "ADActivationCsvlkPid": None,
-            "ADActivationCsvlkSkuId": None,
+            # The activation object that activated the product (slmgr /dli "AD Activation client information").
+            "ADActivationObjectName": ad.name if ad else None,
+            "ADActivationObjectDN": ad.dn if ad else None,
+            "ADActivationCsvlkPid": ad.csvlk_pid if ad else None,
+            "ADActivationCsvlkSkuId": ad.csvlk_sku_id if ad else None,
             # AVMA (strings in the class schema; the time is a CIM datetime string).
             # Assumption: the guest IAID is not documented beyond its name; a stable synthetic value once activated.
             "IAID": digits(digest("iaid", product.id, spp.cmid), 20) if product.avma_host_name else None,
@@ -224,6 +233,15 @@ class SppProvider:
             "AutomaticVMActivationHostDigitalPid2": product.avma_host_pid2 or None,
         }
 
+    def token_license_instances(self) -> list[dict[str, CimValue]]:
+        return [t.cast(dict[str, CimValue], tl.as_cim()) for tl in self.spp.token_licenses]
+
+    def invoke_token_license(self, license_id: str, method: str, ctx: CallContext) -> dict[str, CimValue]:
+        # "Uninstall method of the SoftwareLicensingTokenActivationLicense class"; slmgr /ril must run elevated.
+        self._authorize(method, ctx)
+        self.spp.uninstall_token_license(license_id)
+        return {"ReturnValue": 0}
+
     def state(self) -> dict[str, t.Any]:
         """The licensing part of ``Machine.state``: the service as WMI shows it, then products and KMS host."""
         service = {
@@ -235,7 +253,7 @@ class SppProvider:
     # --- method dispatch ----------------------------------------------------------------------------------
 
     def _authorize(self, method: str, ctx: CallContext) -> None:
-        if ctx.is_admin or method in _READ_METHODS:
+        if ctx.is_admin or method in _READ_METHODS or method in _AD_METHODS:
             return
         eff = self.spp.effective
         if method in _USER_OPERATIONS and eff is not None and eff.user_operations:
@@ -300,6 +318,12 @@ class SppProvider:
     def _check_interval(minutes: int) -> None:
         if minutes not in INTERVAL_RANGE:
             raise ProviderError(E_INVALIDARG, f"Interval {minutes} is outside 15..43200 minutes")
+
+    def _require_activation_type(self) -> None:
+        # Assumption: Windows 7 / 2008 R2 has no VLActivationType methods (its slmgr.vbs has no /act-type, only
+        # /stao and /ctao over DisableKeyManagementServiceActivation).
+        if not self.spp.supports_ad_activation():
+            raise MethodNotFound("SetVLActivationTypeEnabled needs Windows 8 / Server 2012 or later")
 
     def _set_activation_type(self, path: str, params: Params) -> None:
         kind = self._uint(params, "ActivationType")
@@ -407,15 +431,26 @@ class SppProvider:
         return {"InstallationID": self.spp.ad_offline_installation_id(self._str(params, "ProductKey"))}
 
     def _svc_DepositActiveDirectoryOfflineActivationConfirmation(self, params: Params) -> None:
-        raise ProviderError(SL_E_NOT_SUPPORTED, "Active Directory-based activation is not emulated")
+        self.spp.ad_offline_deposit(
+            self._str(params, "ProductKey"),
+            self._str(params, "ConfirmationID"),
+            self._str(params, "ActivationObjectName", required=False),
+        )
 
     def _svc_DoActiveDirectoryOnlineActivation(self, params: Params) -> None:
-        raise ProviderError(SL_E_NOT_SUPPORTED, "Active Directory-based activation is not emulated")
+        self.spp.ad_online_activation(
+            self._str(params, "ProductKey"), self._str(params, "ActivationObjectName", required=False)
+        )
+
+    def _svc_DisableKeyManagementServiceActivation(self, params: Params) -> None:
+        self.spp.set_token_activation_only(self._bool(params, "DisableActivation"))
 
     def _svc_SetVLActivationTypeEnabled(self, params: Params) -> None:
+        self._require_activation_type()
         self._set_activation_type(SPP_KEY, params)
 
     def _svc_ClearVLActivationTypeEnabled(self, params: Params) -> None:
+        self._require_activation_type()
         self.spp.clear_value(SPP_KEY, V_ACTIVATION_TYPE)
 
     # --- SoftwareLicensingProduct methods ---------------------------------------------------------------
@@ -487,9 +522,11 @@ class SppProvider:
         raise ProviderError(SL_E_NOT_SUPPORTED, "Token-based activation is not emulated")
 
     def _prod_SetVLActivationTypeEnabled(self, product: Product, params: Params) -> None:
+        self._require_activation_type()
         self._set_activation_type(self.spp.sku_key(product), params)
 
     def _prod_ClearVLActivationTypeEnabled(self, product: Product, params: Params) -> None:
+        self._require_activation_type()
         self.spp.clear_value(self.spp.sku_key(product), V_ACTIVATION_TYPE)
 
     def _prod_ReArmSku(self, product: Product, params: Params) -> None:

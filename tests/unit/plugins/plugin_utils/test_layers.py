@@ -43,7 +43,10 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("ws-management", frozenset({"_wsman", "_connect_failure"})),
     ("wmi", frozenset({"_wmi"})),
     ("explained failures", frozenset({"_explain"})),
-    ("interfaces", frozenset({"_registry", "_service", "_licensing", "_events", "_catalog", "_kms_count"})),
+    (
+        "interfaces",
+        frozenset({"_registry", "_service", "_licensing", "_events", "_catalog", "_kms_count", "_token_only"}),
+    ),
     (
         "engines",
         frozenset(
@@ -60,6 +63,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "_fleet_report",
                 "_rearm",
                 "_phone_activation",
+                "_license_file",
+                "_token_license",
+                "_ad_activation",
             }
         ),
     ),
