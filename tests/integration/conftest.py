@@ -183,7 +183,13 @@ class FleetRun:
         path = pathlib.Path(playbook)
         if not path.is_absolute():
             path = PLAYBOOKS / path
-        options = {"limit": limit, "extra_vars": extra_vars, "verbosity": verbosity, "inventory": inventory, "forks": forks}
+        options = {
+            "limit": limit,
+            "extra_vars": extra_vars,
+            "verbosity": verbosity,
+            "inventory": inventory,
+            "forks": forks,
+        }
         if check or check_only_playbook(path):
             return self.check_mode_run(path, check=check, diff=diff, **options)
         return self._run_playbook(path, check=False, diff=diff, **options)

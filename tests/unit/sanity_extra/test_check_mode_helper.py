@@ -55,8 +55,10 @@ def check_mode_bypasses(source: str, relative: str) -> list[str]:
                 # The action plugins in-process: check mode only through check_mode_play.
                 if keyword.arg == "check_mode":
                     found.append(f"{where}: check_mode= set outside the check-mode helper")
-                if relative.startswith("reliability/") and keyword.arg == "check" and not (
-                    isinstance(keyword.value, ast.Constant) and keyword.value.value is False
+                if (
+                    relative.startswith("reliability/")
+                    and keyword.arg == "check"
+                    and not (isinstance(keyword.value, ast.Constant) and keyword.value.value is False)
                 ):
                     found.append(f"{where}: {name}(check=...) outside check_mode_play")
     return found
@@ -82,7 +84,9 @@ def test_the_helpers_assert_zero_writes() -> None:
     helper = ast.get_source_segment(conftest, _function(conftest, "check_mode_run")) or ""
     assert "check_mode_run(" in playbook and "check_only_playbook(path)" in playbook
     assert "all_writes()" in helper and "assert not moved" in helper
-    assert "assert writes(host) == before" in (ast.get_source_segment(harness, _function(harness, "check_mode_play")) or "")
+    assert "assert writes(host) == before" in (
+        ast.get_source_segment(harness, _function(harness, "check_mode_play")) or ""
+    )
 
 
 def _function(source: str, name: str) -> ast.FunctionDef:
