@@ -11,7 +11,7 @@ from ansible_collections.winact.kms.plugins.plugin_utils._option_check import op
 DOCUMENTATION = r"""
 name: option_errors
 author: winact.kms contributors
-version_added: "0.2.0"
+version_added: "0.1.0"
 short_description: What a winact.kms module would refuse in a set of options, checked on the controller
 description:
   - Runs the option checks of a winact.kms module on the controller, with no task and no host. The checks are the
