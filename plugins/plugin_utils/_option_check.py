@@ -51,13 +51,13 @@ def option_errors(module: str, options: t.Mapping[str, t.Any], names: t.Mapping[
     shape = _list_of_dicts_problem(spec, given)
     if shape:
         return [f"{label(shape.partition(':')[0])}:{shape.partition(':')[2]}"]
-    validator = ArgumentSpecValidator(
+    validator = ArgumentSpecValidator(  # type: ignore[no-untyped-call]
         spec,
         mutually_exclusive=plugin.winact_mutually_exclusive,
         required_if=plugin.winact_required_if,
         required_by=plugin.winact_required_by,
     )
-    result = validator.validate(given)
+    result = validator.validate(given)  # type: ignore[no-untyped-call]
     secrets = [*result._no_log_values, *action.winact_secrets(result.validated_parameters)]
     return t.cast(list[str], scrub(_problems(module, action, result, label, names), secrets))
 

@@ -183,7 +183,7 @@ class FleetRun:
         path = pathlib.Path(playbook)
         if not path.is_absolute():
             path = PLAYBOOKS / path
-        options = {
+        options: dict[str, t.Any] = {
             "limit": limit,
             "extra_vars": extra_vars,
             "verbosity": verbosity,
