@@ -109,7 +109,7 @@ emulator: venv collection-link
 
 # Each test file starts its own fleets (module-scoped), so files run in parallel; a file's tests stay in order.
 integration: venv collection-link browser-deps
-	$(call run_pytest,tests/integration,-n $(INTEGRATION_WORKERS) --dist loadfile)
+	$(call run_pytest,tests/integration,-n $(INTEGRATION_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 # The report test opens winact.kms.report's page in a real headless browser: Debian's chromium package.
 browser-deps:

@@ -258,12 +258,16 @@ class FleetRun:
 
 
 # The longest test files start first, so that under ``--dist loadfile`` they overlap the others instead of
-# running alone at the end.
+# running alone at the end; the rest follow by number of tests, as pytest-xdist's own reordering would put them
+# (the Makefile turns that off with --no-loadscope-reorder: it would put the one-test load file last).
 LONGEST_FIRST = ("test_load.py",)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: the rest keep their order
+    per_file: dict[pathlib.Path, int] = {}
+    for item in items:
+        per_file[item.path] = per_file.get(item.path, 0) + 1
+    items.sort(key=lambda item: (item.path.name not in LONGEST_FIRST, -per_file[item.path]))  # stable
 
 
 def check_only_playbook(path: pathlib.Path) -> bool:
