@@ -109,7 +109,7 @@ emulator: venv collection-link
 
 # Each test file starts its own fleets (module-scoped), so files run in parallel; a file's tests stay in order.
 integration: venv collection-link browser-deps
-	$(call run_pytest,tests/integration,-n $(INTEGRATION_WORKERS) --dist loadfile)
+	$(call run_pytest,tests/integration,-n $(INTEGRATION_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 # The report test opens winact.kms.report's page in a real headless browser: Debian's chromium package.
 browser-deps:
@@ -138,7 +138,7 @@ sweep: export WINACT_SWEEP = full
 sweep: venv collection-link
 	$(call run_pytest,tests/reliability,-k test_fault_sweep)
 
-# The site playbook against 200 emulated hosts, forks 50, three times (make test runs it with 30).
+# The site playbook against 200 emulated hosts, forks 50, three times, alone (make test runs it too).
 load: export WINACT_LOAD_HOSTS = 200
 load: venv collection-link
 	$(TEST_ENV) $(PY) -m pytest tests/integration/test_load.py $(PYTEST_ARGS)

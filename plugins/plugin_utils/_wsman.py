@@ -28,6 +28,11 @@ from ansible_collections.winact.kms.plugins.plugin_utils._connect_errors import 
     probe_offered_schemes,
 )
 from ansible_collections.winact.kms.plugins.plugin_utils._connect_failure import explain as explain_connect_failure
+from ansible_collections.winact.kms.plugins.plugin_utils._deadline import (
+    ConnectionRegistry,
+    Watchdog,
+    track_connections,
+)
 from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex
 
 Element = ET.Element
@@ -676,17 +681,30 @@ class ResponseTooLarge(WSManProtocolError):
 
 
 class _Budget:
-    """The per-request deadline the response hook enforces; armed by the adapter before each request."""
+    """The per-request deadline, armed by the adapter before each request: the response hook enforces it on
+    the body, a watchdog on everything before (connecting, sending, a host trickling its headers)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.deadline = math.inf
+        self.connections = ConnectionRegistry()
+        self.watchdog = Watchdog(self.connections)
 
     def arm(self) -> None:
         self.deadline = time.monotonic() + self.seconds
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
+
+    @property
+    def expired(self) -> bool:
+        return self.watchdog.expired or self.left() <= 0
+
+    def exceeded(self, endpoint: str) -> WSManUnreachable:
+        return WSManUnreachable(
+            f"{endpoint} did not finish its answer within {self.seconds:g} s; gave up waiting for it "
+            "(the host may have carried out the request)"
+        )
 
 
 _HOOK_MARK = "_winact_bounded_reader"
@@ -708,6 +726,7 @@ def install_bounded_reader(session: Any, endpoint: str, budget: _Budget) -> None
 
     setattr(hook, _HOOK_MARK, True)
     hooks.append(hook)
+    track_connections(session, budget.connections)
 
 
 def read_bounded(response: Any, endpoint: str, budget: _Budget, limit: int = MAX_RESPONSE_BYTES) -> None:
@@ -731,16 +750,15 @@ def read_bounded(response: Any, endpoint: str, budget: _Budget, limit: int = MAX
     body = bytearray()
     try:
         while True:
-            if budget.left() <= 0:
-                raise WSManUnreachable(
-                    f"{endpoint} did not finish its answer within {budget.seconds:g} s; gave up reading it "
-                    "(the host may have carried out the request)"
-                )
+            if budget.expired:
+                raise budget.exceeded(endpoint)
             if read1 is not None:
                 chunk = read1(_READ_CHUNK, decode_content=False)
             else:  # urllib3 1.x
                 chunk = response.raw.read(1024, decode_content=False)
             if not chunk:
+                if budget.watchdog.expired:  # the watchdog cut the connection off mid-body
+                    raise budget.exceeded(endpoint)
                 break
             body += decoder(chunk, limit + 1 - len(body)) if decoder else chunk
             if len(body) > limit:
@@ -802,32 +820,36 @@ class _LibraryTransport:
         self.read_timeout = read_timeout
 
     def send(self, message: bytes) -> bytes:
-        from requests import exceptions as rex
-
         self._budget.arm()
         try:
-            response = self._send(message)
+            with self._budget.watchdog.watch(self._budget.seconds):
+                response = self._send(message)
         except WSManError:
             raise
-        except self._errors.http as exc:
-            raise fault_from_http(
-                self.endpoint, int(getattr(exc, "code", 0)), getattr(exc, "response_text", "")
-            ) from exc
-        except self._errors.auth as exc:
-            raise WSManUnreachable(f"wrong user name or password (HTTP 401) for {self.endpoint}: {exc}") from exc
-        except self._errors.other as exc:
-            raise WSManUnreachable(f"WinRM transport failure talking to {self.endpoint}: {exc}") from exc
-        except rex.RequestException as exc:
-            raise _request_failure(self.endpoint, self.read_timeout, exc) from exc
-        except Exception as exc:  # e.g. a message that does not decrypt: a clean result, not a traceback
-            raise WSManUnreachable(
-                f"WinRM transport failure talking to {self.endpoint}: {type(exc).__name__}: {exc}"
-            ) from exc
+        except Exception as exc:
+            if self._budget.watchdog.expired:  # cut off by the watchdog, whichever error that surfaced as
+                raise self._budget.exceeded(self.endpoint) from exc
+            raise self._library_failure(exc) from exc
         if isinstance(response, str):
             return response.encode("utf-8")
         if not isinstance(response, bytes):
             raise WSManProtocolError(f"the transport returned {type(response).__name__}, not bytes")
         return response
+
+    def _library_failure(self, exc: Exception) -> WSManError:
+        """Our error for an exception of pywinrm, pypsrp or requests."""
+        from requests import exceptions as rex
+
+        if isinstance(exc, self._errors.http):
+            return fault_from_http(self.endpoint, int(getattr(exc, "code", 0)), getattr(exc, "response_text", ""))
+        if isinstance(exc, self._errors.auth):
+            return WSManUnreachable(f"wrong user name or password (HTTP 401) for {self.endpoint}: {exc}")
+        if isinstance(exc, self._errors.other):
+            return WSManUnreachable(f"WinRM transport failure talking to {self.endpoint}: {exc}")
+        if isinstance(exc, rex.RequestException):
+            return _request_failure(self.endpoint, self.read_timeout, exc)
+        # e.g. a message that does not decrypt: a clean result, not a traceback
+        return WSManUnreachable(f"WinRM transport failure talking to {self.endpoint}: {type(exc).__name__}: {exc}")
 
 
 def connection_transport(connection: Any) -> Transport:

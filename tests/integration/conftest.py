@@ -178,9 +178,43 @@ class FleetRun:
         inventory: pathlib.Path | None = None,
         forks: int | None = None,
     ) -> PlaybookRun:
+        """Run a playbook. A check-mode run (``--check``, or a playbook whose every host play sets ``check_mode:
+        true``) goes through :meth:`check_mode_run`, which asserts that no emulated host was written."""
         path = pathlib.Path(playbook)
         if not path.is_absolute():
             path = PLAYBOOKS / path
+        options: dict[str, t.Any] = {
+            "limit": limit,
+            "extra_vars": extra_vars,
+            "verbosity": verbosity,
+            "inventory": inventory,
+            "forks": forks,
+        }
+        if check or check_only_playbook(path):
+            return self.check_mode_run(path, check=check, diff=diff, **options)
+        return self._run_playbook(path, check=False, diff=diff, **options)
+
+    def check_mode_run(self, path: pathlib.Path, *, check: bool, diff: bool, **options: t.Any) -> PlaybookRun:
+        """The one check-mode helper: the run must leave every emulated host's write counter where it was."""
+        before = self.all_writes()
+        run = self._run_playbook(path, check=check, diff=diff, **options)
+        after = self.all_writes()
+        moved = {host: after[host] - count for host, count in before.items() if after.get(host) != count}
+        assert not moved, f"check-mode run of {path.name} wrote to emulated hosts: {moved}\n{run.output[-2000:]}"
+        return run
+
+    def _run_playbook(
+        self,
+        path: pathlib.Path,
+        *,
+        check: bool,
+        diff: bool,
+        limit: str | None,
+        extra_vars: t.Mapping[str, t.Any] | None,
+        verbosity: int,
+        inventory: pathlib.Path | None,
+        forks: int | None,
+    ) -> PlaybookRun:
         record = self.workdir / "record.jsonl"
         record.write_text("")
         cmd = [str(BIN / "ansible-playbook"), "-i", str(inventory or self.inventory), str(path)]
@@ -221,6 +255,28 @@ class FleetRun:
             }
         )
         return env
+
+
+# The longest test files start first, so that under ``--dist loadfile`` they overlap the others instead of
+# running alone at the end; the rest follow by number of tests, as pytest-xdist's own reordering would put them
+# (the Makefile turns that off with --no-loadscope-reorder: it would put the one-test load file last).
+LONGEST_FIRST = ("test_load.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    per_file: dict[pathlib.Path, int] = {}
+    for item in items:
+        per_file[item.path] = per_file.get(item.path, 0) + 1
+    items.sort(key=lambda item: (item.path.name not in LONGEST_FIRST, -per_file[item.path]))  # stable
+
+
+def check_only_playbook(path: pathlib.Path) -> bool:
+    """Whether every play of ``path`` that targets hosts (not the controller) sets ``check_mode: true``."""
+    plays = yaml.safe_load(path.read_text()) or []
+    host_plays = [p for p in plays if p.get("hosts") not in ("localhost", "127.0.0.1")]
+    if not host_plays or any("import_playbook" in p for p in plays):
+        return False
+    return all(p.get("check_mode") is True for p in host_plays)
 
 
 @pytest.fixture(scope="module")

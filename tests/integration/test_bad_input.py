@@ -196,7 +196,64 @@ def _role_cases() -> list[Case]:
     return cases
 
 
-CASES = _module_cases() + _role_cases()
+def _role_value_cases() -> list[Case]:
+    """Role variables of the right type that a module refuses: the role's validate step stops them (with the
+    modules' own checks) before any task talks to the host."""
+    client = "role:kms_client"
+    cases: list[Case] = [
+        (client, {"kms_client_server": server}, "kms_client_server")
+        for server in (
+            "256.1.1.1",
+            "averyveryverylongnetbiosname",
+            "fd00:::1",
+            "[fd00::1",
+            "kms-.example.com",
+            "kms01.corp.123",
+            "kms01" + XML_ILLEGAL,
+            OVERSIZE,
+        )
+    ]
+    cases += [
+        (client, {"kms_client_server": "kms01", "kms_client_port": 65536}, "kms_client_port"),
+        (client, {"kms_client_server_map": {14393: "256.1.1.1"}}, "kms_client_server_map"),
+        (client, {"kms_client_server_map": {14393: "kms01:1688"}}, "kms_client_server_map"),
+        (client, {"kms_client_lookup_domain": "corp example.com"}, "kms_client_lookup_domain"),
+        (client, {"kms_client_lookup_domain": "x" * 64 + ".com"}, "kms_client_lookup_domain"),
+        (client, {"kms_client_activation_interval": 43201}, "kms_client_activation_interval"),
+        (client, {"kms_client_renewal_interval": 14}, "kms_client_renewal_interval"),
+        (client, {"kms_client_alternate_url": "https://help.example.com/" + XML_ILLEGAL}, "kms_client_alternate_url"),
+        (client, {"kms_client_alternate_url": "https://help.example.com/" + OVERSIZE}, "kms_client_alternate_url"),
+        (client, {"kms_client_alternate_url": "https:///activation"}, "kms_client_alternate_url"),
+        (client, {"kms_client_alternate_url": "ftp://help.example.com/"}, "kms_client_alternate_url"),
+        (client, {"kms_client_time_servers": ["time.example.com,zz"]}, "kms_client_time_servers"),
+        (client, {"kms_client_time_servers": ["time" + XML_ILLEGAL]}, "kms_client_time_servers"),
+        (client, {"kms_client_activate_retries": -1}, "kms_client_activate_retries"),
+        (client, {"kms_client_activate_delay": -1}, "kms_client_activate_delay"),
+    ]
+    host = "role:kms_host"
+    cases += [
+        (host, {"kms_host_key": "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA"}, "kms_host_key"),
+        (host, {"kms_host_key": "not a key"}, "kms_host_key"),
+        (host, {"kms_host_listening_port": 0}, "kms_host_listening_port"),
+        (host, {"kms_host_activation_interval": 14}, "kms_host_activation_interval"),
+        (host, {"kms_host_dns_publish_domains": [{"domain": "x" * 64 + ".com"}]}, "kms_host_dns_publish_domains"),
+        (host, {"kms_host_dns_publish_domains": [{"domain": "corp..example.com"}]}, "kms_host_dns_publish_domains"),
+        (
+            host,
+            {"kms_host_dns_publish_domains": [{"domain": "east.example.com", "priority": 70000}]},
+            "kms_host_dns_publish_domains",
+        ),
+    ]
+    image = "role:image_prep"
+    cases += [
+        (image, {"image_prep_kms_server": server}, "image_prep_kms_server")
+        for server in ("256.1.1.1", "fd00:::1", "a" * 300, "kms 01;rm")
+    ]
+    cases += [(image, {"image_prep_kms_server": "kms01", "image_prep_kms_port": 0}, "image_prep_kms_port")]
+    return cases
+
+
+CASES = _module_cases() + _role_cases() + _role_value_cases()
 
 
 def _task(index: int, case: Case) -> dict[str, t.Any]:
@@ -234,7 +291,9 @@ def test_bad_input_fails_before_any_io_naming_the_option(fleet: FleetRun, tmp_pa
     failures = [r for r in run.results if r.status in ("failed", "ignored")]  # ignored: ignore_errors
     assert len(failures) == len(CASES), (run.output[-3000:], [r.task for r in run.results if r not in failures])
     for (target, args, option), result in zip(CASES, failures, strict=True):
-        msg = str(result.result.get("msg", ""))
+        # A loop's failed items carry their own messages.
+        items = [str(item.get("msg", "")) for item in result.result.get("results", []) if isinstance(item, dict)]
+        msg = " ".join([str(result.result.get("msg", "")), *items])
         assert option in msg, (target, args if len(str(args)) < 200 else "...", msg[:300])
         assert len(msg) < 3000, (target, "the message quotes a huge value")
         assert result.result.get("changed") is False, (target, result.result)

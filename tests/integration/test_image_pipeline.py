@@ -56,7 +56,7 @@ def test_a_bad_kms_server_fails_before_anything_touches_the_host(pipeline: Fleet
     run = image_prep(pipeline, "build01", image_prep_kms_server="kms 01;rm")
     assert run.rc != 0
     failed = run.task("winact.kms.image_prep : Validate the role variables", "build01")
-    assert failed.failed and "image_prep_kms_server must be" in failed.result["msg"]
+    assert failed.failed and "image_prep_kms_server: 'kms 01;rm' contains whitespace" in failed.result["msg"]
     assert [r.action for r in run.results] == ["ansible.builtin.validate_argument_spec", "ansible.builtin.assert"]
     assert pipeline.writes("build01") == before
 

@@ -9,6 +9,7 @@ runs in this process (over a real pywinrm transport), so the process's peak RSS 
 from __future__ import annotations
 
 import resource
+import time
 import typing as t
 
 import pytest
@@ -35,7 +36,11 @@ HOSTILE: dict[str, str] = {
     "truncated_enumeration": "",
     "endless_paging": "did not end after 1000 pages",
     "trickle": "did not finish its answer within",
+    "trickle_head": "did not finish its answer within",  # the status line and headers trickle too
 }
+# A trickling host is cut at the deadline (the 3 s read timeout plus the 1 s grace set below), headers or not;
+# a byte every 300 ms would otherwise hold the task for a minute or more.
+TRICKLE_BOUND_S = 12.0
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +62,9 @@ def test_a_hostile_answer_fails_cleanly_naming_the_host(
     host = fleet.host(f"c{list(HOSTILE).index(kind) + 1:03d}")
     host.configure_faults({f"{kind}_at_request": 1, "trickle_ms": 300})
     before = _peak_rss()
+    started = time.monotonic()
     result = h.run_task("license_info", host, {})
+    elapsed = time.monotonic() - started
     growth = _peak_rss() - before
     assert result.get("failed") or result.get("unreachable"), result
     assert result["changed"] is False and "applied" not in result
@@ -66,3 +73,5 @@ def test_a_hostile_answer_fails_cleanly_naming_the_host(
     assert HOSTILE[kind] in message, message
     assert "Traceback" not in message and len(message) < 2000
     assert growth < RSS_BOUND, f"peak RSS grew by {growth} bytes"
+    if kind.startswith("trickle"):
+        assert elapsed < TRICKLE_BOUND_S, f"the trickling host held the task for {elapsed:.1f} s"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import http.client
+import socket
 import time
 import typing as t
+import urllib.parse
 
 import pytest
 from winemu_lib import soap, winrs
@@ -253,3 +257,36 @@ def test_timed_out_reads_change_nothing(fleet: RunningFleet) -> None:
     reply = fleet.enumerate("SELECT * FROM Win32_Service", timeout="PT1S")
     assert reply.subcode == "w:TimedOut"
     assert fleet.endpoint().enumerations == {}
+
+
+@pytest.mark.parametrize(("kind", "head_trickled"), [("trickle", False), ("trickle_head", True)])
+def test_trickle_kinds_hold_back_the_body_or_the_whole_answer(
+    fleet: RunningFleet, kind: str, head_trickled: bool
+) -> None:
+    """``trickle`` sends the status line and headers at once, then the body a byte every ``trickle_ms``;
+    ``trickle_head`` holds back every byte, the status line included."""
+    fleet.endpoint().configure_faults({f"{kind}_at_request": 1, "trickle_ms": 200})
+    data, _message_id = fleet.envelope(
+        f"{fleet.REG_URI}/EnumKey", fleet.REG_URI, fleet.method_input(fleet.REG_URI, "EnumKey", None)
+    )
+    parts = urllib.parse.urlsplit(fleet.url())
+    credentials = base64.b64encode(":".join(fleet.ADMIN).encode()).decode()
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as conn:
+        head = (
+            f"POST {parts.path} HTTP/1.1\r\nHost: {parts.hostname}\r\nContent-Length: {len(data)}\r\n"
+            f"Content-Type: application/soap+xml;charset=UTF-8\r\nAuthorization: Basic {credentials}\r\n\r\n"
+        )
+        conn.sendall(head.encode() + data)
+        first = conn.recv(65536)
+        time.sleep(0.5)
+        conn.settimeout(0.05)
+        more = b""
+        with contextlib.suppress(TimeoutError):
+            while chunk := conn.recv(65536):
+                more += chunk
+    received = first + more
+    if head_trickled:
+        assert received and b"HTTP/1.1 200".startswith(received) and len(received) <= 5, received  # 1 byte/200 ms
+    else:
+        assert received.startswith(b"HTTP/1.1 200")
+        assert b"\r\n\r\n" in first and len(received) - received.index(b"\r\n\r\n") - 4 <= 5, received

@@ -23,6 +23,7 @@ AT_REQUEST_KINDS = (
     "hang",  # run the request, then hold the connection unanswered for hang_ms (past the client's read timeout)
     # --- hostile or broken hosts ---
     "trickle",  # the real answer, one byte every trickle_ms
+    "trickle_head",  # the real answer, status line and headers included, one byte every trickle_ms
     "gzip_bomb",  # 200, Content-Encoding gzip: about 1 MB that inflates to 1 GiB
     "huge",  # 200 with a 50 MB body
     "external_entity",  # a DOCTYPE with an external entity (XXE)

@@ -42,6 +42,7 @@ class HttpResponse:
     headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     close: bool = False
     trickle_s: float = 0.0  # > 0: send the body one byte at a time, this long apart (a trickling host)
+    trickle_head: bool = False  # with trickle_s: the status line and headers trickle too
 
 
 DROP = object()  # a handler result: close the connection without answering
@@ -181,9 +182,10 @@ async def serve_http_connection(
 
 
 async def _trickle(writer: asyncio.StreamWriter, response: HttpResponse) -> None:
-    """Headers at once, then the body a byte at a time: every read the client makes gets something."""
+    """Headers at once (or, with ``trickle_head``, a byte at a time too), then the body a byte at a time:
+    every read the client makes gets something."""
     whole = render_http_response(response)
-    head_length = len(whole) - len(response.body)
+    head_length = 0 if response.trickle_head else len(whole) - len(response.body)
     writer.write(whole[:head_length])
     await writer.drain()
     for index in range(head_length, len(whole)):

@@ -329,6 +329,7 @@ class HostEndpoint:
             ("stall", self._stall),
             ("hang", self._hang),
             ("trickle", self._trickled),
+            ("trickle_head", self._trickled_head),
             ("wrong_relates_to", self._wrong_relates_to),
             ("truncated_enumeration", self._truncated_enumeration),
             ("endless_paging", self._endless_enumeration),
@@ -380,6 +381,11 @@ class HostEndpoint:
         status, body = await self._dispatch_with_latency(request, self._context(account))
         response = self._soap_response(status, body)
         response.trickle_s = max(self.faults.trickle_ms, 1) / 1000.0
+        return response
+
+    async def _trickled_head(self, request: soap.WsmanRequest, account: AccountLike) -> HttpResponse:
+        response = await self._trickled(request, account)
+        response.trickle_head = True
         return response
 
     async def _wrong_relates_to(self, request: soap.WsmanRequest, account: AccountLike) -> HttpResponse:

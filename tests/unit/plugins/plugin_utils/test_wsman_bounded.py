@@ -200,3 +200,39 @@ def test_a_trickling_host_is_cut_at_the_deadline(
         _get(make, server.port, read_timeout=2)
     assert time.monotonic() - started < 6
     assert caught.value.sent is True  # the host may have carried the request out
+
+
+@CONNECTIONS
+def test_a_host_trickling_its_headers_is_cut_at_the_deadline(
+    server: RawServer, make: Callable[[int, int], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deadline covers the wait for the status line and headers, not only the body."""
+    monkeypatch.setattr(_wsman, "DEADLINE_GRACE", 0.5)
+
+    def trickle(conn: socket.socket) -> None:
+        for byte in _head(length=10) + b"<" * 10:  # every read gets a byte well within the 2 s read timeout
+            conn.sendall(bytes([byte]))
+            time.sleep(0.3)
+
+    server.behave = trickle
+    started = time.monotonic()
+    with pytest.raises(WSManUnreachable, match="did not finish its answer within 2.5 s") as caught:
+        _get(make, server.port, read_timeout=2)
+    assert time.monotonic() - started < 6
+    assert caught.value.sent is True
+
+
+@CONNECTIONS
+def test_an_answer_within_the_deadline_is_read_after_a_cut_off_request(
+    server: RawServer, make: Callable[[int, int], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watchdog only acts on a request past its deadline: a quick one on the same transport is untouched."""
+    monkeypatch.setattr(_wsman, "DEADLINE_GRACE", 0.5)
+    server.behave = lambda conn: conn.sendall(_head(length=10) + b"not xml at")
+    transport = connection_transport(make(server.port, 2))
+    for _request in range(3):
+        started = time.monotonic()
+        assert transport.send(b"<s:Envelope/>") == b"not xml at"
+        assert time.monotonic() - started < 1
+    time.sleep(3)  # past the deadline of the last request: no watchdog left to fire
+    assert transport.send(b"<s:Envelope/>") == b"not xml at"
