@@ -157,19 +157,31 @@ class Activation:
             return None
 
     # -- plan -------------------------------------------------------------------------------------
-    def run(self) -> dict[str, t.Any]:
+    def check_service(self) -> None:
+        """The sppsvc preflight: with sppsvc disabled every licensing read and Activate fail."""
         if "service" in self.request.checks:
-            # First, before any SPP class: with sppsvc disabled even reading the license state fails.
             self.preflight.run_service(read_win32_service(self.wmi, SPP_SERVICE))
             if self.preflight.failed():
                 self.fail_preflight()
-        product = self.read_product()
+
+    def run(self) -> dict[str, t.Any]:
+        # The product first: a Licensed one needs no other read. sppsvc is checked before anything that
+        # needs it, and after a failed read (a disabled sppsvc fails every SPP read) to name that cause.
+        try:
+            product = self.read_product()
+        except WSManUnreachable:
+            raise
+        except WSManError:
+            self.check_service()
+            raise
         if product is None:
+            self.check_service()
             self.no_product()
-        service = lic.read_licensing_service(self.wmi, SERVICE_PROPERTIES)
         previous = status_fields(product, prefix="previous_")
         if product.get("LicenseStatus") == lic.LICENSED and not self.request.force:
             return self.outcome(product, previous, changed=False)
+        self.check_service()
+        service = lic.read_licensing_service(self.wmi, SERVICE_PROPERTIES)
         self.preflight.run_product(product, service)
         if self.preflight.failed():
             self.fail_preflight(product)

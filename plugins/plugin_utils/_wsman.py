@@ -687,12 +687,72 @@ def _winrm_transport(connection: Any) -> Transport:
     except ImportError as exc:
         raise WSManError(f"the winrm connection needs pywinrm: {exc}") from exc
     errors = _LibraryErrors(http=wexc.WinRMTransportError, auth=wexc.AuthenticationError, other=wexc.WinRMError)
-    _connect(connection, "winrm", errors)
+    shell_skipped = _connect_without_shell(connection, errors)
     http = _path(connection, "winrm", "protocol", "transport")
     send = _path(http, "winrm", "send_message", prefix="protocol.transport")
     endpoint = _path(http, "winrm", "endpoint", prefix="protocol.transport")
     read_timeout = _path(http, "winrm", "read_timeout_sec", prefix="protocol.transport")
-    return _LibraryTransport(send, _as_endpoint(endpoint, "winrm"), _as_seconds(read_timeout, "winrm"), errors)
+    transport = _LibraryTransport(send, _as_endpoint(endpoint, "winrm"), _as_seconds(read_timeout, "winrm"), errors)
+    if not shell_skipped:
+        return transport
+    # The pywinrm Protocol is ours now: the connection goes back to its unconnected state, so close() has no
+    # shell to delete and anything that later runs a command connects afresh, with its shell.
+    connection.protocol = None
+    if hasattr(connection, "_connected"):
+        connection._connected = False
+    return _FirstSendExplained(transport, lambda: _connect(connection, "winrm", errors))
+
+
+# Ansible's winrm plugin opens a WinRS shell in _winrm_connect only while ``shell_id`` is unset (ansible-core
+# 2.19-2.21); WMI-only actions never use it, so a placeholder id saves its Create and Delete on every task.
+_NO_SHELL = "winact.kms: no WinRS shell for WMI-only tasks"
+
+
+def _connect_without_shell(connection: Any, errors: _LibraryErrors) -> bool:
+    """Connect the winrm plugin with all its own options but without a WinRS shell; True if that worked.
+
+    The plugin still builds the pywinrm Protocol itself (transport, credentials, Kerberos ticket, message
+    encryption, certificate validation and CA, timeouts), so every security option is honoured. When the
+    plugin does not look as expected (no ``shell_id``, already connected), it connects the usual way.
+    """
+    if getattr(connection, "protocol", False) is not None or getattr(connection, "shell_id", False) is not None:
+        _connect(connection, "winrm", errors)
+        return False
+    connection.shell_id = _NO_SHELL
+    try:
+        _connect(connection, "winrm", errors)
+    finally:
+        skipped = connection.shell_id == _NO_SHELL
+        if skipped:
+            connection.shell_id = None
+    return skipped
+
+
+class _FirstSendExplained:
+    """A transport whose first failure to reach the host is explained as a failed connect would be.
+
+    Without the shell, nothing talks to the host while connecting; a wrong password, an untrusted certificate
+    or a refused account shows on the first request instead. Connecting the usual way then (only on that
+    failure) gives the same explanation as before; if it works, the request's own error stands.
+    """
+
+    def __init__(self, inner: _LibraryTransport, connect: Callable[[], None]) -> None:
+        self._inner = inner
+        self._connect = connect
+        self._answered = False
+        self.endpoint = inner.endpoint
+        self.read_timeout = inner.read_timeout
+
+    def send(self, message: bytes) -> bytes:
+        try:
+            response = self._inner.send(message)
+        except WSManUnreachable:
+            if not self._answered:
+                self._answered = True
+                self._connect()
+            raise
+        self._answered = True
+        return response
 
 
 def _psrp_transport(connection: Any) -> Transport:
@@ -701,13 +761,41 @@ def _psrp_transport(connection: Any) -> Transport:
     except ImportError as exc:
         raise WSManError(f"the psrp connection needs pypsrp: {exc}") from exc
     errors = _LibraryErrors(http=pexc.WinRMTransportError, auth=pexc.AuthenticationError, other=pexc.WinRMError)
-    _connect(connection, "psrp", errors)
-    http = _path(connection, "psrp", "runspace", "connection", "transport")
+    wsman = _wsman_without_pool(connection)
+    if wsman is None:
+        _connect(connection, "psrp", errors)
+        wsman = _path(connection, "psrp", "runspace", "connection")
+    http = _path(wsman, "psrp", "transport", prefix="runspace.connection")
     prefix = "runspace.connection.transport"
     send = _path(http, "psrp", "send", prefix=prefix)
     endpoint = _path(http, "psrp", "endpoint", prefix=prefix)
     read_timeout = _path(http, "psrp", "read_timeout", prefix=prefix)
-    return _LibraryTransport(send, _as_endpoint(endpoint, "psrp"), _as_seconds(read_timeout, "psrp"), errors)
+    transport = _LibraryTransport(send, _as_endpoint(endpoint, "psrp"), _as_seconds(read_timeout, "psrp"), errors)
+    if getattr(connection, "runspace", None) is not None:
+        return transport
+    return _FirstSendExplained(transport, lambda: _connect(connection, "psrp", errors))
+
+
+def _wsman_without_pool(connection: Any) -> Any:
+    """pypsrp's WSMan built from the psrp plugin's own options, without opening a runspace pool; None if unsure.
+
+    Ansible's psrp plugin opens a PowerShell runspace pool (Create, Receive, Delete) that WMI-only actions never
+    use. ``_build_kwargs`` and ``_psrp_conn_kwargs`` are what its ``_connect`` passes to ``WSMan`` (ansible-core
+    2.19-2.21): authentication, message encryption, certificate validation and CA, proxy and timeouts alike.
+    """
+    build = getattr(connection, "_build_kwargs", None)
+    if getattr(connection, "runspace", False) is not None or not callable(build):
+        return None
+    try:
+        from pypsrp.wsman import WSMan
+
+        build()
+        kwargs = getattr(connection, "_psrp_conn_kwargs", None)
+        if not isinstance(kwargs, dict):
+            return None
+        return WSMan(**kwargs)
+    except Exception:  # noqa: BLE001 - the usual connect below explains any bad option as it always did
+        return None
 
 
 E_ACCESSDENIED = 0x80070005

@@ -1,0 +1,186 @@
+# Copyright (c) 2026 winact.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Per-host cost of the kms_client role on an emulated fleet: WS-Man requests and bytes, controller CPU.
+
+Runs real ``ansible-playbook`` over WinRM (NTLM with message encryption) against a fleet served from this
+process, so the emulator's own CPU is not counted as the controller's. Scenarios, in order on one fleet:
+(a) the full kms_client configuration from a fresh state (keyless clients), (b) the same again with nothing
+to change, (c) the drift playbook (check mode). Per scenario: requests and bytes per client host (as the
+emulator counted them on the wire, WinRS shells included), CPU (user+sys) of the ansible-playbook process tree,
+wall time and the largest peak RSS of a process in that tree.
+
+    PYTHONPATH=build/collections .venv/bin/python tests/benchmarks/fleet_cost.py --hosts 10 --out bench/results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import typing as t
+from pathlib import Path
+
+import yaml
+
+from ansible_collections.winact.kms.tests.benchmarks.harness import ADMIN_PASSWORD, ADMIN_USER, REPO, ThreadedFleet
+from winemu_lib.fleet import Fleet  # isort: skip  (on sys.path once harness is imported)
+
+BIN = Path(sys.executable).parent
+CSVLK = "K663C-33TCK-C2GPV-G2F3P-27HF3"
+KMS_HOST = "kms01"
+# The full client configuration of scenario (a): KMS host and port, intervals, AlternateURL, UserOperations.
+ROLE_VARS: dict[str, t.Any] = {
+    "kms_client_server": f"{KMS_HOST}.corp.example.com",
+    "kms_client_port": 1688,
+    "kms_client_activation_interval": 120,
+    "kms_client_renewal_interval": 10080,
+    "kms_client_alternate_url": "https://activation.corp.example.com/",
+    "kms_client_user_operations": True,
+    "kms_client_below_threshold": "fail",
+}
+CLIENT_PLAY = [
+    {"name": "KMS clients", "hosts": "kms_clients", "gather_facts": False, "roles": ["winact.kms.kms_client"]}
+]
+SCENARIOS = (
+    ("a_full_configuration", "client.yml"),
+    ("b_no_change", "client.yml"),
+    ("c_drift", "winact.kms.drift"),
+)
+
+
+def fleet_spec(hosts: int, latency_ms: int) -> dict[str, t.Any]:
+    return {
+        "defaults": {
+            "domain": "corp.example.com",
+            "accounts": [{"username": ADMIN_USER, "password": ADMIN_PASSWORD, "admin": True}],
+            "faults": {"latency_ms": latency_ms},
+        },
+        "keys": [{"key": CSVLK, "channel": "Volume:CSVLK", "csvlk_group": "Windows Server 2022"}],
+        "hosts": [
+            {
+                "name": KMS_HOST,
+                "edition": "ServerDatacenter",
+                "build": 20348,
+                "license": {"key": CSVLK, "status": "licensed"},
+                "kms_host": {"csvlk_group": "Windows Server 2022", "extra_count": 30},
+                "groups": ["kms_hosts"],
+            },
+            {
+                "name": "pc{index:04d}",
+                "count": hosts,
+                "edition": "Enterprise",
+                "build": 22631,
+                "license": {"key": "none", "status": "unlicensed"},
+                "groups": ["kms_clients"],
+            },
+        ],
+    }
+
+
+def ansible_env(workdir: Path, collections: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": str(collections),
+            "ANSIBLE_HOME": str(workdir / "ansible-home"),
+            "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-tmp"),
+            "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_DEPRECATION_WARNINGS": "false",
+            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
+    return env
+
+
+def run_scenario(
+    fleet: ThreadedFleet, command: list[str], env: dict[str, str], workdir: Path, clients: list[str]
+) -> dict[str, t.Any]:
+    assert fleet.server is not None
+    for endpoint in fleet.server.hosts.values():
+        endpoint.reset_stats()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    run = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=1800, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    endpoints = [fleet.endpoint(name) for name in clients]
+    by_action: dict[str, int] = {}
+    by_method: dict[str, int] = {}
+    for endpoint in endpoints:
+        for action, count in endpoint.stats.by_action.items():
+            by_action[action] = by_action.get(action, 0) + count
+        for method, count in endpoint.stats.by_method.items():
+            by_method[method] = by_method.get(method, 0) + count
+    count = len(endpoints)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "rc": run.returncode,
+        "output_tail": run.stdout[-1500:] if run.returncode != 0 else "",
+        "hosts": count,
+        "requests_per_host": sum(e.stats.total for e in endpoints) / count,
+        "requests_by_action_per_host": {k: v / count for k, v in sorted(by_action.items())},
+        "requests_by_method_per_host": {k: v / count for k, v in sorted(by_method.items())},
+        "bytes_sent_per_host": sum(e.stats.bytes_received for e in endpoints) / count,
+        "bytes_received_per_host": sum(e.stats.bytes_sent for e in endpoints) / count,
+        "writes_per_host": sum(e.stats_dict()["writes"] for e in endpoints) / count,
+        "controller_cpu_s": cpu,
+        "controller_cpu_per_host_s": cpu / count,
+        "wall_s": wall,
+        "peak_rss_mib": after.ru_maxrss / 1024,  # the largest process of the tree (Linux reports KiB)
+    }
+
+
+def measure(hosts: int, latency_ms: int, forks: int, collections: Path) -> dict[str, t.Any]:
+    with tempfile.TemporaryDirectory(prefix="winact-bench-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "fleet.yml").write_text(yaml.safe_dump(fleet_spec(hosts, latency_ms)), encoding="utf-8")
+        (workdir / "client.yml").write_text(yaml.safe_dump(CLIENT_PLAY), encoding="utf-8")
+        (workdir / "vars.yml").write_text(yaml.safe_dump(ROLE_VARS), encoding="utf-8")
+        fleet = ThreadedFleet()
+        try:
+            fleet.serve(Fleet.load(workdir / "fleet.yml"), with_control=True)
+            inventory = fleet.write_inventory(workdir / "inventory.yml")
+            assert fleet.server is not None
+            clients = sorted(name for name in fleet.server.hosts if name != KMS_HOST)
+            env = ansible_env(workdir, collections)
+            results: dict[str, t.Any] = {}
+            for name, playbook in SCENARIOS:
+                command = [str(BIN / "ansible-playbook"), "-i", str(inventory), playbook, "--forks", str(forks)]
+                results[name] = run_scenario(fleet, [*command, "-e", "@vars.yml"], env, workdir, clients)
+            return results
+        finally:
+            fleet.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hosts", type=int, nargs="+", default=[10])
+    parser.add_argument("--latency-ms", type=int, default=5)
+    parser.add_argument("--forks", type=int, default=20)
+    parser.add_argument("--collections", type=Path, default=REPO / "build" / "collections")
+    parser.add_argument("--label", default="winact.kms")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    report = {
+        "label": args.label,
+        "latency_ms": args.latency_ms,
+        "forks": args.forks,
+        "note": "Client hosts only (the KMS host is not counted). Bytes are HTTP bodies on the wire.",
+        "sizes": {str(n): measure(n, args.latency_ms, args.forks, args.collections) for n in args.hosts},
+    }
+    text = json.dumps(report, indent=2)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
