@@ -58,11 +58,15 @@ def options_to_spec(options: t.Mapping[str, t.Mapping[str, t.Any]] | None) -> di
     return {name: _option_to_spec(option) for name, option in (options or {}).items()}
 
 
+# libyaml's loader parses a module's DOCUMENTATION about 25 times faster than the pure-Python one.
+_YAML_LOADER: t.Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @functools.cache
 def argument_spec_for(module_name: str) -> dict[str, dict[str, t.Any]]:
     """The argument spec of ``winact.kms.<module_name>``, read from its doc stub."""
     stub = importlib.import_module(f"{COLLECTION_MODULES}.{module_name}")
-    documentation = yaml.safe_load(stub.DOCUMENTATION)
+    documentation = yaml.load(stub.DOCUMENTATION, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     return options_to_spec(documentation.get("options"))
 
 
@@ -86,6 +90,13 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
     winact_mutually_exclusive: t.ClassVar[list[list[str]] | None] = None
     winact_required_if: t.ClassVar[list[t.Any] | None] = None
     winact_required_by: t.ClassVar[dict[str, t.Any] | None] = None
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Parsed when the class is loaded (in Ansible's main process), so forked workers inherit the spec.
+        module = getattr(cls, "winact_module", None)
+        if isinstance(module, str):
+            argument_spec_for(module)
 
     @abc.abstractmethod
     def winact_request(self, params: dict[str, t.Any]) -> RequestT:

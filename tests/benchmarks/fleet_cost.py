@@ -28,7 +28,6 @@ from pathlib import Path
 import yaml
 
 from ansible_collections.winact.kms.tests.benchmarks.harness import ADMIN_PASSWORD, ADMIN_USER, REPO, ThreadedFleet
-from winemu_lib.fleet import Fleet  # isort: skip  (on sys.path once harness is imported)
 
 BIN = Path(sys.executable).parent
 CSVLK = "K663C-33TCK-C2GPV-G2F3P-27HF3"
@@ -137,6 +136,8 @@ def run_scenario(
 
 
 def measure(hosts: int, latency_ms: int, forks: int, collections: Path) -> dict[str, t.Any]:
+    from winemu_lib.fleet import Fleet  # on sys.path once the harness is imported
+
     with tempfile.TemporaryDirectory(prefix="winact-bench-") as tmp:
         workdir = Path(tmp)
         (workdir / "fleet.yml").write_text(yaml.safe_dump(fleet_spec(hosts, latency_ms)), encoding="utf-8")
