@@ -157,30 +157,19 @@ class Activation:
             return None
 
     # -- plan -------------------------------------------------------------------------------------
-    def check_service(self) -> None:
-        """The sppsvc preflight: with sppsvc disabled every licensing read and Activate fail."""
+    def run(self) -> dict[str, t.Any]:
         if "service" in self.request.checks:
+            # First, before any SPP class: with sppsvc disabled even reading the license state fails.
             self.preflight.run_service(read_win32_service(self.wmi, SPP_SERVICE))
             if self.preflight.failed():
                 self.fail_preflight()
-
-    def run(self) -> dict[str, t.Any]:
-        # The product first: a Licensed one needs no other read. sppsvc is checked before anything that
-        # needs it, and after a failed read (a disabled sppsvc fails every SPP read) to name that cause.
-        try:
-            product = self.read_product()
-        except WSManUnreachable:
-            raise
-        except WSManError:
-            self.check_service()
-            raise
+        product = self.read_product()
         if product is None:
-            self.check_service()
             self.no_product()
         previous = status_fields(product, prefix="previous_")
         if product.get("LicenseStatus") == lic.LICENSED and not self.request.force:
             return self.outcome(product, previous, changed=False)
-        self.check_service()
+        # Only an activation needs the service's properties (the preflight's and the Version of its calls).
         service = lic.read_licensing_service(self.wmi, SERVICE_PROPERTIES)
         self.preflight.run_product(product, service)
         if self.preflight.failed():

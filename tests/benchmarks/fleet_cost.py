@@ -159,6 +159,52 @@ def measure(hosts: int, latency_ms: int, forks: int, collections: Path) -> dict[
             fleet.close()
 
 
+def svg_chart(report: dict[str, t.Any]) -> str:
+    """Bars of WS-Man requests and controller CPU per host, per scenario and fleet size."""
+    sizes = list(report["sizes"])
+    rows = [(size, name, data) for size in sizes for name, data in report["sizes"][size].items()]
+    width, bar, gap = 720, 14, 6
+    height = 60 + len(rows) * (2 * bar + gap)
+    max_req = max((d["requests_per_host"] for _, _, d in rows), default=1) or 1
+    max_cpu = max((d["controller_cpu_per_host_s"] for _, _, d in rows), default=1) or 1
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+        'font-size="11">',
+        f'<text x="10" y="20" font-size="13">{report["label"]}: per client host, latency {report["latency_ms"]} ms, '
+        f"forks {report['forks']}</text>",
+        '<rect x="10" y="30" width="10" height="10" fill="#4878a8"/><text x="24" y="39">WS-Man requests</text>',
+        '<rect x="140" y="30" width="10" height="10" fill="#d08040"/><text x="154" y="39">controller CPU (s)</text>',
+    ]
+    y = 55
+    for size, name, data in rows:
+        req, cpu = data["requests_per_host"], data["controller_cpu_per_host_s"]
+        parts.append(f'<text x="10" y="{y + bar + 4}">{size} hosts, {name}</text>')
+        parts.append(f'<rect x="200" y="{y}" width="{400 * req / max_req:.1f}" height="{bar}" fill="#4878a8"/>')
+        parts.append(f'<text x="{205 + 400 * req / max_req:.1f}" y="{y + 11}">{req:g}</text>')
+        y += bar
+        parts.append(f'<rect x="200" y="{y}" width="{400 * cpu / max_cpu:.1f}" height="{bar}" fill="#d08040"/>')
+        parts.append(f'<text x="{205 + 400 * cpu / max_cpu:.1f}" y="{y + 11}">{cpu:.2f} s</text>')
+        y += bar + gap
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def table(report: dict[str, t.Any]) -> str:
+    lines = [
+        "| hosts | scenario | requests/host | kB sent/host | kB received/host | CPU/host (s) | wall (s) "
+        "| peak RSS (MiB) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for size, scenarios in report["sizes"].items():
+        for name, d in scenarios.items():
+            lines.append(
+                f"| {size} | {name} | {d['requests_per_host']:g} | {d['bytes_sent_per_host'] / 1000:.1f} | "
+                f"{d['bytes_received_per_host'] / 1000:.1f} | {d['controller_cpu_per_host_s']:.3f} | "
+                f"{d['wall_s']:.1f} | {d['peak_rss_mib']:.0f} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hosts", type=int, nargs="+", default=[10])
@@ -167,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--collections", type=Path, default=REPO / "build" / "collections")
     parser.add_argument("--label", default="winact.kms")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--svg", type=Path)
     args = parser.parse_args(argv)
     report = {
         "label": args.label,
@@ -175,11 +222,19 @@ def main(argv: list[str] | None = None) -> int:
         "note": "Client hosts only (the KMS host is not counted). Bytes are HTTP bodies on the wire.",
         "sizes": {str(n): measure(n, args.latency_ms, args.forks, args.collections) for n in args.hosts},
     }
-    text = json.dumps(report, indent=2)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
+        args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if args.svg:
+        args.svg.parent.mkdir(parents=True, exist_ok=True)
+        args.svg.write_text(svg_chart(report), encoding="utf-8")
+    print(table(report))
+    failed = [
+        f"{size}/{name}" for size, sc in report["sizes"].items() for name, d in sc.items() if d["rc"] not in (0, 2)
+    ]
+    if failed:
+        print(f"playbook failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
