@@ -48,7 +48,7 @@ TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration do
 help:
 	@echo "make test     run every check CI runs: $(TEST_TARGETS)"
 	@echo "make demo     start an emulated fleet and run the playbooks against it"
-	@echo "make bench    run tests/benchmarks (pytest-benchmark)"
+	@echo "make bench    run tests/benchmarks (pytest-benchmark), then the fleet cost benchmark (bench/results.json)"
 	@echo "make format   apply ruff's formatting and safe fixes"
 	@echo "make runtime-meta  rewrite meta/runtime.yml action_groups.kms from plugins/modules"
 	@echo "make clean    remove build/ and tool caches (keeps .venv)"
@@ -114,8 +114,11 @@ browser-deps:
 		fi; \
 	fi
 
+# Then the per-host cost of the kms_client role on emulated fleets of BENCH_HOSTS clients (bench/results.*).
+BENCH_HOSTS ?= 10 100
 bench: venv collection-link
 	$(call run_pytest,tests/benchmarks,--benchmark-only)
+	$(TEST_ENV) $(PY) tests/benchmarks/fleet_cost.py --hosts $(BENCH_HOSTS) --out bench/results.json --svg bench/results.svg
 
 demo: venv collection-link
 	$(TEST_ENV) bash scripts/demo.sh

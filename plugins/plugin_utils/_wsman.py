@@ -722,7 +722,7 @@ def _connect_without_shell(connection: Any, errors: _LibraryErrors) -> bool:
     try:
         _connect(connection, "winrm", errors)
     finally:
-        skipped = connection.shell_id == _NO_SHELL
+        skipped = bool(connection.shell_id == _NO_SHELL)
         if skipped:
             connection.shell_id = None
     return skipped
