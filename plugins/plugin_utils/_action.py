@@ -26,7 +26,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.winact.kms.plugins.plugin_utils import _settings as settings
 from ansible_collections.winact.kms.plugins.plugin_utils._errors import explain
 from ansible_collections.winact.kms.plugins.plugin_utils._explain import error_detail, error_for_wsman
-from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext, scrub
+from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext, hresult_hex, scrub
 from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
@@ -169,6 +169,10 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
         except WSManAccessDenied as exc:
             return failure_result(self._winact_denied_message(), ctx, error=error_for_wsman(exc))
         except ModuleFailure as exc:
+            error = exc.detail.get("error")
+            if not ctx.applied and isinstance(error, dict) and error.get("hresult") == hresult_hex(E_ACCESSDENIED):
+                # No shell is opened to be refused first: the account's missing rights show on a WMI call.
+                return failure_result(f"{self._winact_denied_message()} {exc.msg}", ctx, **exc.detail)
             return failure_result(exc.msg, ctx, **exc.detail)
         except WSManError as exc:
             return failure_result(exc.message, ctx, error=error_for_wsman(exc))
