@@ -172,7 +172,7 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
             error = exc.detail.get("error")
             if not ctx.applied and isinstance(error, dict) and error.get("hresult") == hresult_hex(E_ACCESSDENIED):
                 # No shell is opened to be refused first: the account's missing rights show on a WMI call.
-                return failure_result(f"{self._winact_denied_message()} {exc.msg}", ctx, **exc.detail)
+                return failure_result(f"{exc.msg} {self._winact_denied_message()}", ctx, **exc.detail)
             return failure_result(exc.msg, ctx, **exc.detail)
         except WSManError as exc:
             return failure_result(exc.message, ctx, error=error_for_wsman(exc))
