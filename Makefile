@@ -4,6 +4,7 @@
 #   make demo    an emulated Windows fleet and the collection's playbooks run against it
 #
 # Other targets: venv unit emulator integration sanity lint ruff mypy meta-check docs-check changelog-lint
+# ansible-test-units ansible-test-integration matrix-oldest docs docs-lint docsite-rst
 # bench format runtime-meta collection-link clean. `make help` lists them.
 
 SHELL := /bin/bash
@@ -20,6 +21,8 @@ SANITY_ROOT := $(BUILD)/sanity/ansible_collections/winact/kms
 # Upper bound for one ansible-test sanity run; the first run on a machine also builds its per-test venvs.
 SANITY_TIMEOUT ?= 1200
 PYTEST_ARGS ?=
+# Parallel pytest workers for the integration suite (real ansible-playbook runs, mostly waiting on subprocesses).
+INTEGRATION_WORKERS ?= 2
 
 # Evaluated when a recipe runs, i.e. after `venv` made the interpreter exist.
 PY_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
@@ -40,15 +43,22 @@ define run_pytest
 	exit $$rc
 endef
 
-TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration docs-check lint sanity
+TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration reliability docs-check docs-lint lint sanity \
+	ansible-test-units ansible-test-integration matrix-oldest
 
-.PHONY: help test venv krb5-deps collection-link unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
-	format mypy meta-check runtime-meta docs-check changelog-lint demo bench clean browser-deps $(TEST_TARGETS)
+.PHONY: help test venv krb5-deps collection-link ansible-test-units ansible-test-integration matrix-oldest docs docs-lint \
+	docsite-rst unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
+	format mypy meta-check runtime-meta docs-check changelog-lint demo bench sweep load clean browser-deps $(TEST_TARGETS)
 
 help:
 	@echo "make test     run every check CI runs: $(TEST_TARGETS)"
 	@echo "make demo     start an emulated fleet and run the playbooks against it"
+	@echo "make docs     build the docsite (antsibull-docs, Sphinx) into build/docsite/build/html"
+	@echo "make docsite-rst   regenerate docs/docsite/rst from the guides docs/docsite/extra-docs.yml lists"
+	@echo "make matrix-oldest the oldest supported versions (ansible-core 2.19.0, Python 3.11): ansible-test units + targets"
 	@echo "make bench    run tests/benchmarks (pytest-benchmark), then the fleet cost benchmark (bench/results.json)"
+	@echo "make sweep    the full fault sweep: every fault kind at every request index"
+	@echo "make load     the site playbook against 200 emulated hosts with forks 50, three times"
 	@echo "make format   apply ruff's formatting and safe fixes"
 	@echo "make runtime-meta  rewrite meta/runtime.yml action_groups.kms from plugins/modules"
 	@echo "make clean    remove build/ and tool caches (keeps .venv)"
@@ -97,8 +107,9 @@ unit: venv collection-link
 emulator: venv collection-link
 	$(call run_pytest,tests/emulator)
 
+# Each test file starts its own fleets (module-scoped), so files run in parallel; a file's tests stay in order.
 integration: venv collection-link browser-deps
-	$(call run_pytest,tests/integration)
+	$(call run_pytest,tests/integration,-n $(INTEGRATION_WORKERS) --dist loadfile)
 
 # The report test opens winact.kms.report's page in a real headless browser: Debian's chromium package.
 browser-deps:
@@ -120,6 +131,21 @@ bench: venv collection-link
 	$(call run_pytest,tests/benchmarks,--benchmark-only)
 	$(TEST_ENV) $(PY) tests/benchmarks/fleet_cost.py --hosts $(BENCH_HOSTS) --out bench/results.json --svg bench/results.svg
 
+# Fault sweep (every fault kind at every request index) and hostile hosts (docs/reliability.md); `make sweep`
+# runs the sweep alone.
+reliability: export WINACT_SWEEP = full
+reliability: venv collection-link
+	$(call run_pytest,tests/reliability)
+
+sweep: export WINACT_SWEEP = full
+sweep: venv collection-link
+	$(call run_pytest,tests/reliability,-k test_fault_sweep)
+
+# The site playbook against 200 emulated hosts, forks 50, three times (make test runs it with 30).
+load: export WINACT_LOAD_HOSTS = 200
+load: venv collection-link
+	$(TEST_ENV) $(PY) -m pytest tests/integration/test_load.py $(PYTEST_ARGS)
+
 demo: venv collection-link
 	$(TEST_ENV) bash scripts/demo.sh
 
@@ -132,7 +158,7 @@ format: venv
 	$(VENV)/bin/ruff format .
 
 # Plugins are checked through the collection link so that their ansible_collections.* imports resolve.
-MYPY_DIRS = $(foreach d,tests/unit tests/integration tests/emulator tests/benchmarks tests/sanity_extra tools,\
+MYPY_DIRS = $(foreach d,tests/unit tests/integration tests/emulator tests/benchmarks tests/reliability tests/sanity_extra tools,\
 	$(if $(shell find $(d) -name '*.py' -print -quit 2>/dev/null),$(d)))
 mypy: venv collection-link
 	$(VENV)/bin/mypy $(if $(wildcard plugins/*/*.py),build/collections/ansible_collections/winact/kms/plugins) \
@@ -168,6 +194,23 @@ docs-check: venv collection-link
 	done; \
 	exit $$failed
 
+# The docsite (antsibull-docs): the guides of docs/docsite/extra-docs.yml converted from docs/*.md, and the
+# collection's documentation linted the way docs.ansible.com builds it. `make docs` builds the site locally
+# into build/docsite/build/html.
+docsite-rst: venv
+	$(PY) tools/gen_docsite.py
+
+docs-lint: venv collection-link
+	$(PY) tools/gen_docsite.py --check
+	cd "$(COLLECTION_LINK)" && $(TEST_ENV) $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
+
+DOCSITE := $(BUILD)/docsite
+docs: venv collection-link docsite-rst
+	@rm -rf "$(DOCSITE)" && mkdir -p "$(DOCSITE)"
+	$(TEST_ENV) $(VENV)/bin/antsibull-docs sphinx-init --use-current --lenient --dest-dir "$(DOCSITE)" winact.kms
+	cd "$(DOCSITE)" && $(TEST_ENV) ./build.sh
+	@echo "== docsite: $(DOCSITE)/build/html/index.html"
+
 # ansible-lint on what users run; skipped while roles/ and playbooks/ hold nothing.
 lint: venv collection-link
 	@paths="$$(for d in roles playbooks; do [ -n "$$(find $$d -name '*.yml' -print -quit 2>/dev/null)" ] && echo $$d; done || true)"; \
@@ -180,7 +223,7 @@ lint: venv collection-link
 sanity-copy:
 	@rm -rf "$(BUILD)/sanity"
 	@mkdir -p "$(SANITY_ROOT)"
-	@tar -C "$(CURDIR)" -cf - --exclude=./.venv --exclude=./build --exclude=./.git --exclude=./tests/output \
+	@tar -C "$(CURDIR)" -cf - --exclude=./.venv --exclude="./.venv-*" --exclude=./build --exclude=./.git --exclude=./tests/output \
 		--exclude=.mypy_cache --exclude=.ruff_cache --exclude=.pytest_cache --exclude=__pycache__ \
 		--exclude=.benchmarks --exclude=./.ansible --exclude='*.tar.gz' . | tar -C "$(SANITY_ROOT)" -xf -
 	@# A repository of its own, or ansible-test would take the file list from the checkout's (where build/ is
@@ -212,6 +255,23 @@ sanity: venv sanity-copy get-pip-standin sanity-deps
 	echo "== ansible-test sanity: exit $$rc after $$(( $$(date +%s) - start ))s"; \
 	if [ $$rc -eq 124 ]; then echo "== ansible-test sanity: stopped after $(SANITY_TIMEOUT)s"; fi; \
 	exit $$rc
+
+# The Ansible way, on a copy of the tree at .../ansible_collections/winact/kms: `ansible-test units` (fails when it
+# ran no test) and `ansible-test windows-integration` with tests/integration/targets against an emulated fleet.
+ansible-test-units: venv sanity-copy
+	@bash tools/ansible_test_units.sh "$(VENV)" "$(SANITY_ROOT)"
+
+ansible-test-integration: venv sanity-copy
+	@bash tools/ansible_test_windows.sh "$(VENV)" "$(SANITY_ROOT)"
+
+# The oldest end of the version matrix (the newest is $(VENV): ansible-core 2.21 on the newest Python): the oldest
+# ansible-core meta/runtime.yml allows on Python 3.11 runs the unit tests and the ansible-test integration targets.
+MATRIX_OLDEST_VENV ?= $(CURDIR)/.venv-py311
+matrix-oldest: venv sanity-copy
+	@bash tools/venv.sh "$(MATRIX_OLDEST_VENV)" 3.11 requirements/matrix-oldest.txt
+	@echo "== oldest end: $$($(MATRIX_OLDEST_VENV)/bin/ansible --version | head -1), $$($(MATRIX_OLDEST_VENV)/bin/python -V)"
+	@bash tools/ansible_test_units.sh "$(MATRIX_OLDEST_VENV)" "$(SANITY_ROOT)"
+	@bash tools/ansible_test_windows.sh "$(MATRIX_OLDEST_VENV)" "$(SANITY_ROOT)" "$(PY)"
 
 clean:
 	rm -rf "$(BUILD)" .mypy_cache .ruff_cache .pytest_cache tests/output

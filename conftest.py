@@ -6,6 +6,10 @@ Tests import ``ansible_collections.winact.kms...`` and run ``ansible-playbook`` 
 so the checkout must sit at ``<path>/ansible_collections/winact/kms``. This links it there under ``build/``
 (as ``make collection-link`` does), puts ``build/collections`` first on ``sys.path`` and first in
 ``ANSIBLE_COLLECTIONS_PATH`` for the subprocesses the tests start.
+
+A tree that already sits at ``ansible_collections/winact/kms`` (``ansible-test units``, an installed copy, a clone
+made there) needs no link: its own collections root is used. ansible-test sets ``ANSIBLE_COLLECTIONS_PATH`` to that
+single directory and its pytest workers resolve every test file against it, so it must stay exactly that.
 """
 
 from __future__ import annotations
@@ -42,9 +46,18 @@ def prepend_path_entry(value: str | None, entry: str) -> str:
     return os.pathsep.join([entry, *others])
 
 
-ensure_collection_link()
-if str(COLLECTIONS_ROOT) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS_ROOT))
+def in_collection_tree(path: Path) -> bool:
+    """True when ``path`` already is ``.../ansible_collections/winact/kms``."""
+    return list(path.parts[-3:]) == ["ansible_collections", "winact", "kms"]
+
+
+if in_collection_tree(REPO_ROOT):
+    collections_root = REPO_ROOT.parents[2]
+else:
+    ensure_collection_link()
+    collections_root = COLLECTIONS_ROOT
+if str(collections_root) not in sys.path:
+    sys.path.insert(0, str(collections_root))
 os.environ["ANSIBLE_COLLECTIONS_PATH"] = prepend_path_entry(
-    os.environ.get("ANSIBLE_COLLECTIONS_PATH"), str(COLLECTIONS_ROOT)
+    os.environ.get("ANSIBLE_COLLECTIONS_PATH"), str(collections_root)
 )

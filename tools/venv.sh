@@ -6,9 +6,14 @@
 # controller runs on 3.11). An existing working venv is kept whatever its version, as long as one of those
 # files fits it. Requirements are installed only when the file's content changed since the last install
 # (stamp inside the venv), so a rerun costs one hash.
+#
+# `tools/venv.sh VENV_DIR MINOR REQUIREMENTS` makes a venv of the version matrix instead: CPython MINOR only
+# (e.g. 3.11) with REQUIREMENTS (e.g. requirements/matrix-oldest.txt).
 set -euo pipefail
 
-venv=${1:?usage: tools/venv.sh VENV_DIR}
+venv=${1:?usage: tools/venv.sh VENV_DIR [MINOR REQUIREMENTS]}
+only_minor=${2:-}
+fixed_requirements=${3:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 stamp="$venv/.winact-requirements"
 
@@ -42,7 +47,7 @@ candidates_for() {
 
 pick_python() {
   local minor candidate
-  for minor in 3.13 3.12 3.11; do
+  for minor in ${only_minor:-3.13 3.12 3.11}; do
     while IFS= read -r candidate; do
       [ -x "$candidate" ] || continue
       if [ "$(usable_version "$candidate" || true)" = "$minor" ]; then
@@ -73,7 +78,7 @@ fi
 
 if [ ! -e "$venv/bin/python" ]; then
   python=$(pick_python) || {
-    log "no usable CPython 3.13, 3.12 or 3.11 found (PATH, $(pyenv_root)/versions, /usr/bin)"
+    log "no usable CPython ${only_minor:-3.13, 3.12 or 3.11} found (PATH, $(pyenv_root)/versions, /usr/bin)"
     exit 1
   }
   log "creating $venv with $python ($("$python" -V 2>&1))"
@@ -81,7 +86,8 @@ if [ ! -e "$venv/bin/python" ]; then
 fi
 
 version=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-case $version in
+case ${fixed_requirements:+fixed}$version in
+  fixed*) requirements=$fixed_requirements ;;
   3.1[2-9]) requirements=requirements/dev-py312.txt ;;
   3.11) requirements=requirements/dev-py311.txt ;;
   *)

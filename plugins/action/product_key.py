@@ -17,13 +17,17 @@ class ActionModule(WinactAction[product_key.Request]):
     winact_no_log = ("key",)
 
     winact_explicit_catalog = False
+    winact_avma = False
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         # `key: gvlk` installs what leaving key out installs, but as an explicit request (it may replace an
         # activated MAK or Retail key). Dropping the word keeps it out of the no_log values, which would
         # otherwise mask every 'gvlk' in the result.
-        if product_key.is_catalog_word(self._task.args.get("key")):
+        # `key: avma` likewise asks for a published key: Microsoft's AVMA key for the edition.
+        word = self._task.args.get("key")
+        if product_key.is_catalog_word(word) or product_key.is_avma_word(word):
             self.winact_explicit_catalog = True
+            self.winact_avma = product_key.is_avma_word(word)
             self._task.args = {name: value for name, value in self._task.args.items() if name != "key"}
         return super().run(tmp, task_vars)
 
@@ -31,7 +35,7 @@ class ActionModule(WinactAction[product_key.Request]):
         return product_key.secrets(params.get("key"))
 
     def winact_request(self, params: dict[str, t.Any]) -> product_key.Request:
-        return product_key.build_request(params, explicit_catalog=self.winact_explicit_catalog)
+        return product_key.build_request(params, explicit_catalog=self.winact_explicit_catalog, avma=self.winact_avma)
 
     def winact_execute(self, wmi: WmiClient, request: product_key.Request, ctx: TaskContext) -> dict[str, t.Any]:
         return product_key.execute(wmi, request, ctx)

@@ -175,10 +175,12 @@ activated:
   description: Whether this task activated the product (C(Activate) succeeded and the product is licensed).
   returned: always
   type: bool
+  sample: true
 would_activate:
   description: Whether the task would call C(Activate) (check mode).
   returned: in check mode
   type: bool
+  sample: true
 attempts:
   description: How many times C(Activate) was called.
   returned: always
@@ -203,11 +205,41 @@ product:
   description: The product as SPP reports it after the task (see winact.kms.license_info C(products)).
   returned: when a product is found
   type: dict
+  sample:
+    id: de32eafd-aaee-4662-9444-c1befb41bde2
+    name: Windows(R), ServerStandard edition
+    description: Windows(R) Operating System, VOLUME_KMSCLIENT channel
+    license_family: ServerStandard
+    license_status: 1
+    license_status_name: Licensed
+    license_status_reason: '0x00000000'
+    product_key_channel: Volume:GVLK
+    partial_product_key: J464C
+    is_kms_host_key: false
+    grace_period_remaining_minutes: 259199
+    grace_period_expires: '2027-06-04T21:46:50+00:00'
+    kms_machine: kms01.corp.example.com
+    kms_port: 1688
+    kms_lookup_domain: null
 preflight:
   description: The preflight findings, one per check.
   returned: always
   type: list
   elements: dict
+  sample:
+    - check: service
+      status: passed
+      message: sppsvc start mode Auto, state Running
+      details:
+        name: sppsvc
+        start_mode: Auto
+        state: Running
+    - check: clock
+      status: passed
+      message: The host's clock is 0 s behind the controller's
+      details:
+        skew_seconds: 0
+        tolerance_seconds: 14400
   contains:
     check:
       description: V(service), V(clock), V(kms_discovery) or V(self_target).
@@ -221,12 +253,30 @@ preflight:
     details:
       description: The values the check looked at (e.g. C(skew_seconds), C(registered_name)).
       type: dict
+may_have_applied:
+  description: >-
+    Changes whose request reached the host without a usable answer (the connection dropped, the read or the
+    WS-Management operation timed out, the answer was corrupt): the host may have carried them out. They
+    set C(changed) as well; a rerun reads the host and converges.
+  returned: on failure, when a request may have been carried out
+  type: list
+  sample: ["SoftwareLicensingProduct.Activate"]
+  elements: str
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0xC004F074'
+    symbol: SL_E_VL_BINDING_SERVICE_UNAVAILABLE
+    message: The Software Licensing Service reported that the computer could not be activated. No Key Management
+      Service (KMS) could be contacted. Please see the Application Event Log for additional information.
+    cause: Every KMS host the client tried returned an error or could not be reached.
+    fix: Check sppsvc and TCP 1688 on the KMS host, its SRV record, and the clocks.
+    method: SoftwareLicensingProduct.Activate
+    return_value: null
   contains:
     hresult:
       description: >-
@@ -274,6 +324,7 @@ applied:
   returned: on failure, when something was already applied
   type: list
   elements: str
+  sample: ["restart sppsvc"]
 events:
   description: >-
     The client's latest KMS events (12288 request sent, 12289 response processed), newest first, decoded as in
@@ -281,4 +332,33 @@ events:
   returned: on an activation failure, when the events can be read
   type: list
   elements: dict
+  sample:
+    - event_id: 12288
+      summary: activation request sent to a KMS host
+      record_number: 1
+      time_generated: '2026-12-06T21:47:42+00:00'
+      info:
+      - '0x00000000'
+      - '0x00000000'
+      - kms01.corp.example.com:1688
+      - 0d25c18e-9106-5ecf-a547-9e06018688eb
+      - 2026/12/06 21:47
+      - '0'
+      - '2'
+      - '43199'
+      - de32eafd-aaee-4662-9444-c1befb41bde2
+      - '5'
+      hresult: '0x00000000'
+      success: true
+      error: null
+      status_flags: '0x00000000'
+      status_flag_names: []
+      kms_server: kms01.corp.example.com:1688
+      client_machine_id: 0d25c18e-9106-5ecf-a547-9e06018688eb
+      client_time: 2026/12/06 21:47
+      license_status: 2
+      license_status_name: OOBGrace
+      time_to_expiration_minutes: 43199
+      activation_id: de32eafd-aaee-4662-9444-c1befb41bde2
+      n_policy: 5
 """

@@ -12,7 +12,7 @@ short_description: Set Windows activation policy registry values (help URL, noti
 version_added: 0.1.0
 description:
   - Manages the volume activation policy values under
-    C(HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SoftwareProtectionPlatform) that have no WMI method,
+    C(HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform) that have no WMI method,
     through WMI's registry provider (C(StdRegProv)) over the task's WinRM or PSRP connection.
   - Options left out are not touched; a second run with the same options changes nothing.
   - A switch turned off removes its registry value, which is what Windows does by default.
@@ -23,7 +23,7 @@ options:
   alternate_url:
     description:
       - URL of the organisation's own activation help, shown as a link in activation dialogs
-        (C(Activation\\AlternateURL), REG_SZ). Only C(http://) and C(https://) URLs.
+        (C(Activation\AlternateURL), REG_SZ). Only C(http://) and C(https://) URLs.
       - An empty value removes it.
     type: str
   user_operations:
@@ -32,12 +32,12 @@ options:
     type: bool
   notifications_disabled:
     description:
-      - Hide activation notifications and balloons (C(Activation\\NotificationDisabled), REG_DWORD 1).
+      - Hide activation notifications and balloons (C(Activation\NotificationDisabled), REG_DWORD 1).
         Microsoft does not recommend it.
     type: bool
   manual_activation:
     description:
-      - Turn off automatic online activation (C(Activation\\Manual), REG_DWORD 1). Applies to MAK activation and
+      - Turn off automatic online activation (C(Activation\Manual), REG_DWORD 1). Applies to MAK activation and
         KMS hosts, not to KMS clients.
     type: bool
   skip_rearm:
@@ -107,6 +107,12 @@ settings:
   description: The policy values in force after the task (in check mode, the current ones).
   returned: always
   type: dict
+  sample:
+    alternate_url: https://help.contoso.com/activation
+    notifications_disabled: false
+    manual_activation: false
+    user_operations: false
+    skip_rearm: true
   contains:
     alternate_url:
       description: The help URL; null when not set.
@@ -125,13 +131,27 @@ settings:
       description: Whether a rearm leaves the licensing state alone.
       type: bool
 restart_required:
-  description: Whether the changes made (or planned, in check mode) need an sppsvc restart to take effect.
+  description: >-
+    Whether sppsvc must restart for the host's settings to take effect: settings this task changes (or would,
+    in check mode) that need a restart, and settings sppsvc still runs with an older value of (see
+    RV(restart_owed)). C(restarted) tells whether this task did it.
   returned: always
   type: bool
+  sample: false
+restart_owed:
+  description: >-
+    Settings whose restart an earlier change never got (sppsvc reports a value other than the configured one,
+    or a restart noted on the host before a change was cut short). With O(restart_service=auto) the task
+    restarts sppsvc and reports C(changed).
+  returned: when a restart is owed
+  type: list
+  elements: str
+  sample: ["listening_port"]
 restarted:
   description: Whether sppsvc was restarted by this task.
   returned: always
   type: bool
+  sample: false
 diff:
   description: Before and after values of exactly the settings that differ.
   returned: when diff mode is on
@@ -142,12 +162,31 @@ applied:
   returned: on failure after a change
   type: list
   elements: str
+  sample: ["alternate_url"]
+may_have_applied:
+  description: >-
+    Changes whose request reached the host without a usable answer (the connection dropped, the read or the
+    WS-Management operation timed out, the answer was corrupt): the host may have carried them out. They
+    set C(changed) as well; a rerun reads the host and converges.
+  returned: on failure, when a request may have been carried out
+  type: list
+  elements: str
+  sample: ["alternate_url"]
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0x80070005'
+    symbol: E_ACCESSDENIED
+    message: 'Access denied: the requested action requires elevated privileges'
+    cause: 'UAC: the command ran without elevation.'
+    fix: Run slmgr.vbs from an elevated prompt; remotely, connect with an account that is a local administrator
+      of the host (inferred).
+    method: StdRegProv.SetStringValue
+    return_value: null
   contains:
     hresult:
       description: >-

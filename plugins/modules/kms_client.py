@@ -17,7 +17,7 @@ description:
   - Options left out are not touched; a second run with the same options changes nothing.
   - On a machine that is not a KMS host the activation and renewal intervals are the registry values
     C(VLActivationInterval) and C(VLRenewalInterval) (REG_DWORD) under
-    C(HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SoftwareProtectionPlatform), because the WMI methods
+    C(HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform), because the WMI methods
     that set them are refused there.
   - Changing the KMS host name, port, lookup domain or host caching takes effect at the next activation
     attempt without a restart. Interval changes need an sppsvc restart, see O(restart_service).
@@ -66,9 +66,24 @@ options:
     description:
       - Minutes between renewal attempts of an activated client, 15-43200 (C(slmgr /sri)).
     type: int
+  activation_type:
+    description:
+      - Which volume activation types the client may use (C(slmgr /act-type), Windows 8.1 / Server 2012 R2
+        and later). V(all) is the default of Windows (C(/act-type 0)); V(ad) allows Active Directory-based
+        activation only (1), V(kms) KMS only (2), V(token) token-based activation only (3).
+      - Set through C(SetVLActivationTypeEnabled) and cleared back to V(all) through
+        C(ClearVLActivationTypeEnabled); read from the registry value C(VLActivationType) (REG_DWORD), which
+        Microsoft documents under C(<Application ID>\<Activation ID>) for a product. The service-wide value
+        is read from the same name directly under the C(SoftwareProtectionPlatform) key.
+      - With V(ad) or V(token) a client no longer activates against a KMS host.
+      - Per product with O(activation_id); C(winact.kms.license_info) reports the result as
+        C(activation_type_configured).
+      - Windows 7 / Server 2008 R2 have no activation type; their C(/stao) and C(/ctao) are not managed.
+    type: str
+    choices: [all, ad, kms, token]
   activation_id:
     description:
-      - Scope O(server), O(port) and O(lookup_domain) to one product (its Activation ID, as in
+      - Scope O(server), O(port), O(lookup_domain) and O(activation_type) to one product (its Activation ID, as in
         C(slmgr /skms host ActID)) instead of the global settings. The other options stay global.
     type: str
   restart_service:
@@ -134,6 +149,15 @@ EXAMPLES = r"""
   winact.kms.kms_client:
     lookup_domain: east.contoso.com
 
+- name: Let the clients activate only against a KMS host (slmgr /act-type 2)
+  winact.kms.kms_client:
+    activation_type: kms
+
+- name: Allow every activation type again for one product (slmgr /act-type 0 <ActID>)
+  winact.kms.kms_client:
+    activation_type: all
+    activation_id: "{{ windows_activation_id }}"
+
 - name: Retry activation every hour and renew every 3 days
   winact.kms.kms_client:
     activation_interval: 60
@@ -163,6 +187,13 @@ settings:
   description: The client settings in force after the task (in check mode, the current ones).
   returned: always
   type: dict
+  sample:
+    server: kms01.corp.example.com
+    port: 1688
+    lookup_domain: null
+    host_caching: true
+    activation_interval: null
+    renewal_interval: null
   contains:
     server:
       description: KMS host name or address; null when none is set (DNS auto-discovery).
@@ -178,6 +209,12 @@ settings:
     host_caching:
       description: Whether KMS host caching is enabled.
       type: bool
+    activation_type:
+      description: >-
+        The activation types allowed (V(all), V(ad), V(kms) or V(token)), for the product when O(activation_id)
+        is given.
+      type: str
+      sample: all
     activation_interval:
       description: Activation interval in minutes; null when not configured (Windows uses 120).
       type: int
@@ -187,17 +224,32 @@ settings:
       type: int
       sample: 10080
 activation_id:
-  description: The product the name, port and lookup domain were scoped to.
+  description: The product the name, port, lookup domain and activation type were scoped to.
   returned: when O(activation_id) is given
   type: str
+  sample: "ef6cfc9f-8c5d-44ac-9aad-de6a2ea0ae03"
 restart_required:
-  description: Whether the changes made (or planned, in check mode) need an sppsvc restart to take effect.
+  description: >-
+    Whether sppsvc must restart for the host's settings to take effect: settings this task changes (or would,
+    in check mode) that need a restart, and settings sppsvc still runs with an older value of (see
+    RV(restart_owed)). C(restarted) tells whether this task did it.
   returned: always
   type: bool
+  sample: false
+restart_owed:
+  description: >-
+    Settings whose restart an earlier change never got (sppsvc reports a value other than the configured one,
+    or a restart noted on the host before a change was cut short). With O(restart_service=auto) the task
+    restarts sppsvc and reports C(changed).
+  returned: when a restart is owed
+  type: list
+  elements: str
+  sample: ["listening_port"]
 restarted:
   description: Whether sppsvc was restarted by this task.
   returned: always
   type: bool
+  sample: false
 diff:
   description: Before and after values of exactly the settings that differ.
   returned: when diff mode is on
@@ -208,12 +260,31 @@ applied:
   returned: on failure after a change
   type: list
   elements: str
+  sample: ["server"]
+may_have_applied:
+  description: >-
+    Changes whose request reached the host without a usable answer (the connection dropped, the read or the
+    WS-Management operation timed out, the answer was corrupt): the host may have carried them out. They
+    set C(changed) as well; a rerun reads the host and converges.
+  returned: on failure, when a request may have been carried out
+  type: list
+  elements: str
+  sample: ["server"]
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0x80070005'
+    symbol: E_ACCESSDENIED
+    message: 'Access denied: the requested action requires elevated privileges'
+    cause: 'UAC: the command ran without elevation.'
+    fix: Run slmgr.vbs from an elevated prompt; remotely, connect with an account that is a local administrator
+      of the host (inferred).
+    method: SoftwareLicensingService.SetKeyManagementServiceMachine
+    return_value: null
   contains:
     hresult:
       description: >-

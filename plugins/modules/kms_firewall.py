@@ -70,33 +70,46 @@ rules:
     instance_id:
       description: The rule's C(InstanceID) (the C(-Name) of C(Get-NetFirewallRule)).
       type: str
+      sample: "SPPSVC-In-TCP"
     display_name:
       description: The rule's display name.
       type: str
+      sample: "Key Management Service (TCP-In)"
     enabled:
       description: Whether the rule is enabled.
       type: bool
+      sample: true
 diff:
   description: Each rule that differs, enabled before and after.
   returned: when diff mode is on
   type: dict
+  sample: {"before": {"Key Management Service (TCP-In)": false}, "after": {"Key Management Service (TCP-In)": true}}
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0x80070005'
+    symbol: E_ACCESSDENIED
+    message: 'Access denied: the requested action requires elevated privileges'
+    cause: 'UAC: the command ran without elevation.'
+    fix: Run slmgr.vbs from an elevated prompt; remotely, connect with an account that is a local administrator
+      of the host (inferred).
+    method: MSFT_NetFirewallRule.Enable
+    return_value: null
   contains:
     hresult:
       description: >-
         The HRESULT in hex; null when the failure carries none (bad input, a service control code, a lost
         connection).
       type: str
-      sample: "0x80070005"
+      sample: "0xC004F074"
     symbol:
       description: Symbolic name from slerror.h / winerror.h; null when there is none.
       type: str
-      sample: E_ACCESSDENIED
+      sample: SL_E_VL_BINDING_SERVICE_UNAVAILABLE
     message:
       description: Microsoft's message for the code, or the failure's own text.
       type: str
@@ -127,4 +140,5 @@ applied:
   returned: on failure, when something was already applied
   type: list
   elements: str
+  sample: ["Key Management Service (TCP-In)"]
 """

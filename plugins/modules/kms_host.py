@@ -158,6 +158,13 @@ settings:
   description: The KMS host settings in force after the task (in check mode, the current ones).
   returned: always
   type: dict
+  sample:
+    listening_port: 1688
+    dns_publishing: true
+    dns_publish_domains: []
+    low_priority: false
+    activation_interval: 120
+    renewal_interval: 10080
   contains:
     listening_port:
       description: TCP port the host listens on (1688 when no custom port is set).
@@ -183,13 +190,27 @@ settings:
       type: int
       sample: 10080
 restart_required:
-  description: Whether the changes made (or planned, in check mode) need an sppsvc restart to take effect.
+  description: >-
+    Whether sppsvc must restart for the host's settings to take effect: settings this task changes (or would,
+    in check mode) that need a restart, and settings sppsvc still runs with an older value of (see
+    RV(restart_owed)). C(restarted) tells whether this task did it.
   returned: always
   type: bool
+  sample: true
+restart_owed:
+  description: >-
+    Settings whose restart an earlier change never got (sppsvc reports a value other than the configured one,
+    or a restart noted on the host before a change was cut short). With O(restart_service=auto) the task
+    restarts sppsvc and reports C(changed).
+  returned: when a restart is owed
+  type: list
+  elements: str
+  sample: ["listening_port"]
 restarted:
   description: Whether sppsvc was restarted by this task.
   returned: always
   type: bool
+  sample: true
 diff:
   description: Before and after values of exactly the settings that differ.
   returned: when diff mode is on
@@ -200,17 +221,37 @@ not_kms_host:
   returned: on that failure
   type: list
   elements: str
+  sample: ["listening_port", "dns_publishing"]
 applied:
   description: Settings already applied when the task failed part-way; a rerun converges.
   returned: on failure after a change
   type: list
   elements: str
+  sample: ["listening_port"]
+may_have_applied:
+  description: >-
+    Changes whose request reached the host without a usable answer (the connection dropped, the read or the
+    WS-Management operation timed out, the answer was corrupt): the host may have carried them out. They
+    set C(changed) as well; a rerun reads the host and converges.
+  returned: on failure, when a request may have been carried out
+  type: list
+  elements: str
+  sample: ["listening_port"]
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0x80070005'
+    symbol: E_ACCESSDENIED
+    message: 'Access denied: the requested action requires elevated privileges'
+    cause: 'UAC: the command ran without elevation.'
+    fix: Run slmgr.vbs from an elevated prompt; remotely, connect with an account that is a local administrator
+      of the host (inferred).
+    method: SoftwareLicensingService.SetKeyManagementServiceListeningPort
+    return_value: null
   contains:
     hresult:
       description: >-

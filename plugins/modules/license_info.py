@@ -44,7 +44,7 @@ options:
     default: false
   event_count:
     description:
-      - How many events of each log to return, newest first, with O(events=true).
+      - How many events of each log to return, newest first, with O(events=true); 0-1000.
     type: int
     default: 10
 attributes:
@@ -101,6 +101,15 @@ os:
   description: Operating system identity, from C(Win32_OperatingSystem) and the Windows product.
   returned: always
   type: dict
+  sample:
+    caption: Microsoft Windows Server 2019 Standard
+    version: 10.0.17763
+    build_number: 17763
+    operating_system_sku: 7
+    product_type: 3
+    edition_id: ServerStandard
+    architecture: 64-bit
+    computer_name: SRV01
   contains:
     caption:
       description: Localized OS name; for display only, never used to pick keys.
@@ -139,6 +148,25 @@ products:
   returned: always
   type: list
   elements: dict
+  sample:
+    - id: de32eafd-aaee-4662-9444-c1befb41bde2
+      name: Windows(R), ServerStandard edition
+      description: Windows(R) Operating System, VOLUME_KMSCLIENT channel
+      license_family: ServerStandard
+      license_status: 1
+      license_status_name: Licensed
+      license_status_reason: '0x00000000'
+      product_key_channel: Volume:GVLK
+      partial_product_key: J464C
+      is_kms_host_key: false
+      grace_period_remaining_minutes: 259199
+      grace_period_expires: '2027-06-04T21:46:50+00:00'
+      kms_machine: kms01.corp.example.com
+      kms_port: 1688
+      kms_lookup_domain: null
+      activation_type_configured: All
+      activation_type_used: KMS
+      avma: null
   contains:
     id:
       description: Activation ID (C(SoftwareLicensingProduct.ID)).
@@ -217,20 +245,96 @@ products:
         V(KMS) or V(Token), as C(slmgr /dlv) prints "Configured Activation Type".
       type: str
       sample: All
+    activation_type_used:
+      description: >-
+        The activation type of the last successful volume activation (C(VLActivationType)): V(AD), V(KMS) or
+        V(Token); null when the product was never volume-activated.
+      type: str
+      sample: KMS
+    avma:
+      description: >-
+        For an Automatic Virtual Machine Activation (AVMA) guest product (C(VIRTUAL_MACHINE_ACTIVATION)), what
+        C(slmgr /dlv) prints about its Hyper-V host; null for other products. Each value is null when not set.
+      type: dict
+      contains:
+        guest_iaid:
+          description: The guest's C(IAID).
+          type: str
+        host_machine_name:
+          description: The Hyper-V host that activated the guest (C(AutomaticVMActivationHostMachineName)).
+          type: str
+        last_activation_time:
+          description: The last AVMA activation, a CIM datetime (C(AutomaticVMActivationLastActivationTime)).
+          type: str
+        host_digital_pid2:
+          description: The host's Digital PID2 (C(AutomaticVMActivationHostDigitalPid2)).
+          type: str
+office_products:
+  description: >-
+    The Office, Project and Visio products with a key installed (ApplicationID
+    C(0ff1ce15-a989-479d-af46-f275c6370663), licensed through the same Software Protection service on Windows 8
+    and later), with the same fields as RV(products); empty when there is none.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: d450596f-894d-49e0-966a-fd39ed4c4c64
+      name: Office 16, Office16ProPlusVL_KMS_Client edition
+      description: Office 16, VOLUME_KMSCLIENT channel
+      license_family: Office16ProPlusVL_KMS_Client
+      license_status: 1
+      license_status_name: Licensed
+      license_status_reason: '0x00000000'
+      product_key_channel: Volume:GVLK
+      partial_product_key: WFG99
+      is_kms_host_key: false
+      grace_period_remaining_minutes: 259199
+      grace_period_expires: '2027-06-04T21:46:50+00:00'
+      kms_machine: null
+      kms_port: null
+      kms_lookup_domain: null
+      remaining_sku_rearm_count: 1000
+      remaining_app_rearm_count: 1000
+      trusted_time: '2026-12-06T21:46:50+00:00'
+      evaluation_end_date: null
+      activation_type_configured: All
+      activation_type_used: KMS
+      avma: null
 windows_product:
   description: The Windows product C(slmgr.vbs) reports (a key installed, not an add-on); null when none.
   returned: always
   type: dict
+  sample:
+    id: de32eafd-aaee-4662-9444-c1befb41bde2
+    name: Windows(R), ServerStandard edition
+    description: Windows(R) Operating System, VOLUME_KMSCLIENT channel
+    license_family: ServerStandard
+    license_status: 1
+    license_status_name: Licensed
+    license_status_reason: '0x00000000'
+    product_key_channel: Volume:GVLK
+    partial_product_key: J464C
+    is_kms_host_key: false
+    grace_period_remaining_minutes: 259199
+    grace_period_expires: '2027-06-04T21:46:50+00:00'
+    kms_machine: kms01.corp.example.com
+    kms_port: 1688
+    kms_lookup_domain: null
+    activation_type_configured: All
+    activation_type_used: KMS
+    avma: null
 client_machine_id:
   description: >-
     The client machine ID (CMID) a KMS host counts. Clones that share one are counted once; sysprep
     C(/generalize) with C(SkipRearm) 0 or a rearm (winact.kms.rearm) clears it and the next boot makes a new one.
   returned: always
   type: str
+  sample: 6a3c1d2e-5b4f-4e8a-9c7d-0f1e2d3c4b5a
 is_kms_host:
   description: Whether the machine is a KMS host (C(IsKeyManagementServiceMachine)).
   returned: always
   type: bool
+  sample: false
 sppsvc:
   description: The Software Protection service (C(Win32_Service) C(sppsvc)); licensing fails while it is disabled.
   returned: always
@@ -243,9 +347,11 @@ sppsvc:
     state:
       description: C(State), e.g. V(Running) or V(Stopped) (it stops itself when idle).
       type: str
+      sample: Running
     start_mode:
       description: C(StartMode), e.g. V(Auto), V(Manual) or V(Disabled).
       type: str
+      sample: Auto
 rearm:
   description: The rearms left (C(slmgr /dlv) "Remaining Windows rearm count" and "Remaining SKU rearm count").
   returned: always
@@ -263,6 +369,17 @@ kms_client:
   description: KMS client settings and what the client discovered.
   returned: always
   type: dict
+  sample:
+    client_machine_id: 0d25c18e-9106-5ecf-a547-9e06018688eb
+    registered_name: kms01.corp.example.com
+    registered_port: 1688
+    lookup_domain: null
+    host_caching: true
+    discovered_name: kms01.corp.example.com
+    discovered_port: 1688
+    discovered_ip: 192.0.2.10
+    activation_interval: 120
+    renewal_interval: 10080
   contains:
     client_machine_id:
       description: Client machine ID (CMID) the KMS host counts.
@@ -300,6 +417,27 @@ kms_host:
   description: KMS host state; null when the host is not a KMS host.
   returned: always
   type: dict
+  sample:
+    enabled: true
+    current_count: 31
+    activates_server_os: true
+    activates_client_os: true
+    required_count: 25
+    thresholds:
+      client_os: 25
+      server_os: 5
+    listening_port: 1688
+    dns_publishing: true
+    low_priority: false
+    requests:
+      total: 31
+      failed: 0
+      unlicensed: 0
+      licensed: 12
+      oob_grace: 19
+      oot_grace: 0
+      non_genuine_grace: 0
+      notification: 0
   contains:
     enabled:
       description: Always true when present.
@@ -336,6 +474,59 @@ events:
   description: The latest KMS events, newest first, decoded.
   returned: when O(events=true)
   type: dict
+  sample:
+    client:
+    - event_id: 12289
+      summary: activation response from a KMS host processed
+      record_number: 2
+      time_generated: '2026-12-06T21:47:42+00:00'
+      info:
+      - '0x00000000'
+      - '0x00000000'
+      - '1'
+      - '0'
+      - '31'
+      - '120'
+      - '10080'
+      - 2026/12/06 21:47
+      hresult: '0x00000000'
+      success: true
+      error: null
+      status_flags: '0x00000000'
+      status_flag_names: []
+      activated: true
+      kms_current_count: 31
+      activation_interval: 120
+      renewal_interval: 10080
+    - event_id: 12288
+      summary: activation request sent to a KMS host
+      record_number: 1
+      time_generated: '2026-12-06T21:47:42+00:00'
+      info:
+      - '0x00000000'
+      - '0x00000000'
+      - kms01.corp.example.com:1688
+      - 0d25c18e-9106-5ecf-a547-9e06018688eb
+      - 2026/12/06 21:47
+      - '0'
+      - '2'
+      - '43199'
+      - de32eafd-aaee-4662-9444-c1befb41bde2
+      - '5'
+      hresult: '0x00000000'
+      success: true
+      error: null
+      status_flags: '0x00000000'
+      status_flag_names: []
+      kms_server: kms01.corp.example.com:1688
+      client_machine_id: 0d25c18e-9106-5ecf-a547-9e06018688eb
+      client_time: 2026/12/06 21:47
+      license_status: 2
+      license_status_name: OOBGrace
+      time_to_expiration_minutes: 43199
+      activation_id: de32eafd-aaee-4662-9444-c1befb41bde2
+      n_policy: 5
+    host: []
   contains:
     client:
       description: Events 12288 and 12289 from the Application log.
@@ -416,10 +607,45 @@ events:
         C(activation_id).
       type: list
       elements: dict
+      sample:
+        - event_id: 12290
+          summary: activation request from a KMS client processed
+          record_number: 7
+          time_generated: '2026-12-06T21:47:42+00:00'
+          info:
+          - '0x00000000'
+          - '0x00000000'
+          - srv01.corp.example.com
+          - 0d25c18e-9106-5ecf-a547-9e06018688eb
+          - 2026/12/06 21:47
+          - '0'
+          - '2'
+          - '43199'
+          - de32eafd-aaee-4662-9444-c1befb41bde2
+          hresult: '0x00000000'
+          success: true
+          error: null
+          client_machine_id: 0d25c18e-9106-5ecf-a547-9e06018688eb
+          client_time: 2026/12/06 21:47
+          license_status: 2
+          license_status_name: OOBGrace
+          time_to_expiration_minutes: 43199
+          activation_id: de32eafd-aaee-4662-9444-c1befb41bde2
 ansible_facts:
   description: The same data under C(winact_kms), for later tasks and reports.
   returned: always
   type: dict
+  sample:
+    winact_kms:
+      os:
+        build_number: 17763
+        edition_id: ServerStandard
+      windows_product:
+        license_status_name: Licensed
+        partial_product_key: J464C
+      kms_client:
+        registered_name: kms01.corp.example.com
+      kms_host: null
   contains:
     winact_kms:
       description: The keys C(os), C(products), C(windows_product), C(kms_client), C(kms_host) (and C(events)).
@@ -430,6 +656,15 @@ error:
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0x80070005'
+    symbol: E_ACCESSDENIED
+    message: 'Access denied: the requested action requires elevated privileges'
+    cause: 'UAC: the command ran without elevation.'
+    fix: Run slmgr.vbs from an elevated prompt; remotely, connect with an account that is a local administrator
+      of the host (inferred).
+    method: SoftwareLicensingService.RefreshLicenseStatus
+    return_value: null
   contains:
     hresult:
       description: >-

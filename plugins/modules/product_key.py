@@ -28,8 +28,12 @@ description:
     away from every client of that host. Check mode and diff mode report the same decision.
   - After installing or uninstalling, the C(KeyManagementServiceVersion) registry value is set when a KMS
     host key (CSVLK) is installed and deleted otherwise, exactly as C(slmgr.vbs) does.
-  - Product keys are never shown in full. Results, diffs, errors and verbose output carry only the last five
-    characters (C(XXXXX-XXXXX-XXXXX-XXXXX-T83GX)).
+  - The collection never shows a product key in full. Its results, diffs, errors and verbose output carry only
+    the last five characters (C(XXXXX-XXXXX-XXXXX-XXXXX-T83GX)).
+  - ansible-core's own failure messages are another matter, and this module cannot change them - when a task
+    fails, ansible-core may print the source lines the task came from, C(no_log) or not. Keep MAKs and KMS host
+    keys in vault-encrypted vars files and pass them by variable, as the examples do; never write a key in
+    the task or in play vars.
 options:
   key:
     description:
@@ -39,8 +43,14 @@ options:
         This is the default when O(state=present) and O(key) is omitted.
       - An edition without a published GVLK (Home, evaluation editions, an unknown build) fails, naming the
         detected SKU, build and license family; pass the key explicitly in that case.
+      - C(avma) installs Microsoft's Automatic Virtual Machine Activation (AVMA) key for the detected Windows Server
+        edition and build (Server 2012 R2 and later Datacenter, Standard and Essentials guests on a Datacenter
+        Hyper-V host). Keys that only community sources list (Windows Server 2025) are never picked; pass such
+        a key explicitly once checked against Microsoft's page.
       - Ignored with O(state=absent).
-      - The value is a secret; it is never logged, and results show only its last five characters.
+      - The value is a secret (C(no_log)); the collection's results show only its last five characters. Pass it
+        from a vault-encrypted vars file, never written in the task (see the notes on ansible-core's own
+        messages above).
     type: str
   state:
     description:
@@ -116,10 +126,14 @@ EXAMPLES = r"""
 - name: Install the KMS client setup key (GVLK) of the installed edition
   winact.kms.product_key:
 
-- name: Install a MAK (kept in a vault; only its last five characters are ever shown)
+- name: Install a MAK (from a vault-encrypted vars file; results show only its last five characters)
   winact.kms.product_key:
     key: "{{ vault_windows_mak }}"
     clear_registry: true
+
+- name: Give a Hyper-V guest its AVMA key, then activate it against its Datacenter host
+  winact.kms.product_key:
+    key: avma
 
 - name: Make a server a KMS host (sppsvc restarts so the KMS host key takes effect)
   winact.kms.product_key:
@@ -141,7 +155,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 key_source:
-  description: Where the key came from, V(catalog) (the GVLK for the detected edition) or V(explicit).
+  description: >-
+    Where the key came from, V(catalog) (the GVLK for the detected edition), V(avma) (Microsoft's AVMA key for
+    it) or V(explicit).
   returned: when O(state=present)
   type: str
   sample: catalog
@@ -149,6 +165,10 @@ edition:
   description: The catalog row of the detected edition when the GVLK was chosen from the catalog.
   returned: when the key comes from the catalog
   type: dict
+  sample:
+    edition: Windows Server 2019 Standard
+    edition_id: ServerStandard
+    product_family: Windows Server 2019
   contains:
     edition:
       description: Microsoft's label of the edition.
@@ -185,6 +205,15 @@ product:
     RV(winact.kms.license_info#module:windows_product); the most used values are listed here.
   returned: when a product is found
   type: dict
+  sample:
+    id: de32eafd-aaee-4662-9444-c1befb41bde2
+    name: Windows(R), ServerStandard edition
+    description: Windows(R) Operating System, VOLUME_KMSCLIENT channel
+    product_key_channel: Volume:GVLK
+    license_status: 1
+    license_status_name: Licensed
+    partial_product_key: J464C
+    is_kms_host_key: false
   contains:
     id:
       description: Activation ID.
@@ -219,10 +248,12 @@ kms_host_key:
     is not a GVLK would be installed: what kind of key it is shows only once SPP has taken it.
   returned: always
   type: bool
+  sample: false
 registry_cleared:
   description: Whether C(ClearProductKeyFromRegistry) ran (or would run, in check mode).
   returned: when O(clear_registry=true)
   type: bool
+  sample: true
 restart_required:
   description:
     - Whether sppsvc should restart for the change to take effect (a KMS host key was installed or removed).
@@ -230,16 +261,35 @@ restart_required:
       it is a KMS host key; a warning says so.
   returned: always
   type: bool
+  sample: false
 restarted:
   description: Whether sppsvc was restarted.
   returned: always
   type: bool
+  sample: false
+may_have_applied:
+  description: >-
+    Changes whose request reached the host without a usable answer (the connection dropped, the read or the
+    WS-Management operation timed out, the answer was corrupt): the host may have carried them out. They
+    set C(changed) as well; a rerun reads the host and converges.
+  returned: on failure, when a request may have been carried out
+  type: list
+  elements: str
+  sample: ["SoftwareLicensingService.InstallProductKey"]
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0xC004F069'
+    symbol: SL_E_MISMATCHED_PRODUCT_SKU
+    message: The Software Licensing Service reported that the product SKU is not found.
+    cause: 'No license for the key''s SKU exists on this installation: for example a GVLK of another edition.'
+    fix: Install the GVLK that matches the installed edition (by EditionID).
+    method: SoftwareLicensingService.InstallProductKey
+    return_value: null
   contains:
     hresult:
       description: >-
@@ -281,4 +331,5 @@ applied:
   returned: on failure, when something was already applied
   type: list
   elements: str
+  sample: ["InstallProductKey XXXXX-XXXXX-XXXXX-XXXXX-J464C"]
 """

@@ -85,14 +85,17 @@ rearmed:
   description: Whether the rearm ran (would run, in check mode).
   returned: always
   type: bool
+  sample: true
 reason:
   description: Why nothing was rearmed (C(SkipRearm) is 1); null when the rearm ran.
   returned: always
   type: str
+  sample: null
 skip_rearm:
   description: Whether the registry value C(SkipRearm) is 1.
   returned: always
   type: bool
+  sample: false
 remaining_rearm_count_before:
   description: >-
     The remaining rearm count before the task (C(RemainingWindowsReArmCount), C(RemainingAppReArmCount) or
@@ -109,23 +112,38 @@ client_machine_id_before:
   description: The client machine ID (CMID) before the rearm; a Windows rearm clears it.
   returned: always
   type: str
+  sample: "6a3c1d2e-5b4f-4e8a-9c7d-0f1e2d3c4b5a"
 restart_required:
   description: Whether the machine must restart for the rearm to take effect (true whenever a rearm ran).
   returned: always
   type: bool
+  sample: true
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0x80070005'
+    symbol: E_ACCESSDENIED
+    message: 'Access denied: the requested action requires elevated privileges'
+    cause: 'UAC: the command ran without elevation.'
+    fix: Run slmgr.vbs from an elevated prompt; remotely, connect with an account that is a local administrator
+      of the host (inferred).
+    method: SoftwareLicensingService.ReArmWindows
+    return_value: null
   contains:
     hresult:
-      description: The HRESULT in hex, e.g. C(0xC004D307) when no rearm is left; null when there is none.
+      description: >-
+        The HRESULT in hex; null when the failure carries none (bad input, a service control code, a lost
+        connection).
       type: str
+      sample: "0xC004F074"
     symbol:
       description: Symbolic name from slerror.h / winerror.h; null when there is none.
       type: str
+      sample: SL_E_VL_BINDING_SERVICE_UNAVAILABLE
     message:
       description: Microsoft's message for the code, or the failure's own text.
       type: str
@@ -135,9 +153,24 @@ error:
     fix:
       description: What to do; null when nothing is known.
       type: str
+    wsman:
+      description: >-
+        The WS-Management fault or transport failure behind it (C(type), C(message), C(hresult), and where
+        the host sent them C(code), C(subcode), C(wsman_code), C(provider_message)).
+      returned: when the failure came over WS-Management
+      type: dict
+    method:
+      description: The method that failed, e.g. C(SoftwareLicensingService.InstallProductKey).
+      returned: when a method call failed
+      type: str
+    return_value:
+      description: The method's ReturnValue.
+      returned: when a method returned a failure code
+      type: int
 applied:
   description: The rearm, when the failure came after it.
   returned: on failure, when something was already applied
   type: list
   elements: str
+  sample: ["ReArmWindows"]
 """

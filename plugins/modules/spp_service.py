@@ -53,6 +53,7 @@ restarted:
   description: Whether sppsvc was restarted (or started) by this task.
   returned: always
   type: bool
+  sample: true
 service:
   description: The service as C(Win32_Service) reports it after the task.
   returned: always
@@ -65,30 +66,42 @@ service:
     state:
       description: C(Running) or C(Stopped).
       type: str
+      sample: Running
     start_mode:
       description: C(Auto), C(Manual) or C(Disabled).
       type: str
+      sample: Manual
 diff:
   description: The service state before and after.
   returned: when diff mode is on and the service is (re)started
   type: dict
+  sample: {"before": {"state": "Stopped"}, "after": {"state": "Running"}}
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0x80070005'
+    symbol: E_ACCESSDENIED
+    message: 'Access denied: the requested action requires elevated privileges'
+    cause: 'UAC: the command ran without elevation.'
+    fix: Run slmgr.vbs from an elevated prompt; remotely, connect with an account that is a local administrator
+      of the host (inferred).
+    method: Win32_Service.StartService
+    return_value: null
   contains:
     hresult:
       description: >-
         The HRESULT in hex; null when the failure carries none (bad input, a service control code, a lost
         connection).
       type: str
-      sample: "0x80070005"
+      sample: "0xC004F074"
     symbol:
       description: Symbolic name from slerror.h / winerror.h; null when there is none.
       type: str
-      sample: E_ACCESSDENIED
+      sample: SL_E_VL_BINDING_SERVICE_UNAVAILABLE
     message:
       description: Microsoft's message for the code, or the failure's own text.
       type: str
@@ -119,4 +132,5 @@ applied:
   returned: on failure, when something was already applied
   type: list
   elements: str
+  sample: ["sppsvc"]
 """

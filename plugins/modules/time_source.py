@@ -120,14 +120,17 @@ changes:
   returned: always
   type: list
   elements: str
+  sample: ["NtpServer", "Type"]
 restarted:
   description: Whether W32Time was restarted (or started, when it was stopped).
   returned: always
   type: bool
+  sample: true
 service:
   description: The W32Time service as C(Win32_Service) reports it after the task.
   returned: always
   type: dict
+  sample: {"name": "W32Time", "state": "Running", "start_mode": "Auto"}
   contains:
     name:
       description: Service name.
@@ -139,12 +142,30 @@ service:
     start_mode:
       description: Auto, Manual or Disabled.
       type: str
+may_have_applied:
+  description: >-
+    Changes whose request reached the host without a usable answer (the connection dropped, the read or the
+    WS-Management operation timed out, the answer was corrupt): the host may have carried them out. They
+    set C(changed) as well; a rerun reads the host and converges.
+  returned: on failure, when a request may have been carried out
+  type: list
+  sample: ["StdRegProv.SetStringValue"]
+  elements: str
 error:
   description: >-
     Why the task failed, in the shape every winact.kms module uses; C(docs/error-codes.md) explains every
     code the collection knows.
   returned: on failure
   type: dict
+  sample:
+    hresult: '0x80070005'
+    symbol: E_ACCESSDENIED
+    message: 'Access denied: the requested action requires elevated privileges'
+    cause: 'UAC: the command ran without elevation.'
+    fix: Run slmgr.vbs from an elevated prompt; remotely, connect with an account that is a local administrator
+      of the host (inferred).
+    method: StdRegProv.SetStringValue
+    return_value: null
   contains:
     hresult:
       description: >-
@@ -186,4 +207,5 @@ applied:
   returned: on failure, when something was already applied
   type: list
   elements: str
+  sample: ["NtpServer"]
 """

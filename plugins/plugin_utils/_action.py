@@ -27,8 +27,8 @@ from ansible_collections.winact.kms.plugins.plugin_utils import _settings as set
 from ansible_collections.winact.kms.plugins.plugin_utils._errors import explain
 from ansible_collections.winact.kms.plugins.plugin_utils._explain import error_detail, error_for_wsman
 from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext, hresult_hex, scrub
-from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
-from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
+from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError, wire_safe
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient, is_read_method
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     E_ACCESSDENIED,
     WSManAccessDenied,
@@ -124,6 +124,9 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
         super().run(tmp, task_vars)
         del tmp
         spec = self.winact_argument_spec()
+        shape = _list_of_dicts_problem(spec, self._task.args)
+        if shape:
+            return {"failed": True, "changed": False, "msg": shape, "error": error_detail(shape)}
         try:
             validation, params = self.validate_argument_spec(  # type: ignore[no-untyped-call]
                 argument_spec=spec,
@@ -149,6 +152,7 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
 
     def _winact_run(self, params: dict[str, t.Any], ctx: TaskContext) -> dict[str, t.Any]:
         try:
+            wire_safe(params)
             request = self.winact_request(params)
         except ValidationError as exc:
             return failure_result(str(exc), ctx, option=exc.option)
@@ -158,8 +162,9 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
             wmi = WmiClient(connection_transport(self._connection))
             result = self.winact_execute(wmi, request, ctx)
         except WSManUnreachable as exc:
-            if ctx.applied:
-                # The host changed before the connection went: a failure that says what was applied, so
+            _note_in_flight(exc, ctx)
+            if ctx.applied or ctx.may_have_applied:
+                # The host changed (or may have) before the connection went: a failure that says so, so
                 # the rerun that converges is not mistaken for a no-op.
                 return failure_result(exc.message, ctx, error=error_for_wsman(exc))
             return {"unreachable": True, "changed": False, "msg": exc.message, "error": error_for_wsman(exc)}
@@ -172,6 +177,7 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
                 return failure_result(f"{exc.msg} {self._winact_denied_message()}", ctx, **exc.detail)
             return failure_result(exc.msg, ctx, **exc.detail)
         except WSManError as exc:
+            _note_in_flight(exc, ctx)
             return failure_result(exc.message, ctx, error=error_for_wsman(exc))
         result.setdefault("changed", False)
         return result
@@ -189,16 +195,43 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
         )
 
 
+def _list_of_dicts_problem(spec: t.Mapping[str, t.Mapping[str, t.Any]], args: t.Mapping[str, t.Any]) -> str | None:
+    """A list-of-mappings option given a string: ansible-core's own message for it names no option."""
+    for name, option in spec.items():
+        value = args.get(name)
+        if option.get("type") == "list" and option.get("elements") == "dict" and isinstance(value, str):
+            return f"{name}: expected a list of mappings, got a string"
+    return None
+
+
+def _note_in_flight(exc: WSManError, ctx: TaskContext) -> None:
+    """A method call that reached the host without a usable answer may have changed it: record it."""
+    call = exc.in_flight
+    if call and not is_read_method(call.rpartition(".")[2]) and call not in ctx.may_have_applied:
+        ctx.may_have_applied.append(call)
+
+
 def failure_result(msg: str, ctx: TaskContext, **detail: t.Any) -> dict[str, t.Any]:
-    """A failed result in the one shape: ``msg`` and ``error``; ``changed`` and ``applied`` say what was done first.
+    """A failed result in the one shape: ``msg`` and ``error``; ``changed``, ``applied`` and ``may_have_applied``
+    say what was done (or may have been) first.
 
     A failure that carries no ``error`` of its own (bad input, a preflight finding) gets one with its message.
     """
     detail.setdefault("error", error_detail(msg))
-    result: dict[str, t.Any] = {**detail, "failed": True, "msg": msg, "changed": bool(ctx.applied)}
+    changed = bool(ctx.applied or ctx.may_have_applied)
+    result: dict[str, t.Any] = {**detail, "failed": True, "msg": msg, "changed": changed}
+    notes = []
     if ctx.applied:
         result["applied"] = list(ctx.applied)
-        result["msg"] = f"{msg} (already applied before the failure: {', '.join(ctx.applied)})"
+        notes.append(f"already applied before the failure: {', '.join(ctx.applied)}")
+    if ctx.may_have_applied:
+        result["may_have_applied"] = list(ctx.may_have_applied)
+        notes.append(
+            f"may have been applied (the request reached the host but its answer was lost): "
+            f"{', '.join(ctx.may_have_applied)}"
+        )
+    if notes:
+        result["msg"] = f"{msg} ({'; '.join(notes)})"
     return result
 
 

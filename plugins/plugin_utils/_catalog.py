@@ -24,6 +24,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from ansible_collections.winact.kms.plugins.plugin_utils._avma_data import MICROSOFT_TITLE as AVMA_TITLE
+from ansible_collections.winact.kms.plugins.plugin_utils._avma_data import MICROSOFT_URL as AVMA_URL
+from ansible_collections.winact.kms.plugins.plugin_utils._avma_data import ROWS as AVMA_ROWS
 from ansible_collections.winact.kms.plugins.plugin_utils._gvlk_data import (
     MICROSOFT_ROWS,
     MICROSOFT_URL,
@@ -397,6 +400,38 @@ def detect_edition(
             f"Check which edition is really installed (an edition change may be pending a restart). {EXPLICIT_KEY_HINT}"
         )
     return entry
+
+
+def avma_key(edition_id: str, build: int) -> str:
+    """Microsoft's AVMA key for a guest edition and build ("Automatic virtual machine activation in Windows Server").
+
+    Community-sourced rows (Windows Server 2025) are never picked: the error names them so a user who has
+    checked Microsoft's page can pass the key explicitly.
+    """
+    rows = [r for r in AVMA_ROWS if r["edition_id"].lower() == edition_id.lower() and r["build"] == build]
+    listed = [r for r in rows if r["listed_by_microsoft"]]
+    if listed:
+        return listed[0]["key"]
+    where = f"EditionID {edition_id!r}, build {build}"
+    if rows:
+        raise CatalogError(
+            f"No AVMA key from Microsoft's table ({AVMA_TITLE}, {AVMA_URL}) for {where}: only a community source "
+            f"lists one ({rows[0]['guest']} {rows[0]['edition']}), so none is picked. Check Microsoft's page and "
+            "pass the key explicitly in `key`."
+        )
+    raise CatalogError(
+        f"No AVMA key for {where}: Microsoft publishes AVMA keys only for Windows Server 2012 R2 and later "
+        f"Datacenter, Standard and Essentials guests ({AVMA_URL})."
+    )
+
+
+def is_avma_key(key: str) -> bool:
+    """True when the key is in the AVMA table (Microsoft's or a community row)."""
+    try:
+        normalized = validate_key_format(key)
+    except ValueError:
+        return False
+    return any(row["key"] == normalized for row in AVMA_ROWS)
 
 
 def find_by_key(key: str) -> CatalogEntry | None:

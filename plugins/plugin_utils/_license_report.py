@@ -13,9 +13,11 @@ from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleF
 from ansible_collections.winact.kms.plugins.plugin_utils._service import read_win32_service
 from ansible_collections.winact.kms.plugins.plugin_utils._spp import SPP_SERVICE
 from ansible_collections.winact.kms.plugins.plugin_utils._validate import activation_id as valid_activation_id
+from ansible_collections.winact.kms.plugins.plugin_utils._validate import check_int_range
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 
 DEFAULT_EVENT_COUNT = 10
+EVENT_COUNT_RANGE = (0, 1000)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +33,7 @@ def build_request(params: t.Mapping[str, t.Any]) -> Request:
     return Request(
         activation_id=valid_activation_id("activation_id", activation_id) if activation_id is not None else None,
         events=bool(params.get("events")),
-        event_count=DEFAULT_EVENT_COUNT if count is None else int(count),
+        event_count=DEFAULT_EVENT_COUNT if count is None else check_int_range("event_count", count, EVENT_COUNT_RANGE),
     )
 
 
@@ -57,6 +59,7 @@ def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.A
         "os": lic.describe_os(os_info, primary, None if primary else lic.read_license_family(wmi)),
         "products": [lic.describe_product(p, now) for p in products],
         "windows_product": lic.describe_product(primary, now) if primary else None,
+        "office_products": [lic.describe_product(p, now) for p in lic.read_office_products(wmi)],
         "kms_client": lic.describe_kms_client(service, primary),
         "kms_host": kms_host,
         # What an image pipeline decides on (slmgr /dlv): the CMID clones must not share, the rearms left.

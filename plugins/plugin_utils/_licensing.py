@@ -18,6 +18,7 @@ from ansible_collections.winact.kms.plugins.plugin_utils._explain import invoke_
 from ansible_collections.winact.kms.plugins.plugin_utils._results import hresult_hex
 from ansible_collections.winact.kms.plugins.plugin_utils._spp import (
     DEFAULT_KMS_PORT,
+    OFFICE_APP_ID,
     PRODUCT_CLASS,
     SERVICE_CLASS,
     WINDOWS_APP_ID,
@@ -100,6 +101,12 @@ PRODUCT_PROPERTIES = (
     "TrustedTime",
     "EvaluationEndDate",
     "VLActivationTypeEnabled",
+    "VLActivationType",
+    # AVMA guest ("Automatic virtual machine activation in Windows Server"; slmgr /dlv prints them).
+    "IAID",
+    "AutomaticVMActivationHostMachineName",
+    "AutomaticVMActivationLastActivationTime",
+    "AutomaticVMActivationHostDigitalPid2",
 )
 
 # VLActivationTypeEnabled: "1=Active Directory, 2=KMS, 3=Token. If blank or 0, all activation types are
@@ -125,6 +132,13 @@ def read_licensing_service(wmi: WmiClient, properties: t.Iterable[str] = SERVICE
 def read_products(wmi: WmiClient) -> list[dict[str, t.Any]]:
     """Windows products that have a key installed."""
     where = f"ApplicationID = {wql_string(WINDOWS_APP_ID)} AND PartialProductKey IS NOT NULL"
+    return wmi.query(wql_select(PRODUCT_PROPERTIES, PRODUCT_CLASS, where))
+
+
+def read_office_products(wmi: WmiClient) -> list[dict[str, t.Any]]:
+    """Office products with a key installed: on Windows 8 and later Office 2013+ licenses through SPP under the
+    Office ApplicationID, as ospp.vbs filters them ("Tools to manage volume activation of Office")."""
+    where = f"ApplicationID = {wql_string(OFFICE_APP_ID)} AND PartialProductKey IS NOT NULL"
     return wmi.query(wql_select(PRODUCT_PROPERTIES, PRODUCT_CLASS, where))
 
 
@@ -216,7 +230,30 @@ def describe_product(product: t.Mapping[str, t.Any], now: datetime.datetime | No
         "trusted_time": _filetime(product.get("TrustedTime")),
         "evaluation_end_date": _filetime(product.get("EvaluationEndDate")),
         "activation_type_configured": activation_type_name(product.get("VLActivationTypeEnabled")),
+        # VLActivationType: "the activation type used for the last successful client activation ... If blank,
+        # the client was never activated" ("WMI Properties and Methods for Volume Activation").
+        "activation_type_used": _activation_type_used(product.get("VLActivationType")),
+        "avma": describe_avma(product),
     }
+
+
+def describe_avma(product: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+    """The AVMA host fields slmgr /dlv prints for an AVMA product (Description VIRTUAL_MACHINE_ACTIVATION)."""
+    if "VIRTUAL_MACHINE_ACTIVATION" not in str(product.get("Description") or ""):
+        return None
+    when = product.get("AutomaticVMActivationLastActivationTime")
+    # A time starting with 1601 (FILETIME 0) means "not set", as activation-status tools read it.
+    when_text = str(when) if when and not str(when).startswith(str(FILETIME_EPOCH_YEAR)) else None
+    return {
+        "guest_iaid": product.get("IAID") or None,
+        "host_machine_name": product.get("AutomaticVMActivationHostMachineName") or None,
+        "last_activation_time": when_text,
+        "host_digital_pid2": product.get("AutomaticVMActivationHostDigitalPid2") or None,
+    }
+
+
+def _activation_type_used(value: t.Any) -> str | None:
+    return ACTIVATION_TYPES[value] if value in (1, 2, 3) else None
 
 
 def activation_type_name(value: t.Any) -> str:

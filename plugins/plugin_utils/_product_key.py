@@ -42,6 +42,7 @@ from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManFault, WSManUnreachable
 
 CATALOG_KEY = "gvlk"
+AVMA_KEY = "avma"  # `key: avma`: Microsoft's AVMA key for the detected edition and build
 PROTECTED_CHOICES = ("fail", "keep", "replace")
 # Channels whose activation is the customer's own (ProductKeyChannel); OEM:* keys are retail keys preinstalled.
 ACTIVATED_CHANNELS = ("Volume:MAK", "Retail")
@@ -64,16 +65,18 @@ class Request:
     restart: str
     explicit_catalog: bool = False  # `key: gvlk` given: an explicit request for the GVLK (MAK -> KMS conversion)
     protected_key: str = "fail"
+    avma: bool = False
 
 
-def build_request(params: t.Mapping[str, t.Any], *, explicit_catalog: bool = False) -> Request:
+def build_request(params: t.Mapping[str, t.Any], *, explicit_catalog: bool = False, avma: bool = False) -> Request:
     """Validate the options before any I/O; errors never contain the key (at most its last five characters)."""
     state = params.get("state") or "present"
     raw_key = params.get("key")
     key: str | None = None
     if state == "absent" and raw_key is not None:
         raise ValidationError("key", "cannot be used with state=absent, which uninstalls the installed key")
-    if state == "present" and raw_key is not None and not is_catalog_word(raw_key):
+    avma = state == "present" and (avma or is_avma_word(raw_key))
+    if state == "present" and raw_key is not None and not is_catalog_word(raw_key) and not avma:
         try:
             key = catalog.validate_key_format(raw_key)
         except ValueError as exc:
@@ -87,9 +90,15 @@ def build_request(params: t.Mapping[str, t.Any], *, explicit_catalog: bool = Fal
         activation_id=activation_id,
         clear_registry=bool(params.get("clear_registry")),
         restart=params.get("restart_service") or "auto",
-        explicit_catalog=state == "present" and (explicit_catalog or is_catalog_word(raw_key)),
+        explicit_catalog=state == "present" and (explicit_catalog or is_catalog_word(raw_key) or avma),
         protected_key=params.get("protected_key") or "fail",
+        avma=avma,
     )
+
+
+def is_avma_word(value: t.Any) -> bool:
+    """``key: avma`` asks for Microsoft's AVMA key of the detected edition."""
+    return isinstance(value, str) and value.strip().lower() == AVMA_KEY
 
 
 def is_catalog_word(value: t.Any) -> bool:
@@ -99,8 +108,8 @@ def is_catalog_word(value: t.Any) -> bool:
 
 def secrets(raw: t.Any) -> list[str]:
     """Every form of the task's key that could appear in a result, so the base class can mask it."""
-    if not isinstance(raw, str) or not raw.strip():
-        return []
+    if not isinstance(raw, str) or not raw.strip() or raw.strip().lower() in (CATALOG_KEY, AVMA_KEY):
+        return []  # a word asking for a published key, not a key
     found = [raw, raw.strip()]
     # The normalised form (upper case, plain dashes) may differ from what the task passed.
     with contextlib.suppress(ValueError):
@@ -169,6 +178,7 @@ class Current:
 
     product: dict[str, t.Any] | None
     entry: catalog.CatalogEntry | None  # the edition's catalog row, when the GVLK comes from the catalog
+    avma_key: str | None = None  # Microsoft's AVMA key for the edition, for `key: avma`
 
     @property
     def partial(self) -> str | None:
@@ -216,6 +226,7 @@ class ProductKey:
         self.request = request
         self.ctx = ctx
         self.registry = Registry(wmi)
+        self.os_build = 0  # BuildNumber, read with the edition
 
     def run(self) -> dict[str, t.Any]:
         current = self.read()
@@ -256,9 +267,15 @@ class ProductKey:
     def read(self) -> Current:
         product = self.target_product()
         entry = None
+        avma_key = None
         if self.request.state == "present" and self.request.key is None:
             entry = self.catalog_entry(product)
-        return Current(product=product, entry=entry)
+            if self.request.avma:
+                try:
+                    avma_key = catalog.avma_key(entry.edition_id, self.os_build)
+                except catalog.CatalogError as exc:
+                    raise ModuleFailure(str(exc), option="key") from exc
+        return Current(product=product, entry=entry, avma_key=avma_key)
 
     def target_product(self) -> dict[str, t.Any] | None:
         if self.request.activation_id:
@@ -273,6 +290,7 @@ class ProductKey:
 
     def catalog_entry(self, product: t.Mapping[str, t.Any] | None) -> catalog.CatalogEntry:
         os_info = lic.read_os(self.wmi)
+        self.os_build = int(str(os_info.get("BuildNumber") or 0))
         family = (product or {}).get("LicenseFamily") if not self.request.activation_id else None
         try:
             return catalog.detect_edition(os_info, family or None)
@@ -294,7 +312,7 @@ class ProductKey:
     def plan(self, current: Current) -> Plan:
         key = None
         if self.request.state == "present":
-            key = self.request.key or (current.entry.gvlk if current.entry else None)
+            key = self.request.key or current.avma_key or (current.entry.gvlk if current.entry else None)
         install = key is not None and current.partial != partial(key)
         kept = protection(current.product, self.request) if install else None
         if kept is not None:
@@ -312,7 +330,7 @@ class ProductKey:
         clear = self.request.clear_registry and (install or self.registry_holds_key())
         kms_host_after: bool | None = current.kms_host
         if install:
-            kms_host_after = False if catalog.is_gvlk(key or "") else None
+            kms_host_after = False if catalog.is_gvlk(key or "") or catalog.is_avma_key(key or "") else None
         elif uninstall:
             kms_host_after = False
         if kept is not None:
@@ -331,7 +349,7 @@ class ProductKey:
                 "edition_id": current.entry.edition_id,
             }
         if self.request.state == "present":
-            result["key_source"] = "explicit" if self.request.key else "catalog"
+            result["key_source"] = "explicit" if self.request.key else ("avma" if self.request.avma else "catalog")
         after = partial(plan.desired)
         result["partial_product_key"] = after
         if self.request.state == "present":

@@ -33,6 +33,9 @@ class TaskContext:
     diff_mode: bool
     task_vars: dict[str, t.Any] = dataclasses.field(default_factory=dict)
     applied: list[str] = dataclasses.field(default_factory=list)  # changes already made, for failure reports
+    # Changes whose request reached the host without a usable answer (lost, timed out, corrupt): the host
+    # may have carried them out.
+    may_have_applied: list[str] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
 
 

@@ -36,9 +36,20 @@ from ansible_collections.winact.kms.plugins.plugin_utils._spp import (
     SPP_SERVICE,
 )
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient, wql_select, wql_string
-from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManError, WSManUnreachable
+from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
+    WSManError,
+    WSManProtocolError,
+    WSManTimeout,
+    WSManUnreachable,
+)
 
 RESTART_CHOICES = ("auto", "always", "never")
+# sppsvc does not report the value it runs with for every setting it reads at start (DnsDomainPublishList, the
+# activation policy values). For those, a restart still owed is remembered on the host itself, the only place
+# a rerun can learn it from: the setting names are written here before the setting, and removed once sppsvc
+# has restarted.
+PENDING_KEY = r"SOFTWARE\winact.kms"
+PENDING_VALUE = "SppsvcRestartPending"
 # Read with every view's own properties: the key of the service's methods, and whether this is a KMS host.
 SERVICE_BASE_PROPERTIES = ("Version", "IsKeyManagementServiceMachine")
 # Read for a per-product request: where the product's per-SKU registry values live.
@@ -283,6 +294,30 @@ class UrlCodec(Codec):
         return str(raw) if raw else None
 
 
+class ActivationTypeCodec(Codec):
+    """The volume activation types allowed (slmgr /act-type): all, ad, kms or token.
+
+    VLActivationType (REG_DWORD) 1 = AD only, 2 = KMS only, 3 = Token only; "0, blank, or values other than
+    1-3 = all activation types allowed" (Registry Settings for Volume Activation). 0 is set by the Clear method.
+    """
+
+    NAMES = ("all", "ad", "kms", "token")
+
+    def normalise(self, option: str, value: t.Any) -> int:
+        if value not in self.NAMES:
+            raise v.ValidationError(option, f"{value!r} is not one of {', '.join(self.NAMES)}")
+        return self.NAMES.index(value)
+
+    def from_registry(self, raw: t.Any) -> int:
+        return raw if raw in (1, 2, 3) else 0
+
+    def to_wmi(self, value: t.Any) -> t.Any:
+        return CLEAR if value == 0 else value
+
+    def show(self, value: t.Any) -> str:
+        return self.NAMES[value] if value in (0, 1, 2, 3) else "all"
+
+
 # --------------------------------------------------------------------------------------------
 # The table
 # --------------------------------------------------------------------------------------------
@@ -311,7 +346,7 @@ class RegistryValue:
 class WmiBinding:
     """The property that reports a setting and the methods that set / clear it."""
 
-    property: str
+    property: str | None  # None: SoftwareLicensingService has no property for it; the registry value is read
     set_method: str
     set_param: str
     clear_method: str | None = None
@@ -330,6 +365,9 @@ class Setting:
     restart: bool  # sppsvc must restart before a change takes effect
     restart_source: str
     slmgr: str = ""
+    # The value Windows uses while the registry value is absent, where it matters for comparing the
+    # configured value with the one sppsvc reports running with.
+    windows_default: t.Any = None
 
     def via(self, scope: Scope) -> Via:
         return self.paths[scope]
@@ -420,6 +458,27 @@ TABLE: tuple[Setting, ...] = (
         restart_source="slmgr gives no restart warning after /skhc or /ckhc",
         slmgr="/skhc, /ckhc",
     ),
+    Setting(
+        option="activation_type",
+        summary="Which volume activation types the client may use: all, AD only, KMS only or token only",
+        codec=ActivationTypeCodec(),
+        paths=_CLIENT,
+        # Per SKU: VLActivationType under <AppID>\<SKU-ID> (Registry Settings for Volume Activation).
+        # Assumption: the service-wide value (slmgr /act-type without an Activation ID) has the same name directly
+        # under the SPP key; Microsoft does not document where it lives, and SoftwareLicensingService has no
+        # property that reports it.
+        registry=RegistryValue("VLActivationType", RegType.DWORD, per_product=True),
+        wmi=WmiBinding(
+            None,
+            "SetVLActivationTypeEnabled",
+            "ActivationType",
+            "ClearVLActivationTypeEnabled",
+            per_product=True,
+        ),
+        restart=False,
+        restart_source="slmgr gives no restart warning after /act-type",
+        slmgr="/act-type [0-3] [ActID]",
+    ),
     # ---- KMS host (publishing list before publishing itself, so enabling publishes the right list) ----
     Setting(
         option="listening_port",
@@ -496,6 +555,7 @@ TABLE: tuple[Setting, ...] = (
         # Assumption for the client registry path: sppsvc reads the value when it starts, as for /sai.
         restart_source="slmgr warns 'a KMS reboot is needed' after /sai",
         slmgr="/sai",
+        windows_default=120,  # "Volume Activation 2.0 Operations Guide": VLActivationInterval defaults to 120
     ),
     Setting(
         option="renewal_interval",
@@ -507,6 +567,7 @@ TABLE: tuple[Setting, ...] = (
         restart=True,
         restart_source="slmgr warns 'a KMS reboot is needed' after /sri",
         slmgr="/sri",
+        windows_default=10080,  # slmgr.vbs usage: renewal interval default 7 days
     ),
     # ---- activation policy: registry only ----
     Setting(
@@ -643,7 +704,7 @@ def _client_request(params: t.Mapping[str, t.Any]) -> Request:
             desired["lookup_domain"] = SETTINGS["lookup_domain"].codec.normalise(
                 "lookup_domain", params["lookup_domain"]
             )
-    for option in ("host_caching", "activation_interval", "renewal_interval"):
+    for option in ("host_caching", "activation_interval", "renewal_interval", "activation_type"):
         if _given(params, option):
             desired[option] = SETTINGS[option].codec.normalise(option, params[option])
     return Request(Scope.CLIENT, desired, activation_id=activation_id, restart=_restart_choice(params))
@@ -656,7 +717,12 @@ def _client_request(params: t.Mapping[str, t.Any]) -> Request:
 class Snapshot:
     """Current values of a view, plus what applying needs (service key, product, KMS host role)."""
 
-    values: dict[str, t.Any]
+    values: dict[str, t.Any]  # configured: what the registry holds (where Windows keeps it)
+    # What sppsvc reports running with, for the settings that need a restart and that
+    # SoftwareLicensingService reports (only those whose configured value is read from the registry).
+    effective: dict[str, t.Any] = dataclasses.field(default_factory=dict)
+    # Settings written earlier whose restart never happened (see PENDING_KEY); None when not read.
+    pending: list[str] | None = None
     service_version: str | None = None
     is_kms_host: bool | None = None
     product_id: str | None = None
@@ -668,16 +734,44 @@ def _on_product(setting: Setting, request: Request) -> bool:
     return request.activation_id is not None and setting.wmi is not None and setting.wmi.per_product
 
 
+def _remembered(setting: Setting, request: Request) -> bool:
+    """A setting that needs a restart but whose running value sppsvc does not report."""
+    return setting.restart and not _observed(setting, request)
+
+
+def _observed(setting: Setting, request: Request) -> bool:
+    """sppsvc reads this setting when it starts and reports the value it runs with; the registry holds the
+    configured one. Both are read, and a difference means a restart is still owed.
+
+    Assumption: the SoftwareLicensingService KMS properties report what the running sppsvc uses, as slmgr
+    /dlv prints them, while the registry values (Registry Settings for Volume Activation) change at once;
+    a change needs the restart slmgr.vbs warns about ("a KMS reboot is needed") to show there.
+    """
+    # Only where the scope manages the setting through WMI (a KMS host's own settings): a client's intervals
+    # are registry values, and what SoftwareLicensingService reports there need not be the client's own.
+    return (
+        setting.restart
+        and setting.via(request.scope) is Via.WMI
+        and setting.wmi is not None
+        and setting.registry is not None
+        and not setting.registry.per_product
+        and not _on_product(setting, request)
+    )
+
+
 def read(wmi: WmiClient, request: Request) -> Snapshot:
     """Read every setting of the request's view in as few round trips as the interfaces allow."""
     settings = view(request.scope)
     by_wmi = [s for s in settings if s.via(request.scope) is Via.WMI]
-    service_props = [s.wmi_binding.property for s in by_wmi if not _on_product(s, request)]
+    observed = [s for s in settings if _observed(s, request)]
+    service_props = [
+        s.wmi_binding.property for s in (*by_wmi, *observed) if s.wmi_binding.property and not _on_product(s, request)
+    ]
     product_settings = [s for s in by_wmi if _on_product(s, request)]
     snapshot = Snapshot(values={})
 
     service_row: dict[str, t.Any] = {}
-    if by_wmi:
+    if by_wmi or observed:
         select = dict.fromkeys([*SERVICE_BASE_PROPERTIES, *service_props])
         rows = wmi.query(wql_select(select, SERVICE_CLASS))
         if not rows:
@@ -702,9 +796,19 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
         snapshot.product_key = f"{SPP_KEY}\\{rows[0].get('ApplicationID')}\\{snapshot.product_id}"
 
     registry = Registry(wmi)
+    if any(_remembered(s, request) for s in settings):
+        try:
+            pending = registry.get(PENDING_KEY, PENDING_VALUE, RegType.MULTI_SZ) or []
+        except RegistryTypeMismatch:
+            pending = []
+        snapshot.pending = [str(name) for name in pending if str(name) in SETTINGS]
     for setting in settings:
-        if setting.via(request.scope) is Via.WMI and not _on_product(setting, request):
-            raw = service_row.get(setting.wmi_binding.property)
+        # None where SoftwareLicensingService has no property for the setting: its registry value is read.
+        wmi_property = setting.wmi.property if setting.wmi else None
+        if wmi_property and _observed(setting, request):
+            snapshot.effective[setting.option] = setting.codec.from_wmi(service_row.get(wmi_property))
+        elif wmi_property and setting.via(request.scope) is Via.WMI and not _on_product(setting, request):
+            raw = service_row.get(wmi_property)
             snapshot.values[setting.option] = setting.codec.from_wmi(raw)
             continue
         location = setting.registry_value
@@ -715,7 +819,10 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
             # Reported as not set; a task that manages it rewrites it with the right type.
             snapshot.warnings.append(f"{setting.option}: {exc.msg}")
             raw = None
-        snapshot.values[setting.option] = setting.codec.from_registry(raw)
+        value = setting.codec.from_registry(raw)
+        if value is None and setting.via(request.scope) is Via.WMI:
+            value = setting.windows_default  # as SoftwareLicensingService reports an absent value
+        snapshot.values[setting.option] = value
     return snapshot
 
 
@@ -743,6 +850,23 @@ def plan(scope: Scope, current: t.Mapping[str, t.Any], desired: t.Mapping[str, t
         if not setting.codec.same(before, after):
             changes.append(Change(setting, before, after))
     return changes
+
+
+def restart_owed(snapshot: Snapshot) -> list[str]:
+    """Settings whose configured value sppsvc does not run with yet: a restart is owed, whatever this run does.
+
+    This is what makes a change cut short before its restart converge: the rerun finds nothing to write,
+    sees the difference, and restarts.
+    """
+    owed = list(snapshot.pending or ())
+    for option, running in snapshot.effective.items():
+        setting = SETTINGS[option]
+        configured = snapshot.values.get(option)
+        if configured is None:
+            configured = setting.windows_default
+        if configured is not None and not setting.codec.same(configured, running):
+            owed.append(option)
+    return owed
 
 
 def diff(changes: t.Sequence[Change]) -> dict[str, dict[str, t.Any]]:
@@ -829,8 +953,20 @@ def _apply_registry(wmi: WmiClient, change: Change) -> None:
         Registry(wmi).set(value.key, value.name, value.reg_type, data)
 
 
+def _uncertain(exc: WSManError) -> bool:
+    """The request reached the host but no usable answer came back: it may have been carried out."""
+    if isinstance(exc, WSManUnreachable):
+        return exc.sent
+    return isinstance(exc, (WSManTimeout, WSManProtocolError))
+
+
 def apply(wmi: WmiClient, request: Request, snapshot: Snapshot, changes: t.Sequence[Change], ctx: TaskContext) -> None:
-    """Write the changes in order, recording each in ``ctx.applied`` as soon as it is done."""
+    """Write the changes in order, recording each in ``ctx.applied`` as soon as it is done.
+
+    A write whose answer was lost is recorded in ``ctx.may_have_applied``; the host is then re-read and the
+    failure reports what it holds.
+    """
+    _remember_restart(wmi, request, snapshot, changes)
     for change in changes:
         how = change.setting.via(request.scope)
         try:
@@ -839,30 +975,95 @@ def apply(wmi: WmiClient, request: Request, snapshot: Snapshot, changes: t.Seque
             else:
                 _apply_registry(wmi, change)
         except ModuleFailure as exc:
+            # The host answered that the call failed (a non-zero return value): definitely not applied.
+            restored = _restore_server(wmi, request, snapshot, change, ctx)
             exc.detail.setdefault("setting", change.option)
-            exc.msg = f"Setting {change.option} failed: {exc.msg}"
+            exc.msg = f"Setting {change.option} failed: {exc.msg}{restored}"
             raise
         except WSManError as exc:
-            if isinstance(exc, WSManUnreachable) and not ctx.applied:
-                raise
-            explained = f" {explain_text(exc.hresult)}" if exc.hresult else ""
-            restored = _restore_server(wmi, request, snapshot, change, ctx, exc)
-            raise ModuleFailure(
-                f"Setting {change.option} failed ({how.value}): {exc.message}.{explained}{restored}",
-                error=error_for_wsman(exc, method=_method_of(change, request, snapshot)),
-                setting=change.option,
-            ) from exc
+            if not _uncertain(exc):
+                if isinstance(exc, WSManUnreachable) and not ctx.applied:
+                    raise  # nothing was sent and nothing changed: the host is unreachable
+                restored = _restore_server(wmi, request, snapshot, change, ctx)
+                raise _failure(exc, change, request, snapshot, restored) from exc
+            ctx.may_have_applied.append(change.option)
+            note = _what_host_holds(wmi, request, change, ctx, finished=isinstance(exc, WSManProtocolError))
+            raise _failure(exc, change, request, snapshot, note) from exc
         ctx.applied.append(change.option)
 
 
-def _restore_server(
-    wmi: WmiClient, request: Request, snapshot: Snapshot, failed: Change, ctx: TaskContext, exc: WSManError
-) -> str:
-    """Like slmgr /skms: when the port fails right after the name was set, put the previous name back.
+def _remember_restart(wmi: WmiClient, request: Request, snapshot: Snapshot, changes: t.Sequence[Change]) -> None:
+    """Before writing settings whose running value sppsvc does not report, note on the host that they need a
+    restart, so a rerun after a failure part-way (even before this run's restart) still restarts sppsvc."""
+    names = [c.option for c in changes if _remembered(c.setting, request)]
+    known = snapshot.pending or []
+    if not names or set(names) <= set(known):
+        return
+    pending = [*known, *(name for name in names if name not in known)]
+    try:
+        Registry(wmi).set(PENDING_KEY, PENDING_VALUE, RegType.MULTI_SZ, pending)
+    except (WSManError, ModuleFailure) as exc:
+        message = exc.message if isinstance(exc, WSManError) else exc.msg
+        raise ModuleFailure(
+            f"Recording the pending sppsvc restart (HKLM\\{PENDING_KEY}\\{PENDING_VALUE}) failed before any "
+            f"setting was written: {message}",
+            error=error_for_wsman(exc) if isinstance(exc, WSManError) else exc.detail.get("error"),
+        ) from exc
+    snapshot.pending = pending
+
+
+def _forget_restart(wmi: WmiClient, snapshot: Snapshot, ctx: TaskContext) -> None:
+    """sppsvc restarted: nothing remembered is owed any more (a failure here only costs a restart next run)."""
+    if not snapshot.pending:
+        return
+    try:
+        Registry(wmi).delete(PENDING_KEY, PENDING_VALUE)
+    except (WSManError, ModuleFailure):
+        ctx.warnings.append(
+            f"sppsvc restarted, but HKLM\\{PENDING_KEY}\\{PENDING_VALUE} could not be removed; "
+            "the next run restarts sppsvc once more"
+        )
+
+
+def _failure(exc: WSManError, change: Change, request: Request, snapshot: Snapshot, note: str) -> ModuleFailure:
+    how = change.setting.via(request.scope)
+    explained = f" {explain_text(exc.hresult)}" if exc.hresult else ""
+    return ModuleFailure(
+        f"Setting {change.option} failed ({how.value}): {exc.message}.{explained}{note}",
+        error=error_for_wsman(exc, method=_method_of(change, request, snapshot)),
+        setting=change.option,
+    )
+
+
+def _what_host_holds(wmi: WmiClient, request: Request, change: Change, ctx: TaskContext, *, finished: bool) -> str:
+    """After a write whose answer was lost: re-read, and settle whether it was applied (best effort).
+
+    The new value settles it. The old value settles it only when the host ``finished`` the call (it answered,
+    if unreadably); after a timeout or a lost connection the call may still be running on the host.
+    """
+    try:
+        now = read(wmi, request)
+    except (WSManError, ModuleFailure):
+        return "; the host could not be re-read, so the setting may or may not have been applied"
+    held = now.values.get(change.option)
+    if change.setting.codec.same(held, change.after):
+        ctx.may_have_applied.remove(change.option)
+        ctx.applied.append(change.option)
+        return "; re-read: the host holds the new value, so it was applied"
+    shown_value = change.setting.codec.show(held)
+    if not finished:
+        return f"; re-read: the host still holds {shown_value!r}, but the call may still complete there"
+    ctx.may_have_applied.remove(change.option)
+    return f"; re-read: the host still holds {shown_value!r}, so it was not applied"
+
+
+def _restore_server(wmi: WmiClient, request: Request, snapshot: Snapshot, failed: Change, ctx: TaskContext) -> str:
+    """Like slmgr /skms: when the port call definitely failed right after the name was set, put the previous
+    name back. Only for a definite failure: a port call that may have run is re-read instead.
 
     Returns a sentence for the failure message ('' when there was nothing to restore or it failed too).
     """
-    if failed.option != "port" or not ctx.applied or ctx.applied[-1] != "server" or isinstance(exc, WSManUnreachable):
+    if failed.option != "port" or not ctx.applied or ctx.applied[-1] != "server":
         return ""
     previous = snapshot.values.get("server")
     undo = Change(SETTINGS["server"], before=None, after=previous)
@@ -874,46 +1075,80 @@ def _restore_server(
     return f"; the KMS host name was restored to {previous or 'none (DNS auto-discovery)'}, as slmgr does"
 
 
-def _wants_restart(choice: str, changes: t.Sequence[Change]) -> bool:
-    if choice == "never" or not changes:
+def _restart_due(choice: str, changes: t.Sequence[Change], owed: t.Sequence[str]) -> bool:
+    if choice == "never":
         return False
-    return choice == "always" or any(c.setting.restart for c in changes)
+    if choice == "always":
+        return bool(changes or owed)
+    return bool(owed) or any(c.setting.restart for c in changes)
+
+
+def _pending_restart(owed: t.Sequence[str], ctx: TaskContext) -> bool:
+    """Whether sppsvc still has to restart after a failure: owed before, or a restart setting (maybe) written."""
+    touched = [*ctx.applied, *ctx.may_have_applied]
+    return bool(owed) or any(SETTINGS[o].restart for o in touched if o in SETTINGS)
 
 
 def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.Any]:
-    """Read -> plan -> (unless check mode) apply, restart, re-read -> module result."""
+    """Read -> plan -> (unless check mode) apply, restart, re-read -> module result.
+
+    Whether sppsvc must restart comes from the host: settings this run changes that need one, and
+    settings sppsvc still runs with a value other than the configured one (an earlier restart that never
+    happened).
+    """
     snapshot = read(wmi, request)
     ctx.warnings.extend(snapshot.warnings)
     check_role(request, snapshot)
     changes = plan(request.scope, snapshot.values, request.desired)
-    restart_required = any(c.setting.restart for c in changes)
+    owed = restart_owed(snapshot)
+    restart_required = bool(owed) or any(c.setting.restart for c in changes)
+    will_restart = _restart_due(request.restart, changes, owed)
     ctx.warnings.extend(_advice(request, snapshot))
+    if owed and request.restart == "never":
+        ctx.warnings.append(
+            f"sppsvc runs with other values than the configured {', '.join(owed)}; "
+            "it must restart for them to take effect (restart_service: never)"
+        )
     restarted = False
     values = snapshot.values
-    if changes and not ctx.check_mode:
+    if (changes or will_restart) and not ctx.check_mode:
         try:
             apply(wmi, request, snapshot, changes, ctx)
         except ModuleFailure as exc:
-            # A rerun only sees what is still missing: say now whether what was applied awaits a restart.
-            exc.detail["restart_required"] = any(SETTINGS[o].restart for o in ctx.applied if o in SETTINGS)
+            # A rerun only sees what is still missing: say now whether a restart is owed.
+            exc.detail["restart_required"] = _pending_restart(owed, ctx)
             exc.detail["restarted"] = False
             raise
-        if _wants_restart(request.restart, changes):
+        if will_restart:
             try:
                 restart_explained(wmi, SPP_SERVICE, ctx)
             except ModuleFailure as exc:
-                exc.detail.update(restart_required=restart_required, restarted=False)
+                exc.detail.update(restart_required=True, restarted=False)
                 raise
+            except WSManError as exc:
+                if _uncertain(exc):
+                    ctx.may_have_applied.append(f"restart {SPP_SERVICE}")
+                elif isinstance(exc, WSManUnreachable) and not ctx.applied:
+                    raise  # nothing was sent and nothing changed: the host is unreachable
+                raise ModuleFailure(
+                    f"Restarting {SPP_SERVICE} failed: {exc.message}",
+                    error=error_for_wsman(exc),
+                    restart_required=True,
+                    restarted=False,
+                ) from exc
             restarted = True
+            _forget_restart(wmi, snapshot, ctx)
         after = read(wmi, request)
         values = after.values
     result: dict[str, t.Any] = {
-        "changed": bool(changes),
+        "changed": bool(changes) or will_restart,
         "changes": [c.option for c in changes],
         "settings": shown(request.scope, values),
         "restart_required": restart_required,
         "restarted": restarted,
     }
+    if owed:
+        result["restart_owed"] = owed
     if request.activation_id:
         result["activation_id"] = snapshot.product_id or request.activation_id
     if ctx.diff_mode:

@@ -27,3 +27,5 @@ DEFAULT_KMS_PORT: t.Final = 1688
 
 # ApplicationID of Windows in SoftwareLicensingProduct (Office and other applications have their own).
 WINDOWS_APP_ID: t.Final = "55c92734-d682-4d71-983e-d6ec3f16059f"
+# ApplicationID of Office 2013 and later, which ospp.vbs filters SoftwareLicensingProduct by on Windows 8+.
+OFFICE_APP_ID: t.Final = "0ff1ce15-a989-479d-af46-f275c6370663"

@@ -21,6 +21,17 @@ PORT_RANGE = (1, 65535)
 INTERVAL_RANGE = (15, 43200)
 SRV_FIELD_RANGE = (0, 65535)  # DNS SRV priority and weight are 16-bit (RFC 2782)
 
+# A request must fit in the host's MaxEnvelopeSize: 500 KB on Windows Server 2012 and later (the recorded
+# `winrm get winrm/config` of a Server 2016 host in the pypsrp project's test data; "Installation and
+# configuration for Windows Remote Management" still lists WinRM 2.0's 150). A larger request is refused
+# with HTTP 413, so a value that cannot fit is refused here, before any I/O.
+MAX_ENVELOPE_BYTES = 500 * 1024
+# What one value may take, leaving room for the envelope's headers and the call's other parameters.
+MAX_VALUE_BYTES = MAX_ENVELOPE_BYTES - 16 * 1024
+# Characters XML 1.0 cannot carry at all, escaped or not (XML 1.0, section 2.2 "Characters").
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;"})
+
 SERVER_ALLOWED = (
     "a fully qualified domain name, a NetBIOS name, an IPv4 address or an IPv6 address "
     "(fd00::1 or [fd00::1]), without scheme, path or port"
@@ -42,6 +53,49 @@ class ValidationError(ValueError):
         super().__init__(f"{option}: {message}")
         self.option = option
         self.message = message
+
+
+def wire_safe(params: t.Mapping[str, t.Any]) -> None:
+    """Every string the options carry can travel in one WS-Management request: XML 1.0 characters only, and
+    small enough for Windows' MaxEnvelopeSize. Checked before any other validation, so that no message
+    quotes a huge value.
+    """
+    total = 0
+    largest = ("", 0)
+    for path, text in _strings(params):
+        bad = _NOT_XML.search(text)
+        if bad:
+            raise ValidationError(
+                path,
+                f"contains U+{ord(bad.group()):04X} at position {bad.start()}, a character XML 1.0 cannot carry, "
+                "so no WS-Management request can send it",
+            )
+        size = len(text.translate(_XML_ESCAPES).encode("utf-8"))
+        total += size
+        largest = max(largest, (path, size), key=lambda item: item[1])
+        if size > MAX_VALUE_BYTES:
+            raise ValidationError(path, _too_big(size))
+    if total > MAX_VALUE_BYTES:
+        raise ValidationError(largest[0], _too_big(total, together=True))
+
+
+def _too_big(size: int, *, together: bool = False) -> str:
+    what = "the options' strings together are" if together else "is"
+    return (
+        f"{what} {size} bytes once encoded as XML; a request must fit in Windows' default MaxEnvelopeSize of "
+        f"500 KB ({MAX_ENVELOPE_BYTES} bytes), which leaves at most {MAX_VALUE_BYTES} bytes for values"
+    )
+
+
+def _strings(value: t.Any, path: str = "") -> t.Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, t.Mapping):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
 
 
 def _shown(value: t.Any) -> str:

@@ -31,6 +31,8 @@ from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     Transport,
     WSManError,
     WSManProtocolError,
+    WSManTimeout,
+    WSManUnreachable,
     build_envelope,
     check_operation_timeout,
     is_nil,
@@ -44,7 +46,7 @@ WQL_DIALECT = "http://schemas.microsoft.com/wbem/wsman/1/WQL"
 # Windows caps MaxElements at MaxBatchItems (32000 by default) and pages to MaxEnvelopeSize anyway.
 MAX_ELEMENTS = 32000
 # A host that never sends EndOfSequence must not keep us pulling forever.
-MAX_PAGES = 10000
+MAX_PAGES = 1000
 MAX_OPERATION_TIMEOUT = 60.0  # WinRM's default MaxTimeoutms
 OPERATION_TIMEOUT_MARGIN = 5.0
 
@@ -87,12 +89,18 @@ class WmiClient:
         body = ET.Element(qname(uri, f"{method}_INPUT"))
         for name, value in (params or {}).items():
             _append_param(body, uri, name, value)
-        response = self._send(uri, f"{uri}/{method}", body, selectors)
-        output = _only_child(response, f"{method}_OUTPUT", f"{class_name}.{method}")
-        types = method_types(class_name, method)
-        values = complete(parse_properties(output, types), types, types)
-        if "ReturnValue" in types and not isinstance(values.get("ReturnValue"), int):
-            raise WSManProtocolError(f"the response to {class_name}.{method} has no ReturnValue")
+        try:
+            response = self._send(uri, f"{uri}/{method}", body, selectors)
+            output = _only_child(response, f"{method}_OUTPUT", f"{class_name}.{method}")
+            types = method_types(class_name, method)
+            values = complete(parse_properties(output, types), types, types)
+            if "ReturnValue" in types and not isinstance(values.get("ReturnValue"), int):
+                raise WSManProtocolError(f"the response to {class_name}.{method} has no ReturnValue")
+        except (WSManUnreachable, WSManTimeout, WSManProtocolError) as exc:
+            # Sent without a usable answer (lost, timed out, corrupt): the host may have run the method.
+            if not isinstance(exc, WSManUnreachable) or exc.sent:
+                exc.in_flight = f"{class_name}.{method}"
+            raise
         return values
 
     def get(self, class_name: str, selectors: Mapping[str, str], *, namespace: str = "root/cimv2") -> dict[str, Any]:
@@ -105,6 +113,12 @@ class WmiClient:
 
     def query(self, wql: str, *, namespace: str = "root/cimv2") -> list[dict[str, Any]]:
         """Run a WQL query: Enumerate, then Pull until EndOfSequence; Release the context if we give up."""
+        try:
+            return self._query(wql, namespace)
+        except WSManProtocolError as exc:
+            raise self._named(exc) from None
+
+    def _query(self, wql: str, namespace: str) -> list[dict[str, Any]]:
         uri = f"{namespace_uri(namespace)}/*"
         shape = _QueryShape.of(wql)
         page = self._read_page(self._send(uri, ACTION_ENUMERATE, _enumerate_body(wql)), "EnumerateResponse")
@@ -136,7 +150,17 @@ class WmiClient:
             operation_timeout=self.operation_timeout,
         )
         self.requests += 1
-        return response_body(self._transport.send(message), message_id)
+        answer = self._transport.send(message)
+        try:
+            return response_body(answer, message_id)
+        except WSManProtocolError as exc:
+            raise self._named(exc) from None
+
+    def _named(self, exc: WSManProtocolError) -> WSManProtocolError:
+        """Name the host in a bad-answer error: a fleet run shows many hosts' failures side by side."""
+        if self._transport.endpoint not in exc.message:
+            exc.message = f"bad answer from {self._transport.endpoint}: {exc.message}"
+        return exc
 
     def _release(self, uri: str, context: str) -> None:
         """Best effort: the original error matters more than a failed Release."""
@@ -193,6 +217,14 @@ class _QueryShape:
 
 # --------------------------------------------------------------------------------------------------
 # WQL
+
+
+READ_METHOD_PREFIXES = ("Get", "Enum", "CheckAccess")
+
+
+def is_read_method(method: str) -> bool:
+    """StdRegProv's Get*/Enum*/CheckAccess only read; every other method we call may change the host."""
+    return method.startswith(READ_METHOD_PREFIXES)
 
 
 def wql_string(value: str) -> str:

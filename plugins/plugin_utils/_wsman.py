@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import math
 import re
+import time
 import uuid
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
@@ -47,8 +49,15 @@ ACTION_RELEASE = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Release"
 
 MAX_ENVELOPE_SIZE = 153600
 LOCALE = "en-US"
-# Responses are paged to MaxEnvelopeSize; anything far larger is hostile, so refuse it before parsing.
+# Responses are paged to MaxEnvelopeSize; anything far larger is hostile, so refuse it while reading.
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+# WS-Management answers nest a dozen levels (envelope, body, items, instance, property, fault detail); far
+# deeper is hostile and would cost memory per level.
+MAX_XML_DEPTH = 128
+# A whole request (sending, waiting, reading the body) ends this long after the transport's read timeout,
+# however slowly the host trickles its answer.
+DEADLINE_GRACE = 5.0
+_READ_CHUNK = 64 * 1024
 
 SUPPORTED_VERSIONS = "ansible-core 2.19-2.21 with pywinrm 0.4.3-0.5.x (winrm) or pypsrp 0.8.1-0.9.x (psrp)"
 
@@ -72,6 +81,8 @@ class WSManError(Exception):
         super().__init__(message)
         self.message = message
         self.hresult = None if hresult is None else hresult & 0xFFFFFFFF
+        # "Class.Method" of a method call that reached the host without a usable answer: it may have run.
+        self.in_flight: str | None = None
 
     def __str__(self) -> str:
         return self.message
@@ -86,7 +97,15 @@ class WSManError(Exception):
 
 
 class WSManUnreachable(WSManError):
-    """The host could not be talked to: refused/reset/dropped connection, HTTP 401, TLS failure."""
+    """The host could not be talked to: refused/reset/dropped connection, HTTP 401, TLS failure.
+
+    ``sent`` is False only when the request certainly never reached the host (no connection was made);
+    otherwise the host may have executed it before the answer was lost.
+    """
+
+    def __init__(self, message: str, *, hresult: int | None = None, sent: bool = True) -> None:
+        super().__init__(message, hresult=hresult)
+        self.sent = sent
 
 
 class WSManProtocolError(WSManError):
@@ -312,10 +331,20 @@ def parse_xml(data: bytes | str) -> Element:
     builder = ET.TreeBuilder()
     parser = expat.ParserCreate(namespace_separator="}")
     parser.buffer_text = True
-    parser.StartElementHandler = lambda name, attrs: builder.start(
-        _expat_name(name), {_expat_name(key): value for key, value in attrs.items()}
-    )
-    parser.EndElementHandler = lambda name: builder.end(_expat_name(name))
+    depth = [0]
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        depth[0] += 1
+        if depth[0] > MAX_XML_DEPTH:
+            raise WSManProtocolError(f"refusing the response: elements nest deeper than {MAX_XML_DEPTH} levels")
+        builder.start(_expat_name(name), {_expat_name(key): value for key, value in attrs.items()})
+
+    def end(name: str) -> None:
+        depth[0] -= 1
+        builder.end(_expat_name(name))
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
     parser.CharacterDataHandler = builder.data
     parser.StartDoctypeDeclHandler = _refuse("a DOCTYPE declaration")
     parser.EntityDeclHandler = _refuse("an entity declaration")
@@ -604,15 +633,144 @@ def _request_failure(endpoint: str, read_timeout: float, exc: BaseException) -> 
     if isinstance(exc, rex.SSLError):
         return WSManUnreachable(f"TLS error talking to {endpoint}: {exc}")
     if isinstance(exc, rex.ConnectTimeout):
-        return WSManUnreachable(f"timed out connecting to {endpoint}")
+        return WSManUnreachable(f"timed out connecting to {endpoint}", sent=False)
     if isinstance(exc, rex.ReadTimeout):
         return WSManUnreachable(
             f"no answer from {endpoint} within the read timeout of {read_timeout:g} s; "
             "the operation may still be running on the host"
         )
     if isinstance(exc, rex.ConnectionError):
-        return WSManUnreachable(f"cannot talk to {endpoint} (connection refused, reset or dropped): {exc}")
+        if _never_connected(exc):
+            return WSManUnreachable(f"cannot connect to {endpoint}: {exc}", sent=False)
+        return WSManUnreachable(
+            f"the connection to {endpoint} was reset or dropped before the answer arrived: {exc}; "
+            "the host may have carried out the request"
+        )
     return WSManUnreachable(f"HTTP request to {endpoint} failed: {exc}")
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when the TCP connection was never made (refused, name not resolved), so nothing was sent."""
+    from urllib3 import exceptions as u3
+
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (u3.NewConnectionError, u3.NameResolutionError, ConnectionRefusedError)):
+            return True
+        pending.extend([current.__cause__, current.__context__, getattr(current, "reason", None)])
+        pending.extend(arg for arg in current.args if isinstance(arg, BaseException))
+    return False
+
+
+# --------------------------------------------------------------------------------------------------
+# Bounded reading: every response body is read by us, with a size cap and an overall deadline
+
+
+class ResponseTooLarge(WSManProtocolError):
+    """The host sent (or its compressed body would inflate to) more than the response cap."""
+
+
+class _Budget:
+    """The per-request deadline the response hook enforces; armed by the adapter before each request."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = math.inf
+
+    def arm(self) -> None:
+        self.deadline = time.monotonic() + self.seconds
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+_HOOK_MARK = "_winact_bounded_reader"
+
+
+def install_bounded_reader(session: Any, endpoint: str, budget: _Budget) -> None:
+    """Make ``session`` read every response body through :func:`read_bounded` (replacing an earlier one).
+
+    A requests response hook runs after the headers arrived and before requests reads the body, for every
+    authentication scheme and before pywinrm or pypsrp decrypt a message, so the cap and the deadline hold
+    whatever the connection's auth and encryption.
+    """
+    hooks = session.hooks.setdefault("response", [])
+    hooks[:] = [hook for hook in hooks if not getattr(hook, _HOOK_MARK, False)]
+
+    def hook(response: Any, **_kwargs: Any) -> Any:
+        read_bounded(response, endpoint, budget)
+        return response
+
+    setattr(hook, _HOOK_MARK, True)
+    hooks.append(hook)
+
+
+def read_bounded(response: Any, endpoint: str, budget: _Budget, limit: int = MAX_RESPONSE_BYTES) -> None:
+    """Read ``response.raw`` into ``response._content``: at most ``limit`` bytes (decoded), before the deadline."""
+    if getattr(response, "_content", False) is not False:  # already read (an auth handler did)
+        if response._content is not None and len(response._content) > limit:
+            raise ResponseTooLarge(f"the response from {endpoint} exceeds the {limit} byte limit")
+        return
+    try:
+        declared = int(response.headers.get("Content-Length") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        response.close()
+        raise ResponseTooLarge(
+            f"the response from {endpoint} announces {declared} bytes, over the {limit} byte limit; not read"
+        )
+    decoder = _decoder(response.headers.get("Content-Encoding", ""), endpoint)
+    # read1 returns what has arrived, so a host trickling bytes cannot hold one read past the deadline.
+    read1 = getattr(response.raw, "read1", None)
+    body = bytearray()
+    try:
+        while True:
+            if budget.left() <= 0:
+                raise WSManUnreachable(
+                    f"{endpoint} did not finish its answer within {budget.seconds:g} s; gave up reading it "
+                    "(the host may have carried out the request)"
+                )
+            if read1 is not None:
+                chunk = read1(_READ_CHUNK, decode_content=False)
+            else:  # urllib3 1.x
+                chunk = response.raw.read(1024, decode_content=False)
+            if not chunk:
+                break
+            body += decoder(chunk, limit + 1 - len(body)) if decoder else chunk
+            if len(body) > limit:
+                raise ResponseTooLarge(f"the response from {endpoint} exceeds the {limit} byte limit; stopped reading")
+    except WSManError:
+        response.close()
+        raise
+    response._content = bytes(body)
+    response._content_consumed = True
+
+
+def _decoder(encoding: str, endpoint: str) -> Callable[[bytes, int], bytes] | None:
+    """A bounded inflater for a gzip/deflate body: never produces more than asked, whatever the ratio."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise WSManProtocolError(f"the response from {endpoint} uses Content-Encoding {encoding!r}, not supported")
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header, detected
+
+    def decode(chunk: bytes, room: int) -> bytes:
+        try:
+            out = inflater.decompress(chunk, room)
+        except zlib.error as exc:
+            raise WSManProtocolError(f"the compressed response from {endpoint} is corrupt: {exc}") from None
+        if inflater.unconsumed_tail:  # more output than room: over the limit
+            return out + b"\0"
+        return out
+
+    return decode
 
 
 # --------------------------------------------------------------------------------------------------
@@ -630,18 +788,27 @@ class _LibraryTransport:
     """Send envelopes through a pywinrm or pypsrp HTTP transport, mapping its exceptions to ours."""
 
     def __init__(
-        self, send: Callable[[bytes], Any], endpoint: str, read_timeout: float, errors: _LibraryErrors
+        self,
+        send: Callable[[bytes], Any],
+        endpoint: str,
+        read_timeout: float,
+        errors: _LibraryErrors,
+        budget: _Budget | None = None,
     ) -> None:
         self._send = send
         self._errors = errors
+        self._budget = budget or _Budget(read_timeout + DEADLINE_GRACE)
         self.endpoint = endpoint
         self.read_timeout = read_timeout
 
     def send(self, message: bytes) -> bytes:
         from requests import exceptions as rex
 
+        self._budget.arm()
         try:
             response = self._send(message)
+        except WSManError:
+            raise
         except self._errors.http as exc:
             raise fault_from_http(
                 self.endpoint, int(getattr(exc, "code", 0)), getattr(exc, "response_text", "")
@@ -652,8 +819,6 @@ class _LibraryTransport:
             raise WSManUnreachable(f"WinRM transport failure talking to {self.endpoint}: {exc}") from exc
         except rex.RequestException as exc:
             raise _request_failure(self.endpoint, self.read_timeout, exc) from exc
-        except WSManError:
-            raise
         except Exception as exc:  # e.g. a message that does not decrypt: a clean result, not a traceback
             raise WSManUnreachable(
                 f"WinRM transport failure talking to {self.endpoint}: {type(exc).__name__}: {exc}"
@@ -691,8 +856,15 @@ def _winrm_transport(connection: Any) -> Transport:
     http = _path(connection, "winrm", "protocol", "transport")
     send = _path(http, "winrm", "send_message", prefix="protocol.transport")
     endpoint = _path(http, "winrm", "endpoint", prefix="protocol.transport")
-    read_timeout = _path(http, "winrm", "read_timeout_sec", prefix="protocol.transport")
-    transport = _LibraryTransport(send, _as_endpoint(endpoint, "winrm"), _as_seconds(read_timeout, "winrm"), errors)
+    read_timeout = _as_seconds(_path(http, "winrm", "read_timeout_sec", prefix="protocol.transport"), "winrm")
+    endpoint = _as_endpoint(endpoint, "winrm")
+    budget = _Budget(read_timeout + DEADLINE_GRACE)
+    if getattr(http, "session", None) is not None:  # the connection opened its WinRS shell
+        install_bounded_reader(http.session, endpoint, budget)
+    else:
+        build = _path(http, "winrm", "build_session", prefix="protocol.transport")
+        send = _with_session(http, send, build, endpoint, budget)
+    transport = _LibraryTransport(send, endpoint, read_timeout, errors, budget)
     if not shell_skipped:
         return transport
     # The pywinrm Protocol is ours now: the connection goes back to its unconnected state, so close() has no
@@ -701,6 +873,33 @@ def _winrm_transport(connection: Any) -> Transport:
     if hasattr(connection, "_connected"):
         connection._connected = False
     return _FirstSendExplained(transport, lambda: _connect(connection, "winrm", errors))
+
+
+def _with_session(
+    http: Any, send: Callable[[bytes], Any], build: Callable[[], Any], endpoint: str, budget: _Budget
+) -> Callable[[bytes], Any]:
+    """``send``, building pywinrm's session first, with the bounded reader before its first byte is read.
+
+    Without the WinRS shell nothing has talked to the host yet. pywinrm's build_session may send a message to
+    set up encryption (NTLM, Kerberos); the reader is installed before that, and any failure of it comes out
+    of the first send, where it is mapped and explained like any other.
+    """
+    setup = getattr(http, "setup_encryption", None)
+    if callable(setup):
+
+        def bounded_setup(session: Any) -> None:
+            install_bounded_reader(session, endpoint, budget)
+            setup(session)
+
+        http.setup_encryption = bounded_setup
+
+    def first_send(message: bytes) -> Any:
+        if getattr(http, "session", None) is None:
+            build()
+        install_bounded_reader(http.session, endpoint, budget)
+        return send(message)
+
+    return first_send
 
 
 # Ansible's winrm plugin opens a WinRS shell in _winrm_connect only while ``shell_id`` is unset (ansible-core
@@ -769,8 +968,13 @@ def _psrp_transport(connection: Any) -> Transport:
     prefix = "runspace.connection.transport"
     send = _path(http, "psrp", "send", prefix=prefix)
     endpoint = _path(http, "psrp", "endpoint", prefix=prefix)
-    read_timeout = _path(http, "psrp", "read_timeout", prefix=prefix)
-    transport = _LibraryTransport(send, _as_endpoint(endpoint, "psrp"), _as_seconds(read_timeout, "psrp"), errors)
+    read_timeout = _as_seconds(_path(http, "psrp", "read_timeout", prefix=prefix), "psrp")
+    endpoint = _as_endpoint(endpoint, "psrp")
+    budget = _Budget(read_timeout + DEADLINE_GRACE)
+    if getattr(http, "session", None) is None:  # built on the first send, as pypsrp's own send does
+        http.session = _path(http, "psrp", "_build_session", prefix=prefix)()
+    install_bounded_reader(http.session, endpoint, budget)
+    transport = _LibraryTransport(send, endpoint, read_timeout, errors, budget)
     if getattr(connection, "runspace", None) is not None:
         return transport
     return _FirstSendExplained(transport, lambda: _connect(connection, "psrp", errors))

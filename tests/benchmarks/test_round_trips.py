@@ -65,8 +65,8 @@ class Case:
 
 
 CASES = [
-    Case("license_info", "client01", {}, 4),
-    Case("license_info", "kms01", {"events": True}, 6),
+    Case("license_info", "client01", {}, 5),  # Windows and Office products are two queries
+    Case("license_info", "kms01", {"events": True}, 7),
     Case(
         "kms_client",
         "client01",
@@ -78,13 +78,13 @@ CASES = [
             "activation_interval": 60,
             "renewal_interval": 4320,
         },
-        3,
+        5,  # the query, the pending-restart note, the two interval values, the activation type
     ),
     Case(
         "kms_host",
         "kms01",
         {"listening_port": 1700, "dns_publishing": False, "low_priority": True, "renewal_interval": 4320},
-        2,
+        8,  # the query (the values sppsvc runs with), the configured values, the pending-restart note
     ),
     Case(
         "activation_policy",
@@ -96,7 +96,7 @@ CASES = [
             "user_operations": True,
             "skip_rearm": True,
         },
-        5,
+        6,  # five values and the pending-restart note
     ),
     Case(
         "time_source",

@@ -56,7 +56,7 @@ def test_point_clients_at_a_host(fleet: FleetRun) -> None:
     for host in hosts:
         result = applied.task(TASK, host).result
         assert result["changed"] is True and result["restarted"] is True
-        assert result["settings"] == FULL
+        assert result["settings"] == {**FULL, "activation_type": "all"}
         values = spp_values(fleet, host)
         assert values["KeyManagementServiceName"] == "kms01.corp.example.com"
         assert values["KeyManagementServicePort"] == "1700"
@@ -195,8 +195,13 @@ def test_reads_take_few_round_trips(fleet: FleetRun) -> None:
     assert run.task(TASK, host).result["changed"] is False
     by_method = fleet.stats(host)["requests"]["by_method"]
     wmi = {name: count for name, count in by_method.items() if "Shell" not in name and "shell" not in name}
-    # One WQL query of SoftwareLicensingService and the two registry interval values; nothing else.
-    assert wmi == {"enumerate:SoftwareLicensingService": 1, "StdRegProv.GetDWORDValue": 2}, by_method
+    # One WQL query of SoftwareLicensingService, the two registry interval values, the activation type and the
+    # host's note of a restart still owed for them (docs/reliability.md); nothing else.
+    assert wmi == {
+        "enumerate:SoftwareLicensingService": 1,
+        "StdRegProv.GetDWORDValue": 3,
+        "StdRegProv.GetMultiStringValue": 1,
+    }, by_method
 
 
 INVALID = {
@@ -238,3 +243,61 @@ def test_bad_arguments_fail_before_any_request(fleet: FleetRun) -> None:
     assert "Traceback" not in run.output
     assert fleet.writes(host) == writes
     assert fleet.stats(host)["requests"]["total"] == 0, "validation must fail before any WS-Man request"
+
+
+def _license_product(fleet: FleetRun, host: str) -> dict[str, t.Any]:
+    run = fleet.playbook("license_info.yml", limit=host)
+    assert run.rc == 0, run.output
+    return t.cast(dict[str, t.Any], run.task("Read license info", host).result["windows_product"])
+
+
+def test_activation_type_globally_and_per_product(fleet: FleetRun) -> None:
+    host = "w10edu"
+    writes = fleet.writes(host)
+    checked = client(fleet, host, check=True, activation_type="kms")
+    result = checked.task(TASK, host).result
+    assert result["changed"] is True and result["changes"] == ["activation_type"]
+    assert result["diff"] == {"before": {"activation_type": "all"}, "after": {"activation_type": "kms"}}
+    assert fleet.writes(host) == writes, "check mode must not write"
+
+    applied = client(fleet, host, activation_type="kms")
+    result = applied.task(TASK, host).result
+    assert result["changed"] is True and result["restarted"] is False
+    assert result["settings"]["activation_type"] == "kms"
+    assert spp_values(fleet, host)["VLActivationType"] == 2
+    assert _license_product(fleet, host)["activation_type_configured"] == "KMS"
+
+    writes = fleet.writes(host)
+    assert client(fleet, host, activation_type="kms").task(TASK, host).result["changed"] is False
+    assert fleet.writes(host) == writes
+
+    # Per product: VLActivationType under <AppID>\<SKU-ID> (slmgr /act-type 1 <ActID>), which overrides the global one.
+    product = next(p for p in fleet.state(host)["licensing"]["products"] if p["partial_product_key"])
+    sku_key = f"{product['application_id']}\\{product['id']}"
+    per_product = client(fleet, host, activation_type="ad", activation_id=product["id"])
+    assert per_product.task(TASK, host).result["changes"] == ["activation_type"]
+    assert spp_values(fleet, host, sku_key) == {"VLActivationType": 1}
+    assert spp_values(fleet, host)["VLActivationType"] == 2, "the global type must stay untouched"
+    assert _license_product(fleet, host)["activation_type_configured"] == "AD"
+
+    # AD-only: the client no longer activates against a KMS host, and the failure says so.
+    activated = fleet.playbook("activate.yml", limit=host, extra_vars={"act_retries": 0})
+    failure = activated.task("Activate", host)
+    assert failure.failed and "0xC004F074" in failure.result["msg"], failure.result
+
+    cleared = client(fleet, host, activation_type="all", activation_id=product["id"])
+    assert cleared.task(TASK, host).result["diff"]["after"] == {"activation_type": "all"}
+    assert client(fleet, host, activation_type="all").task(TASK, host).result["changed"] is True
+    assert "VLActivationType" not in spp_values(fleet, host)
+    assert spp_values(fleet, host, sku_key) == {}
+    assert _license_product(fleet, host)["activation_type_configured"] == "All"
+
+
+def test_activation_type_is_validated_before_any_request(fleet: FleetRun) -> None:
+    host = "w10edu"
+    fleet.winemu("reset-stats", host)
+    run = client(fleet, host, activation_type="kms-only")
+    result = run.task(TASK, host)
+    assert result.failed
+    assert "activation_type" in result.result["msg"] and "all, ad, kms, token" in result.result["msg"]
+    assert fleet.stats(host)["requests"]["total"] == 0

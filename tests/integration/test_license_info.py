@@ -54,8 +54,11 @@ def test_gvlk_client_reports_partial_key_and_channel(mixed: FleetRun) -> None:
     assert "VOLUME_KMSCLIENT" in product["description"]
     assert product["is_kms_host_key"] is False
     assert report["kms_host"] is None
-    # Office (another ApplicationID) has a key too on the emulated host; only Windows is reported.
+    # Office (another ApplicationID) has a key too on the emulated host: reported next to Windows, not in products.
     assert len(report["products"]) == 1
+    office = report["office_products"]
+    assert [p["partial_product_key"] for p in office] == ["WFG99"]  # Office 2016 Professional Plus GVLK
+    assert "Office" in office[0]["name"] and office[0]["product_key_channel"] == "Volume:GVLK"
     assert srv2022_key not in run.output
 
 

@@ -64,6 +64,8 @@ def test_drift_playbook_reports_only_the_drift_and_writes_nothing(site: FleetRun
     assert changed == [("w11pro", "winact.kms.kms_client : Point the client at its KMS host")]
     diff = next(r for r in drift.results if r.changed).result["diff"]
     assert "rogue.example.net" in str(diff) and "kms01.corp.example.com" in str(diff)
+    # The gate fails on the summary, on the controller; the drifted host's own check ran to its end.
+    assert [(r.host, r.task) for r in drift.results if r.failed] == [("localhost", "Fail on drift")]
     # The site playbook puts it right again, and the drift check is then clean.
     fixed = site.playbook(PLAYBOOKS / "site.yml", extra_vars=SITE_VARS, limit="w11pro")
     assert [(r.host, r.task) for r in fixed.results if r.changed] == [

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from winemu_lib import cli, inventory
+from winemu_lib.faults import FaultSettings
 
 if t.TYPE_CHECKING:
     from .conftest import RunningFleet, WinemuRunner
@@ -201,6 +202,7 @@ def test_configure_faults_and_machine(
     assert result == {
         "host": "ws001",
         "faults": {
+            **FaultSettings().to_dict(),  # the kinds not named here are off
             "latency_ms": 5,
             "drop_at_request": None,
             "fault_at_request": 2,
@@ -226,6 +228,7 @@ def test_configure_rejects_bad_settings(
     code, out, err = run(capsys, "configure", "--inventory", str(inventory_path), "ws001", setting)
     assert code == 2 and out is None and err.startswith("winemu: ")
     assert fleet.endpoint().faults.to_dict() == {
+        **FaultSettings().to_dict(),  # the kinds not named here are off
         "latency_ms": 0,
         "drop_at_request": None,
         "fault_at_request": None,

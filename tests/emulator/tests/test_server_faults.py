@@ -8,6 +8,7 @@ import typing as t
 
 import pytest
 from winemu_lib import soap, winrs
+from winemu_lib.faults import FaultSettings
 
 if t.TYPE_CHECKING:
     from .conftest import RunningFleet
@@ -189,6 +190,7 @@ def test_fault_at_request_counts_from_when_it_was_set(fleet: RunningFleet) -> No
 def test_faults_from_the_host_spec_apply_at_start(start_fleet: t.Callable[..., RunningFleet]) -> None:
     running = start_fleet(1, faults={"fault_at_request": 1, "latency_ms": 5})
     assert running.endpoint().faults.to_dict() == {
+        **FaultSettings().to_dict(),  # the kinds not named here are off
         "latency_ms": 5,
         "drop_at_request": None,
         "fault_at_request": 1,
@@ -211,6 +213,7 @@ def test_bad_fault_settings_are_refused(fleet: RunningFleet, changes: dict[str, 
     with pytest.raises(ValueError):
         fleet.endpoint().configure_faults(changes)
     assert fleet.endpoint().faults.to_dict() == {
+        **FaultSettings().to_dict(),  # the kinds not named here are off
         "latency_ms": 0,
         "drop_at_request": None,
         "fault_at_request": None,

@@ -296,7 +296,14 @@ def test_offline_confirmation(fleet: Fleet) -> None:
         return call_product(ws, mak["ID"], "DepositOfflineConfirmationId", InstallationId=iid, ConfirmationId="123")
 
     assert hresult_of(deposit_bad_confirmation) == 0xC004F02C
-    cid = "-".join(["123456"] * 8)
+    other = "-".join(["123456"] * 8)  # well-formed, but not the activation center's answer for this IID
+
+    def deposit_other_confirmation() -> dict[str, t.Any]:
+        return call_product(ws, mak["ID"], "DepositOfflineConfirmationId", InstallationId=iid, ConfirmationId=other)
+
+    assert hresult_of(deposit_other_confirmation) == 0xC004F02C
+    cid = ws.licensing.confirmation_id(ws.licensing.product(mak["ID"]))
+    cid = "-".join(cid[i : i + 6] for i in range(0, 48, 6))
     call_product(ws, mak["ID"], "DepositOfflineConfirmationId", InstallationId=iid, ConfirmationId=cid)
     assert by_marker(ws, "VOLUME_MAK")["LicenseStatus"] == 1
 

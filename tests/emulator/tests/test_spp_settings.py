@@ -123,6 +123,11 @@ def test_client_settings_write_the_registry_values(fleet: Fleet) -> None:
     assert svc["KeyManagementServiceHostCaching"] is True
 
 
+def restart_sppsvc(machine: Machine) -> None:
+    for method in ("StopService", "StartService"):
+        machine.invoke(CIMV2, "Win32_Service", method, {"Name": "sppsvc"}, {}, ADMIN)
+
+
 def test_registry_writes_show_up_in_wmi(fleet: Fleet) -> None:
     host = fleet.hosts["kms01"].machine
     reg_set(host, SPP, "KeyManagementServiceName", "String", "other.corp.example.com")
@@ -130,6 +135,7 @@ def test_registry_writes_show_up_in_wmi(fleet: Fleet) -> None:
     reg_set(host, SPP, "DisableDnsPublishing", "DWORD", 1)
     reg_set(host, SPP, "EnableKmsLowPriority", "DWORD", 1)
     reg_set(host, SPP, "VLRenewalInterval", "DWORD", 600)
+    restart_sppsvc(host)  # the KMS host settings show once sppsvc restarted; the client name at once
     svc = service(host)
     assert svc["KeyManagementServiceMachine"] == "other.corp.example.com"
     assert svc["KeyManagementServiceListeningPort"] == 1999
@@ -150,12 +156,17 @@ def test_host_settings_and_their_registry_types(fleet: Fleet) -> None:
     assert reg_get(host, SPP, "EnableKmsLowPriority", "DWORD") == 1
     assert reg_get(host, SPP, "VLActivationInterval", "DWORD") == 60
     assert reg_get(host, SPP, "VLRenewalInterval", "DWORD") == 43200
+    svc = service(host)  # sppsvc still runs with what it read at its start
+    assert svc["KeyManagementServiceListeningPort"] == 0
+    assert (svc["KeyManagementServiceDnsPublishing"], svc["KeyManagementServiceLowPriority"]) == (True, False)
+    restart_sppsvc(host)
     svc = service(host)
     assert svc["KeyManagementServiceListeningPort"] == 1700
     assert (svc["KeyManagementServiceDnsPublishing"], svc["KeyManagementServiceLowPriority"]) == (False, True)
     assert (svc["VLActivationInterval"], svc["VLRenewalInterval"]) == (60, 43200)
     call(host, "ClearKeyManagementServiceListeningPort")
     call(host, "DisableKeyManagementServiceDnsPublishing", DisablePublishing=False)
+    restart_sppsvc(host)
     assert service(host)["KeyManagementServiceListeningPort"] == 0
     assert reg_get(host, SPP, "DisableDnsPublishing", "DWORD") == 0
 

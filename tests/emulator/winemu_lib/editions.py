@@ -89,6 +89,34 @@ def find_gvlk(key: str) -> GvlkRow | None:
     return _gvlk_by_key().get(key)
 
 
+_AVMA_FILE = pathlib.Path(__file__).parent / "data" / "avma.yaml"
+
+
+@functools.cache
+def avma_keys() -> dict[str, tuple[str, int]]:
+    """AVMA key -> (EditionID, build) for the guests of "Automatic virtual machine activation in Windows Server".
+
+    Assumption: only the rows Microsoft lists are emulated; the community-sourced Windows Server 2025 keys are
+    unknown keys here (0xC004F050).
+    """
+    with _AVMA_FILE.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    found: dict[str, tuple[str, int]] = {}
+    for raw in data["avma"]:
+        found.setdefault(
+            f"{raw['key']}|{raw['edition_id']}|{raw['build']}", (str(raw["edition_id"]), int(raw["build"]))
+        )
+    return found
+
+
+def avma_fits(key: str, edition_id: str, build: int) -> bool | None:
+    """None when the key is no AVMA key; else whether Microsoft lists it for this guest edition and build."""
+    rows = [value for name, value in avma_keys().items() if name.split("|", 1)[0] == key]
+    if not rows:
+        return None
+    return (edition_id, build) in rows
+
+
 @functools.cache
 def _sku_by_edition_id() -> dict[str, int]:
     return {row.edition_id: row.operating_system_sku for row in reversed(gvlk_rows())}

@@ -88,6 +88,7 @@ _HOST_KEYS = frozenset(
         "groups",
         "sppsvc",
         "accounts",
+        "hyperv_host",
         "https",
         "port",
         "faults",
@@ -430,6 +431,17 @@ def _build_host(
     if state not in ("Running", "Stopped"):
         raise where.error("sppsvc.state", f"must be Running or Stopped, not {state!r}")
 
+    hyperv = data.get("hyperv_host")
+    hyperv_host = None
+    if hyperv is not None:
+        if not isinstance(hyperv, dict) or not isinstance(hyperv.get("name"), str):
+            raise where.error("hyperv_host", "must be a mapping {name, edition, build}")
+        hyperv_host = (
+            hyperv["name"],
+            str(hyperv.get("edition", "ServerDatacenter")),
+            where.integer("hyperv_host.build", hyperv.get("build", 20348)),
+        )
+
     config = MachineConfig(
         name=name,
         domain=domain,
@@ -446,6 +458,7 @@ def _build_host(
         kms_client=kms_client,
         sppsvc_start_mode=start_mode,
         sppsvc_state=state,
+        hyperv_host=hyperv_host,
     )
     return HostSpec(
         name=name,

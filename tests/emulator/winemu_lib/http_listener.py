@@ -41,6 +41,7 @@ class HttpResponse:
     content_type: str | None = None
     headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     close: bool = False
+    trickle_s: float = 0.0  # > 0: send the body one byte at a time, this long apart (a trickling host)
 
 
 DROP = object()  # a handler result: close the connection without answering
@@ -165,8 +166,11 @@ async def serve_http_connection(
                 return
             assert isinstance(result, HttpResponse)
             result.close = result.close or not request.keep_alive
-            writer.write(render_http_response(result))
-            await writer.drain()
+            if result.trickle_s:
+                await _trickle(writer, result)
+            else:
+                writer.write(render_http_response(result))
+                await writer.drain()
             if result.close:
                 return
     except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError, asyncio.CancelledError):
@@ -174,6 +178,18 @@ async def serve_http_connection(
     finally:
         with contextlib.suppress(Exception):
             writer.close()
+
+
+async def _trickle(writer: asyncio.StreamWriter, response: HttpResponse) -> None:
+    """Headers at once, then the body a byte at a time: every read the client makes gets something."""
+    whole = render_http_response(response)
+    head_length = len(whole) - len(response.body)
+    writer.write(whole[:head_length])
+    await writer.drain()
+    for index in range(head_length, len(whole)):
+        await asyncio.sleep(response.trickle_s)
+        writer.write(whole[index : index + 1])
+        await writer.drain()
 
 
 class HttpListener:

@@ -58,6 +58,8 @@ class MachineConfig:
     kms_host: KmsHostConfig | None = None
     kms_client: KmsClientConfig | None = None
     sppsvc_start_mode: str = "Automatic"
+    # AVMA: the Hyper-V host a guest runs on, (name, EditionID, build); None when not a Hyper-V guest.
+    hyperv_host: tuple[str, str, int] | None = None
     sppsvc_state: str = "Stopped"
 
 

@@ -30,6 +30,7 @@ from .kms import (
 )
 from .registry import HKLM, Registry, RegType
 from .spp_products import (
+    CHANNEL_AVMA,
     CHANNEL_CSVLK,
     CHANNEL_GVLK,
     KMS_VALIDITY,
@@ -73,13 +74,18 @@ V_USER_OPERATIONS = "UserOperations"  # 1: standard users may /ipk, /ilc, /rearm
 # Assumption: Microsoft documents no registry value for /skhc and /ckhc; this emulator keeps host
 # caching in a REG_DWORD named after the WMI method (non-zero = caching disabled).
 V_HOST_CACHING_DISABLED = "DisableKeyManagementServiceHostCaching"
-# Assumption: /act-type has no documented registry value either; a REG_DWORD with the WMI name.
-V_ACTIVATION_TYPE = "VLActivationTypeEnabled"
+# slmgr /act-type with an Activation ID: REG_DWORD VLActivationType under <AppID>\<SKU-ID>; "0, blank, or values
+# other than 1-3 = all activation types allowed" (Registry Settings for Volume Activation).
+# Assumption: the service-wide /act-type (no Activation ID) is the same value name directly under the SPP key;
+# Microsoft does not document where it lives.
+V_ACTIVATION_TYPE = "VLActivationType"
 
 # --- HRESULTs ("Troubleshoot activation error codes" and slerror.h unless marked) ---------------------
 
 SL_E_CHPA_PRODUCT_KEY_BLOCKED = 0xC004C003
 SL_E_CIDIID_INVALID_DATA = 0xC004F02C
+# AVMA guest not on a supported Hyper-V host ("Troubleshoot activation error codes").
+SL_E_IA_INVALID_VIRTUALIZATION_PLATFORM = 0xC004FD01
 SL_E_REARM_EXCEEDED = 0xC004D307
 # Assumption: SL_E_NOT_SUPPORTED (slerror.h) for host-only methods on a non-host and for features the
 # emulator does not model; the class documentation only says "an error is returned".
@@ -277,6 +283,15 @@ class Licensing:
     def installation_id(self, product: Product) -> str:
         return digits(digest("iid", product.key or "", self.cmid) * 2, 63)
 
+    def confirmation_id(self, product: Product) -> str:
+        """The confirmation ID the emulated activation center (phone, or slui 4) gives for the product's IID.
+
+        "the 48-digit confirmation ID" ("Configure a KMS host computer for Office").
+        Assumption: the real clearinghouse's derivation is not public; any other CID is wrong (0xC004F02C), as a
+        mistyped one is on Windows.
+        """
+        return digits(digest("cid", self.installation_id(product)), 48)
+
     # --- registry-backed settings ---------------------------------------------------------------------
 
     def registered_kms(self, product: Product) -> tuple[str, int]:
@@ -294,7 +309,9 @@ class Licensing:
     def activation_type(self, product: Product) -> int:
         reg = self.registry
         value = reg.read_dword(self.sku_key(product), V_ACTIVATION_TYPE)
-        return value if value is not None else reg.read_dword(SPP_KEY, V_ACTIVATION_TYPE) or 0
+        if value is None:
+            value = reg.read_dword(SPP_KEY, V_ACTIVATION_TYPE)
+        return value if value in (1, 2, 3) else 0  # anything else means all types
 
     def set_string(self, path: str, name: str, value: str) -> None:
         self.registry.create_key(HKLM, path)
@@ -436,8 +453,25 @@ class Licensing:
             raise ProviderError(SL_E_PKEY_NOT_INSTALLED, "The product key is not available")
         if product.channel == CHANNEL_GVLK:
             kms.activate(self, product)
+        elif product.channel == CHANNEL_AVMA:
+            self._avma_activate(product)
         else:
             self._online_activate(product)
+
+    def _avma_activate(self, product: Product) -> None:
+        """AVMA: the guest activates against its Hyper-V host ("Automatic virtual machine activation in Windows
+        Server"): the host must run Windows Server Datacenter with Hyper-V, and a host activates guests of its
+        own release and older ones (the page's host/guest table)."""
+        host = self.machine.config.hyperv_host
+        guest_build = self.edition.build
+        if host is None or host[1] != "ServerDatacenter" or host[2] < guest_build:
+            raise ProviderError(SL_E_IA_INVALID_VIRTUALIZATION_PLATFORM, "Not on a supported AVMA host")
+        product.status, product.until = LICENSED, None
+        product.avma_host_name = host[0]
+        product.avma_activation_time = self.machine.now()
+        # Assumption: the host's Digital PID2 format is not documented; a stable synthetic value.
+        product.avma_host_pid2 = digits(digest("avma-pid2", host[0]), 20)
+        self.machine.count_write()
 
     def _online_activate(self, product: Product) -> None:
         """MAK, Retail and CSVLK activate against Microsoft's servers."""
@@ -456,8 +490,7 @@ class Licensing:
             raise ProviderError(SL_E_PKEY_NOT_INSTALLED, "The product key is not available")
         if product.channel == CHANNEL_GVLK:
             raise ProviderError(SL_E_NOT_SUPPORTED, "KMS clients activate against a KMS host")
-        # Assumption: the emulated activation center confirms any 48-digit CID for the right IID.
-        if iid != self.installation_id(product) or len(cid) != 48 or not cid.isdigit():
+        if iid != self.installation_id(product) or cid != self.confirmation_id(product):
             raise ProviderError(SL_E_CIDIID_INVALID_DATA, "The offline activation data is incorrect")
         self._online_activate(product)
 
@@ -494,6 +527,10 @@ class Licensing:
                     "partial_product_key": product.partial_key,
                     # Public GVLKs may be shown in full; no other key ever is.
                     "gvlk": product.key if product.key and ed.find_gvlk(product.key) else None,
+                    # The activation center's answer for phone activation (a test aid, not a Windows value).
+                    "phone_confirmation_id": (
+                        self.confirmation_id(product) if product.key and product.channel != CHANNEL_GVLK else None
+                    ),
                     "license_status": status,
                     "license_status_reason": hresult_hex(reason),
                     "grace_period_remaining": minutes,

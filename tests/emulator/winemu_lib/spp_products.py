@@ -42,6 +42,9 @@ CHANNEL_GVLK = "Volume:GVLK"
 CHANNEL_MAK = "Volume:MAK"
 CHANNEL_CSVLK = "Volume:CSVLK"
 CHANNEL_RETAIL = "Retail"
+# Assumption: the channel name of an AVMA key; Microsoft documents only the Description marker
+# VIRTUAL_MACHINE_ACTIVATION that slmgr.vbs tests.
+CHANNEL_AVMA = "Volume:AVMA"
 
 
 def digest(*parts: str) -> bytes:
@@ -99,6 +102,10 @@ class Product:
     host_activation_interval: int | None = None
     host_renewal_interval: int | None = None
     activation_type_used: int = 0
+    # AVMA: what the Hyper-V host reported at the last activation (empty when never activated that way).
+    avma_host_name: str = ""
+    avma_activation_time: datetime.datetime | None = None
+    avma_host_pid2: str = ""
     remaining_sku_rearm: int = 1001
     remaining_app_rearm: int = 1001
 
@@ -142,6 +149,12 @@ def classify_key(edition: ed.Edition, keyring: KeyRing, key: str) -> tuple[str, 
     """(channel, CSVLK group) of the SKU a normalized key installs on; ProviderError when none."""
     if key == ed.OFFICE_GVLK:
         return OFFICE, None
+    fits = ed.avma_fits(key, edition.edition_id, edition.build)
+    if fits is not None:
+        if not fits:
+            # Assumption: like a GVLK of another edition, an AVMA key of another guest edition has no SKU here.
+            raise ProviderError(SL_E_MISMATCHED_PRODUCT_SKU, f"AVMA key does not fit {edition.caption}")
+        return CHANNEL_AVMA, None
     row = ed.find_gvlk(key)
     if row is not None:
         if key != edition.gvlk:
@@ -187,6 +200,11 @@ def build_products(edition: ed.Edition, oob_until: datetime.datetime) -> list[Pr
         products.append(windows(edition.kms_client_activation_id, "VOLUME_KMSCLIENT", CHANNEL_GVLK))
         products.append(windows(ed.sku_uuid(family, eid, "VOLUME_MAK"), "VOLUME_MAK", CHANNEL_MAK))
     products.append(windows(ed.sku_uuid(family, eid, "RETAIL"), "RETAIL", CHANNEL_RETAIL))
+    if any(value == (eid, edition.build) for value in ed.avma_keys().values()):
+        # The guest SKU that AVMA keys install on ("Automatic virtual machine activation in Windows Server").
+        products.append(
+            windows(ed.sku_uuid(family, eid, "VIRTUAL_MACHINE_ACTIVATION"), "VIRTUAL_MACHINE_ACTIVATION", CHANNEL_AVMA)
+        )
     for group in edition.hostable_groups():
         sku_id = ed.sku_uuid(family, eid, "VOLUME_KMS", group.name)
         products.append(windows(sku_id, f"VOLUME_KMS_{group.tag}", CHANNEL_CSVLK, group.name))

@@ -13,7 +13,7 @@ import typing as t
 
 from . import kms
 from .cim import AccessDenied, CallContext, CimValue, InvalidParameter, ProviderError
-from .kms import DEFAULT_ACTIVATION_INTERVAL, DEFAULT_RENEWAL_INTERVAL, INTERVAL_RANGE, parse_port
+from .kms import DEFAULT_ACTIVATION_INTERVAL, DEFAULT_KMS_PORT, DEFAULT_RENEWAL_INTERVAL, INTERVAL_RANGE, parse_port
 from .spp import (
     E_INVALIDARG,
     SL_E_NOT_SUPPORTED,
@@ -31,7 +31,7 @@ from .spp import (
     V_RENEWAL_INTERVAL,
     Licensing,
 )
-from .spp_products import CHANNEL_CSVLK, CHANNEL_GVLK, Product
+from .spp_products import CHANNEL_CSVLK, CHANNEL_GVLK, Product, digest, digits
 
 UINT32_MINUS_ONE = 0xFFFFFFFF  # KeyManagementServiceCurrentCount "-1" as the uint32 WMI returns
 
@@ -88,9 +88,7 @@ class SppProvider:
             "KeyManagementServiceMachine": reg.read_str(SPP_KEY, V_KMS_NAME) or "",
             "KeyManagementServicePort": parse_port(reg.read_str(SPP_KEY, V_KMS_PORT)),  # 0 when unset (documented)
             "KeyManagementServiceLookupDomain": reg.read_str(SPP_KEY, V_LOOKUP_DOMAIN) or "",
-            "KeyManagementServiceListeningPort": parse_port(reg.read_str(SPP_KEY, V_LISTENING_PORT)),
-            "KeyManagementServiceDnsPublishing": not reg.read_dword(SPP_KEY, V_DISABLE_DNS),
-            "KeyManagementServiceLowPriority": bool(reg.read_dword(SPP_KEY, V_LOW_PRIORITY)),
+            **self._running_settings(),
             "KeyManagementServiceHostCaching": spp.host_caching(),
             "KeyManagementServiceProductKeyID": spp.epid() if host else "",
             # Documented: -1 when not a KMS host or no request received yet.
@@ -102,8 +100,6 @@ class SppProvider:
             "DiscoveredKeyManagementServiceMachineName": spp.discovered[0],
             "DiscoveredKeyManagementServiceMachinePort": spp.discovered[1],
             "DiscoveredKeyManagementServiceMachineIpAddress": spp.discovered[2],
-            "VLActivationInterval": reg.read_dword(SPP_KEY, V_ACTIVATION_INTERVAL) or DEFAULT_ACTIVATION_INTERVAL,
-            "VLRenewalInterval": reg.read_dword(SPP_KEY, V_RENEWAL_INTERVAL) or DEFAULT_RENEWAL_INTERVAL,
             "PolicyCacheRefreshRequired": 0,
             "RemainingWindowsReArmCount": spp.rearm_count,
             "TokenActivationILID": None,
@@ -124,6 +120,27 @@ class SppProvider:
             "EmitWindowsMeter": 0,
         }
         return props
+
+    def _running_settings(self) -> dict[str, CimValue]:
+        """The settings sppsvc reads when it starts, as the running service reports them.
+
+        Assumption: SoftwareLicensingService reports the values sppsvc runs with (those of its last start),
+        while the registry holds the configured ones until the restart "Deploying KMS activation" and
+        slmgr.vbs's "a KMS reboot is needed" warning ask for. Before sppsvc ever started (a state dump only:
+        every WMI query starts it first) the configured values are shown.
+        """
+        spp = self.spp
+        running = spp.effective if spp.effective is not None else spp.configured_host_settings()
+        return {
+            # 0 when it is the default, as for a port never set (the class documentation).
+            "KeyManagementServiceListeningPort": 0
+            if running.listening_port == DEFAULT_KMS_PORT
+            else running.listening_port,
+            "KeyManagementServiceDnsPublishing": running.dns_publishing,
+            "KeyManagementServiceLowPriority": running.low_priority,
+            "VLActivationInterval": running.activation_interval,
+            "VLRenewalInterval": running.renewal_interval,
+        }
 
     def _counter_props(self, host: bool) -> dict[str, CimValue]:
         counters = self.spp.host.counters
@@ -195,10 +212,16 @@ class SppProvider:
             "ADActivationObjectDN": None,
             "ADActivationCsvlkPid": None,
             "ADActivationCsvlkSkuId": None,
-            "IAID": None,
-            "AutomaticVMActivationHostMachineName": None,
-            "AutomaticVMActivationLastActivationTime": None,
-            "AutomaticVMActivationHostDigitalPid2": None,
+            # AVMA (strings in the class schema; the time is a CIM datetime string).
+            # Assumption: the guest IAID is not documented beyond its name; a stable synthetic value once activated.
+            "IAID": digits(digest("iaid", product.id, spp.cmid), 20) if product.avma_host_name else None,
+            "AutomaticVMActivationHostMachineName": product.avma_host_name or None,
+            "AutomaticVMActivationLastActivationTime": (
+                product.avma_activation_time.strftime("%Y%m%d%H%M%S.000000+000")
+                if product.avma_activation_time
+                else None
+            ),
+            "AutomaticVMActivationHostDigitalPid2": product.avma_host_pid2 or None,
         }
 
     def state(self) -> dict[str, t.Any]:

@@ -21,12 +21,16 @@ import typing as t
 import weakref
 
 from . import authorization, cim, identify, message_encryption, powershell_remoting, soap, wsman_faults
-from .faults import HOSTILE_RESPONSE, MALFORMED_RESPONSE, FaultSettings, parse_fault_value
+from .faults import DOCUMENT_KINDS, FaultSettings, fixed_document, parse_fault_value
 from .http_auth import AccountLike, ConnectionAuth, HostAuthenticator
 from .http_listener import BIND_ADDRESS, DROP, HttpListener, HttpRequest, HttpResponse
 from .winrm_service import WinrmService, config_body
 from .winrs import Shell, WinrsShells
 from .wsman_operations import RESOURCE_ACTIONS, Enumeration, WsmanOperations, parse_wmi_uri
+
+_SpecialHandler = t.Callable[[soap.WsmanRequest, "AccountLike"], t.Awaitable["HttpResponse | object"]]
+# The enumeration context of the endless_paging fault: every Pull of it answers "more to come".
+ENDLESS_CONTEXT = "uuid:E4D1E55E-0000-4000-8000-000000000000"
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +268,9 @@ class HostEndpoint:
         response = await self._serve(body, account)
         if isinstance(response, HttpResponse):
             response.headers = reply_headers + response.headers
-            if kind is not None and sealer is not None and response.body:
+            # A hostile answer that sets its own Content-Encoding (the gzip bomb) goes out as injected.
+            raw = any(name.lower() == "content-encoding" for name, _value in response.headers)
+            if kind is not None and sealer is not None and response.body and not raw:
                 response.body, response.content_type = message_encryption.encrypt(response.body, kind.protocol, sealer)
         return response
 
@@ -297,11 +303,19 @@ class HostEndpoint:
         except soap.SoapFault as fault:
             self.stats.by_action["Invalid"] += 1
             return self._soap_response(500, fault.render())
-        for kind, document in (("malformed", MALFORMED_RESPONSE), ("hostile", HOSTILE_RESPONSE)):
+        for kind in DOCUMENT_KINDS:
             if faults.due(kind, number):
                 self.stats.by_action[action_label(request_xml)] += 1
                 log.info("%s: answering request %d with a %s document", self.name, number, kind)
-                return self._soap_response(200, document)
+                status, document, headers = fixed_document(kind)
+                response = self._soap_response(status, document)
+                if kind == "html":
+                    response.content_type = "text/html"
+                response.headers.extend(headers)
+                return response
+        special = self._cut_short(request_xml, number)
+        if special is not None:
+            return await special(request_xml, account)
         if faults.due("fault", number):
             self.stats.by_action[action_label(request_xml)] += 1
             log.info("%s: injecting a fault at request %d", self.name, number)
@@ -312,10 +326,103 @@ class HostEndpoint:
             self.stats.by_action["AccessDenied"] += 1
             denied = wsman_faults.winrm_access_denied(self.fqdn)
             return self._soap_response(500, denied.render(request_xml.message_id))
-        ctx = cim.CallContext(user=account.username, is_admin=bool(account.admin), groups=groups)
-        status, body = await self._dispatch_with_latency(request_xml, ctx)
+        status, body = await self._dispatch_with_latency(request_xml, self._context(account))
         log.debug("%s: #%d %s %s -> %d", self.name, number, request_xml.action, request_xml.resource_uri, status)
         return self._soap_response(status, body)
+
+    # ----------------------------------------------------------------- changes cut short, hostile answers
+
+    def _cut_short(self, request: soap.WsmanRequest, number: int) -> _SpecialHandler | None:
+        """The handler of a fault that runs (or answers) request ``number`` in its own way, if one is due."""
+        faults = self.faults
+        handlers: tuple[tuple[str, _SpecialHandler], ...] = (
+            ("lost", self._lost),
+            ("stall", self._stall),
+            ("hang", self._hang),
+            ("trickle", self._trickled),
+            ("wrong_relates_to", self._wrong_relates_to),
+            ("truncated_enumeration", self._truncated_enumeration),
+            ("endless_paging", self._endless_enumeration),
+        )
+        for kind, handler in handlers:
+            if faults.due(kind, number):
+                log.info("%s: request %d gets the %s fault", self.name, number, kind)
+                return handler
+        if action_label(request) == "Pull" and ENDLESS_CONTEXT in "".join(request.body.itertext()):
+            return self._endless_pull
+        lose = faults.lose_method
+        if lose and action_label(request) == "Invoke":
+            with contextlib.suppress(soap.SoapFault):
+                if self.operations.method_label(request).lower() == lose.lower():
+                    faults.lose_method = None
+                    log.info("%s: %s runs, its answer is lost", self.name, lose)
+                    return self._lost
+        return None
+
+    def _context(self, account: AccountLike) -> cim.CallContext:
+        groups = authorization.groups_of(account.admin, account.groups)
+        return cim.CallContext(user=account.username, is_admin=bool(account.admin), groups=groups)
+
+    async def _lost(self, request: soap.WsmanRequest, account: AccountLike) -> object:
+        """The host carries the request out; the answer never reaches the client."""
+        await self._dispatch_with_latency(request, self._context(account))
+        self.stats.by_action["Lost"] += 1
+        return DROP
+
+    async def _stall(self, request: soap.WsmanRequest, account: AccountLike) -> HttpResponse:
+        """Longer than OperationTimeout: w:TimedOut, and (a method) completes afterwards, as on Windows."""
+        timeout = min(request.operation_timeout or soap.MAX_TIMEOUT_SECONDS, soap.MAX_TIMEOUT_SECONDS)
+        extra = int((timeout + 0.5) * 1000)
+        self.faults.latency_ms += extra
+        try:
+            status, body = await self._dispatch_with_latency(request, self._context(account))
+        finally:
+            self.faults.latency_ms -= extra
+        return self._soap_response(status, body)
+
+    async def _hang(self, request: soap.WsmanRequest, account: AccountLike) -> object:
+        """The host carries the request out and never answers; the connection closes after hang_ms."""
+        await self._dispatch_with_latency(request, self._context(account))
+        self.stats.by_action["Hung"] += 1
+        await asyncio.sleep(self.faults.hang_ms / 1000.0)
+        return DROP
+
+    async def _trickled(self, request: soap.WsmanRequest, account: AccountLike) -> HttpResponse:
+        status, body = await self._dispatch_with_latency(request, self._context(account))
+        response = self._soap_response(status, body)
+        response.trickle_s = max(self.faults.trickle_ms, 1) / 1000.0
+        return response
+
+    async def _wrong_relates_to(self, request: soap.WsmanRequest, account: AccountLike) -> HttpResponse:
+        """A well-formed answer, but to another request (not executed)."""
+        self.stats.by_action[action_label(request)] += 1
+        body = soap.render_envelope(soap.TRANSFER + "GetResponse", "", relates_to=soap.new_uuid())
+        return self._soap_response(200, body)
+
+    async def _truncated_enumeration(self, request: soap.WsmanRequest, account: AccountLike) -> HttpResponse:
+        self.stats.by_action[action_label(request)] += 1
+        body = soap.render_envelope(
+            soap.ENUMERATION + "EnumerateResponse", "<n:EnumerateResponse/>", relates_to=request.message_id
+        )
+        return self._soap_response(200, body)
+
+    async def _endless_enumeration(self, request: soap.WsmanRequest, account: AccountLike) -> HttpResponse:
+        """An enumeration whose every Pull answers with more to come (and nothing in it)."""
+        self.stats.by_action[action_label(request)] += 1
+        return self._endless_page(request, "EnumerateResponse", "w:Items")
+
+    async def _endless_pull(self, request: soap.WsmanRequest, account: AccountLike) -> HttpResponse:
+        self.stats.by_action[action_label(request)] += 1
+        return self._endless_page(request, "PullResponse", "n:Items")
+
+    def _endless_page(self, request: soap.WsmanRequest, element: str, items: str) -> HttpResponse:
+        body = (
+            f"<n:{element}><n:EnumerationContext>{ENDLESS_CONTEXT}</n:EnumerationContext>"
+            f"<{items}></{items}></n:{element}>"
+        )
+        return self._soap_response(
+            200, soap.render_envelope(soap.ENUMERATION + element, body, relates_to=request.message_id)
+        )
 
     def _soap_response(self, status: int, body: bytes) -> HttpResponse:
         return HttpResponse(status, body=body, content_type=SOAP_CONTENT_TYPE)

@@ -75,13 +75,25 @@ _SERVICE_SETTERS: dict[str, tuple[str, t.Callable[[dict[str, t.Any]], t.Any]]] =
     "SetKeyManagementServiceLookupDomain": ("KeyManagementServiceLookupDomain", lambda p: p["LookupDomain"]),
     "ClearKeyManagementServiceLookupDomain": ("KeyManagementServiceLookupDomain", lambda p: None),
     "DisableKeyManagementServiceHostCaching": ("KeyManagementServiceHostCaching", lambda p: not p["DisableCaching"]),
-    "SetKeyManagementServiceListeningPort": ("KeyManagementServiceListeningPort", lambda p: int(p["PortNumber"])),
-    "ClearKeyManagementServiceListeningPort": ("KeyManagementServiceListeningPort", lambda p: 0),
-    "DisableKeyManagementServiceDnsPublishing": (
-        "KeyManagementServiceDnsPublishing",
-        lambda p: not p["DisablePublishing"],
+}
+# KMS host setters write the registry; sppsvc runs with those values from its next start.
+_HOST_SETTERS: dict[str, tuple[str, str, t.Callable[[dict[str, t.Any]], t.Any]]] = {
+    "SetKeyManagementServiceListeningPort": (
+        "KeyManagementServiceListeningPort",
+        "REG_SZ",
+        lambda p: str(int(p["PortNumber"])),
     ),
-    "EnableKeyManagementServiceLowPriority": ("KeyManagementServiceLowPriority", lambda p: p["EnableLowPriority"]),
+    "ClearKeyManagementServiceListeningPort": ("KeyManagementServiceListeningPort", "REG_SZ", lambda p: None),
+    "DisableKeyManagementServiceDnsPublishing": (
+        "DisableDnsPublishing",
+        "REG_DWORD",
+        lambda p: 1 if p["DisablePublishing"] else None,
+    ),
+    "EnableKeyManagementServiceLowPriority": (
+        "EnableKmsLowPriority",
+        "REG_DWORD",
+        lambda p: 1 if p["EnableLowPriority"] else None,
+    ),
 }
 # SoftwareLicensingProduct Set*/Clear* suffix -> (per-SKU registry value, method parameter).
 _PER_SKU_VALUES = {
@@ -186,10 +198,9 @@ class FakeHost:
             "KeyManagementServicePort": 0,
             "KeyManagementServiceLookupDomain": None,
             "KeyManagementServiceHostCaching": True,
-            "KeyManagementServiceListeningPort": 0,
-            "KeyManagementServiceDnsPublishing": True,
-            "KeyManagementServiceLowPriority": False,
         }
+        # The KMS settings sppsvc runs with (read from the registry when it starts); None until first asked.
+        self.running: dict[str, t.Any] | None = None
         self.products: dict[str, dict[str, t.Any]] = {}
         for product_id in products:
             self.add_product(product_id)
@@ -348,12 +359,22 @@ class FakeHost:
         stored = self.reg_value(SPP, name)
         return int(stored[1]) if stored and stored[0] == "REG_DWORD" else default
 
+    def configured(self) -> dict[str, t.Any]:
+        """The KMS settings the registry holds, as SoftwareLicensingService names them."""
+        port = self.reg_value(SPP, "KeyManagementServiceListeningPort")
+        return {
+            "KeyManagementServiceListeningPort": int(port[1]) if port else 0,
+            "KeyManagementServiceDnsPublishing": not self._interval("DisableDnsPublishing", 0),
+            "KeyManagementServiceLowPriority": bool(self._interval("EnableKmsLowPriority", 0)),
+            "VLActivationInterval": self._interval("VLActivationInterval", 120),
+            "VLRenewalInterval": self._interval("VLRenewalInterval", 10080),
+        }
+
     def _service_row(self) -> dict[str, t.Any]:
-        # The intervals SoftwareLicensingService reports are the registry values SetVL*Interval writes.
-        row = dict(self.service)
-        row["VLActivationInterval"] = self._interval("VLActivationInterval", 120)
-        row["VLRenewalInterval"] = self._interval("VLRenewalInterval", 10080)
-        return row
+        # SoftwareLicensingService reports the KMS settings sppsvc runs with, those of its last start.
+        if self.running is None:
+            self.running = self.configured()
+        return {**self.running, **self.service}  # a test may pin a property in self.service
 
     def _spp_service(self, method: str, params: dict[str, t.Any]) -> dict[str, t.Any]:
         if method == "InstallProductKey":
@@ -367,6 +388,8 @@ class FakeHost:
                 data[52:67] = [0] * 15
                 self.reg_set(CURRENT_VERSION, "DigitalProductId", "REG_BINARY", data)
             return {"ReturnValue": 0}
+        if method in ("SetVLActivationTypeEnabled", "ClearVLActivationTypeEnabled"):
+            return self._activation_type(SPP, method, params)
         if method in _HOST_ONLY and not self.service["IsKeyManagementServiceMachine"]:
             raise WSManFault(
                 "The Software Licensing Service reported that the product is not a KMS host.", hresult=SL_E_NOT_KMS_HOST
@@ -377,9 +400,30 @@ class FakeHost:
                 raise WSManFault("invalid interval", hresult=0x80070057)
             self.reg_set(SPP, method.removeprefix("Set"), "REG_DWORD", value)
             return {"ReturnValue": 0}
+        if method in _HOST_SETTERS:
+            name, reg_type, compute = _HOST_SETTERS[method]
+            value = compute(params)
+            if value is None:
+                self.registry[SPP.lower()].pop(self._value_name(self.registry[SPP.lower()], name) or name, None)
+            else:
+                self.reg_set(SPP, name, reg_type, value)
+            return {"ReturnValue": 0}
         assert method in _SERVICE_SETTERS, f"unexpected SoftwareLicensingService.{method}"
         prop, compute = _SERVICE_SETTERS[method]
         self.service[prop] = compute(params)
+        return {"ReturnValue": 0}
+
+    def _activation_type(self, key: str, method: str, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        # slmgr /act-type: REG_DWORD VLActivationType (per SKU; the service-wide location is assumed the same name).
+        if method.startswith("Set"):
+            if params["ActivationType"] not in (0, 1, 2, 3):
+                raise WSManFault("The parameter is incorrect.", hresult=0x80070057)
+            self.reg_set(key, "VLActivationType", "REG_DWORD", int(params["ActivationType"]))
+        else:
+            values = self.registry.get(key.lower(), {})
+            found = self._value_name(values, "VLActivationType")
+            if found is not None:
+                del values[found]
         return {"ReturnValue": 0}
 
     def _install(self, key: str) -> dict[str, t.Any]:
@@ -407,6 +451,8 @@ class FakeHost:
             return {"ReturnValue": 0}
         if method == "Activate":
             return self._activate(product)
+        if method in ("SetVLActivationTypeEnabled", "ClearVLActivationTypeEnabled"):
+            return self._activation_type(self.sku_key(str(product["ID"])), method, params)
         value = method.removeprefix("Set").removeprefix("Clear")
         assert method != value and value in _PER_SKU_VALUES, f"unexpected SoftwareLicensingProduct.{method}"
         name, param = _PER_SKU_VALUES[value]
@@ -445,6 +491,8 @@ class FakeHost:
             if service["State"] == "Running":
                 return {"ReturnValue": 10}  # Service Already Running
             service["State"] = "Running"
+            if selectors["Name"] == "sppsvc":
+                self.running = self.configured()
             return {"ReturnValue": 0}
         raise AssertionError(f"unexpected Win32_Service.{method}")
 

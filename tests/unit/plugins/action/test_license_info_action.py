@@ -56,6 +56,7 @@ def test_report_of_a_kms_client_is_read_only() -> None:
         "os",
         "products",
         "windows_product",
+        "office_products",
         "kms_client",
         "kms_host",
         "client_machine_id",

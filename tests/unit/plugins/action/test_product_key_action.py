@@ -443,3 +443,26 @@ def test_protected_key_keep_reports_why_and_changes_nothing() -> None:
     assert result["partial_product_key"] == "27HF3"
     assert any("kept" in warning for warning in ctx.warnings)
     assert host.writes() == []
+
+
+def test_an_install_whose_answer_is_lost_is_reported_as_maybe_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The host ran InstallProductKey; the answer never came: a change that may have happened, not unreachable.
+    from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManUnreachable
+
+    host = server_2022()
+    original = host.invoke
+
+    def invoke(cls: str, method: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        out = original(cls, method, *args, **kwargs)
+        if method == "InstallProductKey":
+            lost = WSManUnreachable("the connection was reset or dropped before the answer arrived")
+            lost.in_flight = f"{cls}.{method}"  # what WmiClient.invoke records for a call that reached the host
+            raise lost
+        return out
+
+    host.invoke = invoke  # type: ignore[method-assign,assignment]
+    result, _seam = run_action(monkeypatch, "product_key", {"key": MAK}, host)
+    assert result["failed"] is True and "unreachable" not in result
+    assert result["changed"] is True
+    assert result["may_have_applied"] == ["SoftwareLicensingService.InstallProductKey"]
+    assert MAK not in str(result)

@@ -16,13 +16,22 @@ from ansible_collections.winact.kms.plugins.plugin_utils._explain import ERROR_K
 from ansible_collections.winact.kms.plugins.plugin_utils._registry import RegType
 from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext
 from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
-from ansible_collections.winact.kms.plugins.plugin_utils._wsman import WSManFault, WSManUnreachable
+from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
+    WSManFault,
+    WSManProtocolError,
+    WSManTimeout,
+    WSManUnreachable,
+)
 from ansible_collections.winact.kms.tests.unit.plugins.action_harness import run_action
 from ansible_collections.winact.kms.tests.unit.plugins.spp_fake import SPP, FakeHost
 
 PRODUCT = "ef6cfc9f-8c5d-44ac-9aad-de6a2ea0ae03"
 MODULES = {s.Scope.CLIENT: "kms_client", s.Scope.HOST: "kms_host", s.Scope.POLICY: "activation_policy"}
 NOT_SETTINGS = {"restart_service", "state", "activation_id"}
+
+
+# The first pending-restart note on a host: the write finds no key, creates it, writes again.
+NOTE_FIRST_TIME = ("StdRegProv.SetMultiStringValue", "StdRegProv.CreateKey", "StdRegProv.SetMultiStringValue")
 
 
 def ctx(check: bool = False, diff: bool = True) -> TaskContext:
@@ -109,6 +118,7 @@ SAMPLES: dict[str, t.Any] = {
     "manual_activation": True,
     "user_operations": True,
     "skip_rearm": True,
+    "activation_type": "token",
 }
 PY_TYPES = {
     RegType.SZ: str,
@@ -130,7 +140,7 @@ def test_codecs_write_what_the_registry_type_holds_and_read_it_back(option: str)
 
 
 def test_restart_needs_follow_the_facts() -> None:
-    no_restart = {"server", "port", "lookup_domain", "host_caching"}  # slmgr gives no warning (§3.9)
+    no_restart = {"server", "port", "lookup_domain", "host_caching", "activation_type"}  # slmgr gives no warning
     for option in no_restart:
         assert s.SETTINGS[option].restart is False
     for setting in s.view(s.Scope.HOST):
@@ -237,18 +247,24 @@ def test_bad_input_names_the_option_and_what_is_allowed(scope: s.Scope, params: 
 def test_client_read_is_one_query_plus_the_registry_intervals() -> None:
     fake = FakeHost()
     snapshot = s.read(t.cast(t.Any, fake), s.build_request(s.Scope.CLIENT, {}))
-    assert fake.requests == 3
+    assert fake.requests == 5  # the query, the pending-restart note, the two intervals, the activation type
     wql = fake.calls[0].params["wql"]
     assert wql == (
         "SELECT Version, IsKeyManagementServiceMachine, KeyManagementServiceMachine, KeyManagementServicePort, "
         "KeyManagementServiceLookupDomain, KeyManagementServiceHostCaching FROM SoftwareLicensingService"
     )
-    assert [c.method for c in fake.calls[1:]] == ["GetDWORDValue", "GetDWORDValue"]
+    assert [c.method for c in fake.calls[1:]] == [
+        "GetMultiStringValue",
+        "GetDWORDValue",
+        "GetDWORDValue",
+        "GetDWORDValue",
+    ]
     assert snapshot.values == {
         "server": None,
         "port": 1688,
         "lookup_domain": None,
         "host_caching": True,
+        "activation_type": 0,
         "activation_interval": None,
         "renewal_interval": None,
     }
@@ -267,8 +283,13 @@ def test_per_product_read_adds_one_product_query_and_reads_the_per_sku_values() 
     )
     assert product_wql == f"SELECT ID, ApplicationID FROM SoftwareLicensingProduct WHERE ID = '{PRODUCT}'"
     per_sku = [c.params["sValueName"] for c in fake.calls[2:] if c.params["sSubKeyName"] == fake.sku_key(PRODUCT)]
-    assert per_sku == ["KeyManagementServiceName", "KeyManagementServicePort", "KeyManagementServiceLookupDomain"]
-    assert fake.requests == 2 + 3 + 2  # + the two client interval values
+    assert per_sku == [
+        "KeyManagementServiceName",
+        "KeyManagementServicePort",
+        "KeyManagementServiceLookupDomain",
+        "VLActivationType",
+    ]
+    assert fake.requests == 2 + 4 + 3  # + the pending-restart note and the two client interval values
     assert (snapshot.values["server"], snapshot.values["port"], snapshot.values["lookup_domain"]) == (
         "kms-office",
         1700,
@@ -294,17 +315,26 @@ def test_unknown_product_fails_clearly() -> None:
     assert fake.writes() == []
 
 
-def test_host_read_is_one_query_plus_the_publish_list() -> None:
+def test_host_read_is_one_query_plus_the_configured_values() -> None:
+    # sppsvc reports what it runs with; the registry holds what is configured (read both: a restart may be owed).
     fake = FakeHost(kms_host=True)
     s.read(t.cast(t.Any, fake), s.build_request(s.Scope.HOST, {}))
-    assert fake.requests == 2
-    assert fake.calls[1].params["sValueName"] == "DnsDomainPublishList"
+    assert fake.requests == 8
+    assert [c.params["sValueName"] for c in fake.calls[1:]] == [
+        "SppsvcRestartPending",  # a restart owed for the publish list, which sppsvc does not report
+        "KeyManagementServiceListeningPort",
+        "DnsDomainPublishList",
+        "DisableDnsPublishing",
+        "EnableKmsLowPriority",
+        "VLActivationInterval",
+        "VLRenewalInterval",
+    ]
 
 
 def test_policy_read_needs_no_licensing_query() -> None:
     fake = FakeHost()
     snapshot = s.read(t.cast(t.Any, fake), s.build_request(s.Scope.POLICY, {}))
-    assert fake.requests == 5
+    assert fake.requests == 6  # five values and the pending-restart note
     assert all(c.cls == "StdRegProv" for c in fake.calls)
     assert snapshot.values == {
         "alternate_url": None,
@@ -410,7 +440,7 @@ def test_apply_then_second_run_is_unchanged_without_writes() -> None:
     assert second["changed"] is False and second["changes"] == []
     assert second["diff"] == {"before": {}, "after": {}}
     assert fake.writes() == writes
-    assert fake.requests - requests == 3
+    assert fake.requests - requests == 5  # the service query, the pending-restart note and three registry reads
 
 
 def test_server_without_port_clears_a_custom_port() -> None:
@@ -469,7 +499,8 @@ def test_client_intervals_are_registry_values_even_on_a_client() -> None:
     assert fake.reg_value(SPP, "VLActivationInterval") == ("REG_DWORD", 60)
     assert fake.reg_value(SPP, "VLRenewalInterval") == ("REG_DWORD", 4320)
     assert result["restart_required"] is True and result["restarted"] is True
-    assert fake.writes()[-2:] == ["Win32_Service.StopService", "Win32_Service.StartService"]
+    assert fake.writes()[:3] == list(NOTE_FIRST_TIME)  # noted before the intervals are written
+    assert fake.writes()[-3:] == ["Win32_Service.StopService", "Win32_Service.StartService", "StdRegProv.DeleteValue"]
 
 
 def test_host_settings_in_safe_order_with_restart() -> None:
@@ -491,6 +522,7 @@ def test_host_settings_in_safe_order_with_restart() -> None:
         "renewal_interval",
     ]
     assert fake.writes() == [
+        *NOTE_FIRST_TIME,  # the pending-restart note, before the publish list
         "SoftwareLicensingService.SetKeyManagementServiceListeningPort",
         "StdRegProv.SetMultiStringValue",
         "SoftwareLicensingService.DisableKeyManagementServiceDnsPublishing",
@@ -498,6 +530,7 @@ def test_host_settings_in_safe_order_with_restart() -> None:
         "SoftwareLicensingService.SetVLRenewalInterval",
         "Win32_Service.StopService",
         "Win32_Service.StartService",
+        "StdRegProv.DeleteValue",  # restarted: nothing owed any more
     ]
     assert fake.reg_value(SPP, "DnsDomainPublishList") == ("REG_MULTI_SZ", ["east.contoso.com, 10, 75"])
     assert result["restarted"] is True
@@ -506,10 +539,11 @@ def test_host_settings_in_safe_order_with_restart() -> None:
 
 def test_default_listening_port_and_empty_publish_list_clear() -> None:
     fake = FakeHost(kms_host=True)
-    fake.service["KeyManagementServiceListeningPort"] = 1700
+    fake.reg_set(SPP, "KeyManagementServiceListeningPort", "REG_SZ", "1700")
     fake.reg_set(SPP, "DnsDomainPublishList", "REG_MULTI_SZ", ["east.contoso.com, 0, 0"])
     run(fake, s.Scope.HOST, listening_port=1688, dns_publish_domains=[], restart_service="never")
     assert fake.writes() == [
+        *NOTE_FIRST_TIME,  # the publish list will need a restart: noted first
         "SoftwareLicensingService.ClearKeyManagementServiceListeningPort",
         "StdRegProv.DeleteValue",
     ]
@@ -583,9 +617,9 @@ def test_lookup_domain_with_a_server_warns_that_the_name_wins() -> None:
 
 def test_a_fault_part_way_reports_what_was_applied_and_a_rerun_converges() -> None:
     fake = FakeHost(kms_host=True)
-    fake.failures[4] = WSManFault(
+    fake.failures[13] = WSManFault(
         "Generic failure", hresult=0xC004F074
-    )  # query, registry read, first write ok; the second write faults
+    )  # query, 7 registry reads, the pending-restart note (3), first write ok; the second write faults
     context = ctx()
     with pytest.raises(ModuleFailure) as info:
         run(fake, s.Scope.HOST, context, listening_port=1700, dns_publish_domains=[{"domain": "east.contoso.com"}])
@@ -602,9 +636,9 @@ def test_a_fault_part_way_reports_what_was_applied_and_a_rerun_converges() -> No
 
 def test_connection_lost_after_a_write_becomes_a_failure_with_applied() -> None:
     fake = FakeHost()
-    fake.failures[5] = WSManUnreachable(
+    fake.failures[7] = WSManUnreachable(
         "connection reset by peer"
-    )  # query, 2 registry reads, first write; then the connection drops
+    )  # query, note, 3 registry reads, first write; then the connection drops
     context = ctx()
     with pytest.raises(ModuleFailure, match="connection reset"):
         run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
@@ -614,7 +648,7 @@ def test_connection_lost_after_a_write_becomes_a_failure_with_applied() -> None:
 def test_a_port_fault_right_after_the_name_restores_the_previous_name() -> None:
     fake = FakeHost()
     fake.service["KeyManagementServiceMachine"] = "old-kms.example.com"
-    fake.failures[5] = WSManFault("Generic failure", hresult=0x80070057)  # query, 2 registry reads, name; then port
+    fake.failures[7] = WSManFault("Generic failure", hresult=0x80070057)  # query, note, 3 reads, name; then port
     context = ctx()
     with pytest.raises(ModuleFailure, match="restored to old-kms.example.com, as slmgr does") as info:
         run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
@@ -624,9 +658,99 @@ def test_a_port_fault_right_after_the_name_restores_the_previous_name() -> None:
     assert set_names == ["kms01", "old-kms.example.com"]
 
 
+def lose_answer(fake: FakeHost, method: str, error: Exception) -> None:
+    """The host runs ``method``, then its answer is lost (or times out, or arrives corrupt)."""
+    original = fake.invoke
+
+    def invoke(cls: str, called: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        out = original(cls, called, *args, **kwargs)
+        if called == method:
+            raise error
+        return out
+
+    fake.invoke = invoke  # type: ignore[method-assign,assignment]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        WSManTimeout("The WS-Management service cannot complete the operation within the time"),
+        WSManProtocolError("malformed XML in the response"),
+        WSManUnreachable("connection reset by peer"),
+    ],
+    ids=["timeout", "corrupt", "lost"],
+)
+def test_a_port_call_that_may_have_run_is_re_read_not_undone(error: Exception) -> None:
+    # slmgr restores the name only when the port call failed; one that may have run is settled by re-reading.
+    fake = FakeHost()
+    fake.service["KeyManagementServiceMachine"] = "old-kms.example.com"
+    lose_answer(fake, "SetKeyManagementServicePort", error)
+    context = ctx()
+    with pytest.raises(ModuleFailure, match="the host holds the new value, so it was applied") as info:
+        run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
+    assert context.applied == ["server", "port"] and context.may_have_applied == []
+    assert "restored" not in info.value.msg
+    assert (fake.service["KeyManagementServiceMachine"], fake.service["KeyManagementServicePort"]) == ("kms01", 1700)
+    assert run(fake, s.Scope.CLIENT, server="kms01", port=1700)["changed"] is False
+
+
+def test_a_restart_owed_by_an_earlier_run_is_made_by_the_rerun() -> None:
+    # The first run writes the port but never restarts; sppsvc keeps running with 1688.
+    fake = FakeHost(kms_host=True)
+    first = run(fake, s.Scope.HOST, listening_port=1700, restart_service="never")
+    assert first["changed"] is True and first["restart_required"] is True and first["restarted"] is False
+    assert fake.running is not None and fake.running["KeyManagementServiceListeningPort"] == 0
+    again = run(fake, s.Scope.HOST, listening_port=1700)
+    assert again["changes"] == [] and again["restart_owed"] == ["listening_port"]
+    assert again["changed"] is True and again["restarted"] is True
+    assert fake.running["KeyManagementServiceListeningPort"] == 1700
+    third = run(fake, s.Scope.HOST, listening_port=1700)
+    assert (third["changed"], third["restart_required"], third["restarted"]) == (False, False, False)
+
+
+def test_a_restart_owed_shows_in_check_mode_without_a_write() -> None:
+    fake = FakeHost(kms_host=True)
+    run(fake, s.Scope.HOST, low_priority=True, restart_service="never")
+    writes = len(fake.writes())
+    result = run(fake, s.Scope.HOST, ctx(check=True), low_priority=True)
+    assert result["changed"] is True and result["restart_owed"] == ["low_priority"]
+    assert len(fake.writes()) == writes
+
+
+def test_a_failed_restart_leaves_the_restart_owed_for_the_rerun() -> None:
+    fake = FakeHost(kms_host=True)
+    fake.services["sppsvc"]["StartMode"] = "Disabled"
+    with pytest.raises(ModuleFailure) as info:
+        run(fake, s.Scope.HOST, listening_port=1700)
+    assert info.value.detail["restart_required"] is True
+    fake.services["sppsvc"].update(StartMode="Manual", State="Running")
+    rerun = run(fake, s.Scope.HOST, listening_port=1700)
+    assert rerun["restarted"] is True and rerun["changes"] == []
+
+
+def test_a_policy_restart_cut_short_is_remembered_on_the_host() -> None:
+    # sppsvc does not report UserOperations' running value: the host keeps a note until sppsvc restarted.
+    fake = FakeHost()
+    fake.services["sppsvc"]["StartMode"] = "Disabled"
+    with pytest.raises(ModuleFailure):
+        run(fake, s.Scope.POLICY, user_operations=True)
+    assert fake.reg_value(s.PENDING_KEY, s.PENDING_VALUE) == ("REG_MULTI_SZ", ["user_operations"])
+    fake.services["sppsvc"].update(StartMode="Manual", State="Running")
+    rerun = run(fake, s.Scope.POLICY, user_operations=True)
+    assert rerun["changes"] == [] and rerun["restart_owed"] == ["user_operations"] and rerun["restarted"] is True
+    assert fake.reg_value(s.PENDING_KEY, s.PENDING_VALUE) is None
+    assert run(fake, s.Scope.POLICY, user_operations=True)["changed"] is False
+
+
+def test_a_client_interval_written_without_restart_is_owed() -> None:
+    fake = FakeHost()
+    run(fake, s.Scope.CLIENT, activation_interval=60, restart_service="never")
+    assert run(fake, s.Scope.CLIENT, activation_interval=60)["restart_owed"] == ["activation_interval"]
+
+
 def test_a_port_fault_after_a_fresh_name_clears_it_again() -> None:
     fake = FakeHost()
-    fake.failures[5] = WSManFault("Generic failure", hresult=0x80070057)
+    fake.failures[7] = WSManFault("Generic failure", hresult=0x80070057)
     context = ctx()
     with pytest.raises(ModuleFailure, match=r"restored to none \(DNS auto-discovery\)"):
         run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
@@ -637,11 +761,44 @@ def test_a_port_fault_after_a_fresh_name_clears_it_again() -> None:
     ]
 
 
-def test_connection_lost_before_any_write_stays_unreachable() -> None:
+def test_connection_refused_before_any_write_stays_unreachable() -> None:
     fake = FakeHost()
-    fake.failures[4] = WSManUnreachable("connection reset by peer")
+    fake.failures[6] = WSManUnreachable("connection refused", sent=False)
     with pytest.raises(WSManUnreachable):
         run(fake, s.Scope.CLIENT, server="kms01")
+
+
+def test_a_first_write_whose_answer_is_lost_may_have_been_applied() -> None:
+    # The request reached the host: it may have run. Never "unreachable, changed: false".
+    fake = FakeHost()
+    fake.failures[6] = WSManUnreachable("connection reset by peer")
+    fake.failures[7] = WSManUnreachable("connection refused", sent=False)  # and the re-read cannot connect
+    context = ctx()
+    with pytest.raises(ModuleFailure, match="could not be re-read") as info:
+        run(fake, s.Scope.CLIENT, context, server="kms01")
+    assert context.may_have_applied == ["server"] and context.applied == []
+    assert info.value.detail["setting"] == "server"
+
+
+def test_a_lost_answer_is_settled_by_re_reading_the_host() -> None:
+    fake = FakeHost()
+
+    class ExecutedThenLost(WSManUnreachable):
+        pass
+
+    original = fake.invoke
+
+    def invoke(cls: str, method: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        out = original(cls, method, *args, **kwargs)
+        if method == "SetKeyManagementServiceMachine":
+            raise ExecutedThenLost("connection reset by peer")  # the host ran it; the answer was lost
+        return out
+
+    fake.invoke = invoke  # type: ignore[method-assign,assignment]
+    context = ctx()
+    with pytest.raises(ModuleFailure, match="the host holds the new value, so it was applied"):
+        run(fake, s.Scope.CLIENT, context, server="kms01")
+    assert context.applied == ["server"] and context.may_have_applied == []
 
 
 def test_a_nonzero_return_value_fails_with_the_hresult() -> None:
@@ -705,7 +862,7 @@ def test_action_runs_the_table_over_the_task_connection(monkeypatch: pytest.Monk
 
 def test_action_failure_reports_applied(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeHost()
-    fake.failures[5] = WSManUnreachable("connection reset by peer")
+    fake.failures[7] = WSManUnreachable("connection reset by peer")
     result, _seam = run_action(monkeypatch, "kms_client", {"server": "kms01", "port": 1700}, fake)
     assert result["failed"] is True and result["changed"] is True
     assert result["applied"] == ["server"]
@@ -749,3 +906,27 @@ def test_activation_policy_action_registry_failure_is_explained(monkeypatch: pyt
     assert result["msg"].startswith("Setting skip_rearm failed: Registry SetDWORDValue on HKLM\\")
     assert result["setting"] == "skip_rearm" and result["restart_required"] is False
     assert result["error"]["method"] == "StdRegProv.SetDWORDValue" and result["error"]["return_value"] == 5
+
+
+def test_activation_type_sets_clears_and_scopes_to_a_product() -> None:
+    fake = FakeHost(products=[PRODUCT])
+    result = run(fake, s.Scope.CLIENT, activation_type="kms")
+    setter = next(c for c in fake.calls if c.method == "SetVLActivationTypeEnabled")
+    assert (setter.cls, setter.params) == ("SoftwareLicensingService", {"ActivationType": 2})
+    assert result["settings"]["activation_type"] == "kms"
+    assert run(fake, s.Scope.CLIENT, activation_type="kms")["changed"] is False
+
+    per_product = run(fake, s.Scope.CLIENT, activation_type="ad", activation_id=PRODUCT)
+    assert per_product["changes"] == ["activation_type"]
+    assert fake.reg_value(fake.sku_key(PRODUCT), "VLActivationType") == ("REG_DWORD", 1)
+
+    run(fake, s.Scope.CLIENT, activation_type="all")
+    assert fake.invoked("ClearVLActivationTypeEnabled")
+    assert fake.reg_value(SPP, "VLActivationType") is None
+
+
+def test_activation_type_reads_unknown_values_as_all() -> None:
+    codec = s.SETTINGS["activation_type"].codec
+    assert [codec.show(codec.from_registry(raw)) for raw in (None, 0, 2, 7)] == ["all", "all", "kms", "all"]
+    with pytest.raises(ValidationError, match="activation_type: 'kms-only' is not one of all, ad, kms, token"):
+        codec.normalise("activation_type", "kms-only")

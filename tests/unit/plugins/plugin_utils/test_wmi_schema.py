@@ -86,7 +86,7 @@ def test_every_selected_property_is_declared(select: Select) -> None:
 def test_every_setting_reads_a_declared_property() -> None:
     # The settings views select the properties of their table rows at run time.
     for setting in settings.TABLE:
-        if setting.wmi is None:
+        if setting.wmi is None or setting.wmi.property is None:  # None: read from the registry
             continue
         assert setting.wmi.property in PROPERTY_TYPES[SERVICE_CLASS], setting.option
         if setting.wmi.per_product:

@@ -13,6 +13,7 @@ import types
 import typing as t
 
 import pytest
+import requests
 from ansible.errors import AnsibleConnectionFailure
 from winrm import exceptions as winrm_exceptions
 
@@ -22,13 +23,29 @@ ENDPOINT = "http://127.0.0.1:5985/wsman"
 
 
 class ShellHttp:
-    def __init__(self, answer: t.Callable[[bytes], bytes]) -> None:
+    """pywinrm's Transport: the session is built on the first send, setting up encryption there (NTLM)."""
+
+    def __init__(self, answer: t.Callable[[bytes], bytes], *, encrypt: bool = False) -> None:
         self.endpoint = ENDPOINT
         self.read_timeout_sec = 30
         self.answer = answer
+        self.encrypt = encrypt
+        self.session: requests.Session | None = None
+        self.hooks_at_setup: list[t.Any] = []
         self.sent: list[bytes] = []
 
+    def build_session(self) -> requests.Session:
+        if self.session is None:
+            self.session = requests.Session()
+            if self.encrypt:
+                self.setup_encryption(self.session)
+        return self.session
+
+    def setup_encryption(self, session: requests.Session) -> None:
+        self.hooks_at_setup = list(session.hooks["response"])
+
     def send_message(self, message: bytes) -> bytes:
+        self.build_session()
         self.sent.append(message)
         return self.answer(message)
 
@@ -78,6 +95,15 @@ def test_winrm_opens_no_shell_and_leaves_the_connection_unconnected() -> None:
     assert (connection.protocol, connection.shell_id, connection._connected) == (None, None, False)
     connection.close()
     assert connection.shells_closed == 0
+
+
+def test_the_bounded_reader_is_on_the_session_before_the_encryption_handshake() -> None:
+    http = ShellHttp(lambda message: b"<answer/>", encrypt=True)
+    transport = connection_transport(ShellWinrmConnection(http))
+    assert http.session is None  # nothing talks to the host before the first request
+    transport.send(b"<request/>")
+    assert len(http.hooks_at_setup) == 1
+    assert http.session is not None and len(http.session.hooks["response"]) == 1
 
 
 def test_a_connection_already_holding_a_shell_is_used_as_it_is() -> None:

@@ -66,6 +66,7 @@ class FakeWinrmHttp:
         self.read_timeout_sec = read_timeout_sec
         self.behave = behave
         self.sent: list[bytes] = []
+        self.session = requests.Session()  # the adapter installs its bounded reader here
 
     def send_message(self, message: bytes) -> bytes:
         self.sent.append(message)
@@ -96,6 +97,7 @@ class FakePsrpHttp:
         self.endpoint = endpoint
         self.read_timeout = read_timeout
         self.behave = behave
+        self.session = requests.Session()
 
     def send(self, message: bytes) -> bytes:
         return self.behave(message)
@@ -255,7 +257,7 @@ WINRM_CASES = [
         f"wrong user name or password \\(HTTP 401\\) for {ENDPOINT}",
     ),
     (winrm_exceptions.WinRMError("bad encrypted payload"), WSManUnreachable, "WinRM transport failure .*payload"),
-    (requests.exceptions.ConnectionError("reset by peer"), WSManUnreachable, "refused, reset or dropped"),
+    (requests.exceptions.ConnectionError("reset by peer"), WSManUnreachable, "reset or dropped before the answer"),
     (requests.exceptions.ConnectTimeout("slow"), WSManUnreachable, f"timed out connecting to {ENDPOINT}"),
     (requests.exceptions.ReadTimeout("slow"), WSManUnreachable, "within the read timeout of 30 s; .*may still be"),
     (requests.exceptions.SSLError("certificate verify failed"), WSManUnreachable, "TLS error .*verify failed"),
@@ -467,5 +469,6 @@ def test_real_pywinrm_connection_refused() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     transport = connection_transport(_pywinrm_connection(f"http://127.0.0.1:{port}/wsman"))
-    with pytest.raises(WSManUnreachable, match=f"cannot talk to http://127.0.0.1:{port}/wsman \\(connection refused"):
+    refused = f"cannot connect to http://127.0.0.1:{port}/wsman: .*Connection refused"
+    with pytest.raises(WSManUnreachable, match=refused):
         transport.send(b"<x/>")
