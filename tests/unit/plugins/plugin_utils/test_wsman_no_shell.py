@@ -103,7 +103,8 @@ def test_the_bounded_reader_is_on_the_session_before_the_encryption_handshake() 
     assert http.session is None  # nothing talks to the host before the first request
     transport.send(b"<request/>")
     assert len(http.hooks_at_setup) == 1
-    assert http.session is not None and len(http.session.hooks["response"]) == 1
+    session: requests.Session | None = getattr(http, "session")  # noqa: B009 - mypy narrowed it to None above
+    assert session is not None and len(session.hooks["response"]) == 1
 
 
 def test_a_connection_already_holding_a_shell_is_used_as_it_is() -> None:
