@@ -9,6 +9,14 @@ to change, (c) the drift playbook (check mode). Per scenario: requests and bytes
 emulator counted them on the wire, WinRS shells included), CPU (user+sys) of the ansible-playbook process tree,
 wall time and the largest peak RSS of a process in that tree.
 
+With ``--baseline-bin`` (the bin directory of a venv holding the PyPI ``ansible`` package, as ``make bench``
+builds it) the same settings are also applied the ``ansible.windows`` way on a second, fresh fleet: a
+``win_regedit`` task per registry value and ``win_command`` running ``cscript slmgr.vbs /ipk`` and ``/ato``.
+The emulator answers their WinRS commands (Create, Command, Send, Receive, Signal, Delete) with a canned
+successful module result, a bench-only mode that is not Windows behaviour: the wire cost and the controller's
+CPU are real, but the PowerShell process Windows would start for every task is not counted (nor is any change
+made on the host, so the baseline's "no change" run costs what its full run does).
+
     PYTHONPATH=build/collections .venv/bin/python tests/benchmarks/fleet_cost.py --hosts 10 --out bench/results.json
 """
 
@@ -50,6 +58,44 @@ SCENARIOS = (
     ("b_no_change", "client.yml"),
     ("c_drift", "winact.kms.drift"),
 )
+GVLK_ENTERPRISE = "NPPR9-FWDCX-D2C8J-H872K-2YT43"  # Microsoft's published GVLK for Windows Enterprise
+SPP_PATH = r"HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform"
+SLMGR = r"cscript.exe //NoLogo C:\Windows\System32\slmgr.vbs"
+# The same settings as ROLE_VARS, the ansible.windows way: a module call per registry value, slmgr for the rest.
+BASELINE_VALUES = (
+    (SPP_PATH, "KeyManagementServiceName", ROLE_VARS["kms_client_server"], "string"),
+    (SPP_PATH, "KeyManagementServicePort", str(ROLE_VARS["kms_client_port"]), "string"),
+    (SPP_PATH, "VLActivationInterval", ROLE_VARS["kms_client_activation_interval"], "dword"),
+    (SPP_PATH, "VLRenewalInterval", ROLE_VARS["kms_client_renewal_interval"], "dword"),
+    (SPP_PATH + r"\Activation", "AlternateURL", ROLE_VARS["kms_client_alternate_url"], "string"),
+    (SPP_PATH, "UserOperations", 1, "dword"),
+)
+BASELINE_PLAY = [
+    {
+        "name": "KMS clients, the ansible.windows way",
+        "hosts": "kms_clients",
+        "gather_facts": False,
+        "tasks": [
+            {"name": "Install the GVLK", "ansible.windows.win_command": f"{SLMGR} /ipk {GVLK_ENTERPRISE}"},
+            *(
+                {
+                    "name": f"Set {name}",
+                    "ansible.windows.win_regedit": {"path": path, "name": name, "data": data, "type": kind},
+                }
+                for path, name, data, kind in BASELINE_VALUES
+            ),
+            {"name": "Activate", "ansible.windows.win_command": f"{SLMGR} /ato"},
+        ],
+    }
+]
+# The drift check the ansible.windows way: the same play in check mode, with diffs.
+BASELINE_SCENARIOS = (
+    ("a_full_configuration", ["baseline.yml"]),
+    ("b_no_change", ["baseline.yml"]),
+    ("c_drift", ["baseline.yml", "--check", "--diff"]),
+)
+# Bench-only: what every WinRS command of the baseline "prints" (a module result, as the exec wrapper would).
+CANNED_STDOUT = b'{"changed": false, "rc": 0, "stdout": "", "stderr": "", "winact_bench_canned": true}\r\n'
 
 
 def fleet_spec(hosts: int, latency_ms: int) -> dict[str, t.Any]:
@@ -135,7 +181,10 @@ def run_scenario(
     }
 
 
-def measure(hosts: int, latency_ms: int, forks: int, collections: Path) -> dict[str, t.Any]:
+def measure(
+    hosts: int, latency_ms: int, forks: int, collections: Path, *, baseline_bin: Path | None = None
+) -> dict[str, t.Any]:
+    """One fresh fleet per way: this collection's scenarios, or (``baseline_bin``) the ansible.windows ones."""
     from winemu_lib.fleet import Fleet  # on sys.path once the harness is imported
 
     with tempfile.TemporaryDirectory(prefix="winact-bench-") as tmp:
@@ -143,6 +192,7 @@ def measure(hosts: int, latency_ms: int, forks: int, collections: Path) -> dict[
         (workdir / "fleet.yml").write_text(yaml.safe_dump(fleet_spec(hosts, latency_ms)), encoding="utf-8")
         (workdir / "client.yml").write_text(yaml.safe_dump(CLIENT_PLAY), encoding="utf-8")
         (workdir / "vars.yml").write_text(yaml.safe_dump(ROLE_VARS), encoding="utf-8")
+        (workdir / "baseline.yml").write_text(yaml.safe_dump(BASELINE_PLAY, sort_keys=False), encoding="utf-8")
         fleet = ThreadedFleet()
         try:
             fleet.serve(Fleet.load(workdir / "fleet.yml"), with_control=True)
@@ -151,6 +201,14 @@ def measure(hosts: int, latency_ms: int, forks: int, collections: Path) -> dict[
             clients = sorted(name for name in fleet.server.hosts if name != KMS_HOST)
             env = ansible_env(workdir, collections)
             results: dict[str, t.Any] = {}
+            if baseline_bin is not None:
+                for endpoint in fleet.server.hosts.values():
+                    endpoint.winrs.canned_stdout = CANNED_STDOUT  # bench-only, see the module docstring
+                env["PATH"] = f"{baseline_bin}{os.pathsep}{env['PATH']}"
+                for name, args in BASELINE_SCENARIOS:
+                    command = [str(baseline_bin / "ansible-playbook"), "-i", str(inventory), *args]
+                    results[name] = run_scenario(fleet, [*command, "--forks", str(forks)], env, workdir, clients)
+                return results
             for name, playbook in SCENARIOS:
                 command = [str(BIN / "ansible-playbook"), "-i", str(inventory), playbook, "--forks", str(forks)]
                 results[name] = run_scenario(fleet, [*command, "-e", "@vars.yml"], env, workdir, clients)
