@@ -182,7 +182,13 @@ def run_scenario(
 
 
 def measure(
-    hosts: int, latency_ms: int, forks: int, collections: Path, *, baseline_bin: Path | None = None
+    hosts: int,
+    latency_ms: int,
+    forks: int,
+    collections: Path,
+    *,
+    baseline_bin: Path | None = None,
+    scenarios: int = len(SCENARIOS),
 ) -> dict[str, t.Any]:
     """One fresh fleet per way: this collection's scenarios, or (``baseline_bin``) the ansible.windows ones."""
     from winemu_lib.fleet import Fleet  # on sys.path once the harness is imported
@@ -205,11 +211,11 @@ def measure(
                 for endpoint in fleet.server.hosts.values():
                     endpoint.winrs.canned_stdout = CANNED_STDOUT  # bench-only, see the module docstring
                 env["PATH"] = f"{baseline_bin}{os.pathsep}{env['PATH']}"
-                for name, args in BASELINE_SCENARIOS:
+                for name, args in BASELINE_SCENARIOS[:scenarios]:
                     command = [str(baseline_bin / "ansible-playbook"), "-i", str(inventory), *args]
                     results[name] = run_scenario(fleet, [*command, "--forks", str(forks)], env, workdir, clients)
                 return results
-            for name, playbook in SCENARIOS:
+            for name, playbook in SCENARIOS[:scenarios]:
                 command = [str(BIN / "ansible-playbook"), "-i", str(inventory), playbook, "--forks", str(forks)]
                 results[name] = run_scenario(fleet, [*command, "-e", "@vars.yml"], env, workdir, clients)
             return results
@@ -217,11 +223,90 @@ def measure(
             fleet.close()
 
 
+# Where controller CPU goes, by the file the time was spent in (tottime, so nothing is counted twice).
+PROFILE_CATEGORIES = (
+    ("Python imports (per worker and main)", ("<frozen importlib", "importlib/")),
+    ("YAML parsing", ("yaml/", "_yaml")),
+    ("XML parsing and building", ("xml/etree", "ElementTree", "pyexpat")),
+    ("NTLM, message encryption, crypto", ("spnego", "cryptography", "ntlm", "hashlib", "hmac", "encryption.py")),
+    ("HTTP (requests, urllib3, sockets)", ("requests/", "urllib3/", "http/client", "socket", "ssl")),
+    ("this collection (action plugins, plugin_utils)", ("winact/kms/",)),
+    ("Ansible: templating (Jinja2)", ("jinja2/", "template/", "_templating")),
+    ("Ansible: forks, queues, pickling", ("multiprocessing/", "pickle", "queue", "_fork", "selectors")),
+    ("Ansible: other", ("ansible/",)),
+)
+
+
+def profile_no_change(hosts: int, latency_ms: int, forks: int, collections: Path, out: Path) -> dict[str, t.Any]:
+    """Scenario (b) under cProfile (every process): CPU seconds by category and the top functions."""
+    import pstats
+    import shutil
+
+    from winemu_lib.fleet import Fleet
+
+    with tempfile.TemporaryDirectory(prefix="winact-profile-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "fleet.yml").write_text(yaml.safe_dump(fleet_spec(hosts, latency_ms)), encoding="utf-8")
+        (workdir / "client.yml").write_text(yaml.safe_dump(CLIENT_PLAY), encoding="utf-8")
+        (workdir / "vars.yml").write_text(yaml.safe_dump(ROLE_VARS), encoding="utf-8")
+        stats_dir = workdir / "prof"
+        stats_dir.mkdir()
+        fleet = ThreadedFleet()
+        try:
+            fleet.serve(Fleet.load(workdir / "fleet.yml"), with_control=True)
+            inventory = fleet.write_inventory(workdir / "inventory.yml")
+            env = ansible_env(workdir, collections)
+            base = ["-i", str(inventory), "client.yml", "--forks", str(forks), "-e", "@vars.yml"]
+            first = subprocess.run(
+                [str(BIN / "ansible-playbook"), *base], cwd=workdir, env=env, check=False, capture_output=True
+            )
+            runner = Path(__file__).with_name("profiled_playbook.py")
+            command = [sys.executable, str(runner), str(stats_dir), *base]
+            second = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, check=False)
+        finally:
+            fleet.close()
+        files = sorted(str(p) for p in stats_dir.glob("*.prof"))
+        stats = pstats.Stats(*files)
+        by_category: dict[str, float] = {name: 0.0 for name, _ in PROFILE_CATEGORIES}
+        by_category["other (stdlib, builtins)"] = 0.0
+        total = 0.0
+        raw = t.cast(dict[t.Any, t.Any], stats.stats)  # type: ignore[attr-defined]
+        for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in raw.items():
+            total += tottime
+            for name, needles in PROFILE_CATEGORIES:
+                if any(n in filename for n in needles):
+                    by_category[name] += tottime
+                    break
+            else:
+                by_category["other (stdlib, builtins)"] += tottime
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8") as handle:
+            handle.write(f"cProfile of scenario (b), {hosts} hosts, {len(files)} processes; by tottime\n")
+            pstats.Stats(*files, stream=handle).sort_stats("tottime").print_stats(40)
+            pstats.Stats(*files, stream=handle).sort_stats("cumulative").print_stats(40)
+        shutil.rmtree(stats_dir, ignore_errors=True)
+        return {
+            "scenario": "b_no_change",
+            "hosts": hosts,
+            "rc": (first.returncode, second.returncode),
+            "output_tail": second.stdout[-1500:] + second.stderr[-1500:] if second.returncode not in (0, 2) else "",
+            "processes_profiled": len(files),
+            "profiled_cpu_s": round(total, 3),
+            "cpu_s_by_category": {k: round(v, 3) for k, v in sorted(by_category.items(), key=lambda kv: -kv[1])},
+            "details": str(out),
+        }
+
+
 def svg_chart(report: dict[str, t.Any]) -> str:
     """Bars of WS-Man requests and controller CPU per host, per scenario and fleet size."""
-    sizes = list(report["sizes"])
-    rows = [(size, name, data) for size in sizes for name, data in report["sizes"][size].items()]
-    width, bar, gap = 720, 14, 6
+    baseline = report.get("baseline", {}).get("sizes", {})
+    rows = []
+    for size, scenarios in report["sizes"].items():
+        for name, data in scenarios.items():
+            rows.append((size, name, data))
+            if name in baseline.get(size, {}):
+                rows.append((size, f"{name}, ansible.windows", baseline[size][name]))
+    width, bar, gap = 820, 14, 6
     height = 60 + len(rows) * (2 * bar + gap)
     max_req = max((d["requests_per_host"] for _, _, d in rows), default=1) or 1
     max_cpu = max((d["controller_cpu_per_host_s"] for _, _, d in rows), default=1) or 1
@@ -236,12 +321,12 @@ def svg_chart(report: dict[str, t.Any]) -> str:
     y = 55
     for size, name, data in rows:
         req, cpu = data["requests_per_host"], data["controller_cpu_per_host_s"]
-        parts.append(f'<text x="10" y="{y + bar + 4}">{size} hosts, {name}</text>')
-        parts.append(f'<rect x="200" y="{y}" width="{400 * req / max_req:.1f}" height="{bar}" fill="#4878a8"/>')
-        parts.append(f'<text x="{205 + 400 * req / max_req:.1f}" y="{y + 11}">{req:g}</text>')
+        parts.append(f'<text x="10" y="{y + bar + 4}" font-size="9">{size} hosts, {name}</text>')
+        parts.append(f'<rect x="300" y="{y}" width="{400 * req / max_req:.1f}" height="{bar}" fill="#4878a8"/>')
+        parts.append(f'<text x="{305 + 400 * req / max_req:.1f}" y="{y + 11}">{req:g}</text>')
         y += bar
-        parts.append(f'<rect x="200" y="{y}" width="{400 * cpu / max_cpu:.1f}" height="{bar}" fill="#d08040"/>')
-        parts.append(f'<text x="{205 + 400 * cpu / max_cpu:.1f}" y="{y + 11}">{cpu:.2f} s</text>')
+        parts.append(f'<rect x="300" y="{y}" width="{400 * cpu / max_cpu:.1f}" height="{bar}" fill="#d08040"/>')
+        parts.append(f'<text x="{305 + 400 * cpu / max_cpu:.1f}" y="{y + 11}">{cpu:.2f} s</text>')
         y += bar + gap
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
@@ -263,6 +348,72 @@ def table(report: dict[str, t.Any]) -> str:
     return "\n".join(lines)
 
 
+def side_by_side(report: dict[str, t.Any]) -> str:
+    """Per host: this collection | the ansible.windows baseline, per fleet size and scenario."""
+    baseline = report.get("baseline", {}).get("sizes", {})
+    lines = [
+        "| hosts | scenario | requests/host | kB sent/host | kB received/host | controller CPU/host (s) | wall (s) "
+        "| peak RSS (MiB) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for size, scenarios in report["sizes"].items():
+        for name, d in scenarios.items():
+            b = baseline.get(size, {}).get(name)
+
+            def pair(key: str, fmt: str, scale: float = 1.0, d: dict[str, t.Any] = d, b: t.Any = b) -> str:
+                ours = format(d[key] / scale, fmt)
+                return f"{ours} \\| {format(b[key] / scale, fmt)}" if b else ours
+
+            lines.append(
+                f"| {size} | {name} | {pair('requests_per_host', 'g')} | {pair('bytes_sent_per_host', '.1f', 1000)} | "
+                f"{pair('bytes_received_per_host', '.1f', 1000)} | {pair('controller_cpu_per_host_s', '.3f')} | "
+                f"{pair('wall_s', '.1f')} | {pair('peak_rss_mib', '.0f')} |"
+            )
+    return "\n".join(lines)
+
+
+FLATNESS = 0.20  # per-host cost may grow by at most this much from the smallest to the largest fleet
+
+
+def flatness(sizes: dict[str, dict[str, t.Any]]) -> dict[str, t.Any]:
+    """Per scenario: the per-host requests, bytes and CPU of the largest fleet against the smallest."""
+    if len(sizes) < 2:
+        return {}
+    small, large = sizes[min(sizes, key=int)], sizes[max(sizes, key=int)]
+    checks: dict[str, t.Any] = {}
+    for name in small:
+        if name not in large:
+            continue
+        for key in ("requests_per_host", "bytes_sent_per_host", "controller_cpu_per_host_s"):
+            before, after = small[name][key], large[name][key]
+            growth = (after - before) / before if before else 0.0
+            checks[f"{name}.{key}"] = {"growth": round(growth, 3), "flat": growth <= FLATNESS}
+    return checks
+
+
+def targets(report: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The issue's targets, per fleet size, against this run's numbers."""
+    out: dict[str, t.Any] = {}
+    for size, ours in report["sizes"].items():
+        base = report.get("baseline", {}).get("sizes", {}).get(size, {})
+        row: dict[str, t.Any] = {}
+        if "b_no_change" in ours:
+            row["no_change_requests_le_8"] = ours["b_no_change"]["requests_per_host"] <= 8
+        if "a_full_configuration" in ours:
+            row["full_configuration_requests_le_25"] = ours["a_full_configuration"]["requests_per_host"] <= 25
+        for name in ("a_full_configuration", "b_no_change"):
+            if name in ours and name in base:
+                mine, theirs = ours[name], base[name]
+                row[f"{name}.cpu_ratio"] = round(
+                    mine["controller_cpu_per_host_s"] / theirs["controller_cpu_per_host_s"], 3
+                )
+                row[f"{name}.cpu_at_most_half"] = row[f"{name}.cpu_ratio"] <= 0.5
+                row[f"{name}.bytes_sent_ratio"] = round(theirs["bytes_sent_per_host"] / mine["bytes_sent_per_host"], 1)
+                row[f"{name}.bytes_20x_fewer"] = row[f"{name}.bytes_sent_ratio"] >= 20
+        out[size] = row
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hosts", type=int, nargs="+", default=[10])
@@ -270,25 +421,78 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--forks", type=int, default=20)
     parser.add_argument("--collections", type=Path, default=REPO / "build" / "collections")
     parser.add_argument("--label", default="winact.kms")
+    parser.add_argument("--baseline-bin", type=Path, help="bin/ of a venv with the PyPI ansible package")
+    parser.add_argument("--baseline-max-hosts", type=int, default=100, help="larger fleets run without the baseline")
+    parser.add_argument(
+        "--all-scenarios-max-hosts", type=int, default=100, help="larger fleets run scenario (a) only (time)"
+    )
+    parser.add_argument("--profile", type=Path, help="where scenario (b) on the smallest fleet is profiled")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--svg", type=Path)
     args = parser.parse_args(argv)
-    report = {
+    collections = args.collections.resolve()
+
+    def scenarios(hosts: int) -> int:
+        return len(SCENARIOS) if hosts <= args.all_scenarios_max_hosts else 1
+
+    report: dict[str, t.Any] = {
         "label": args.label,
+        "command": "make bench",
         "latency_ms": args.latency_ms,
         "forks": args.forks,
-        "note": "Client hosts only (the KMS host is not counted). Bytes are HTTP bodies on the wire.",
-        "sizes": {str(n): measure(n, args.latency_ms, args.forks, args.collections) for n in args.hosts},
+        "note": "Client hosts only (the KMS host is not counted). Bytes are HTTP bodies on the wire. Controller "
+        "CPU is user+sys of the whole ansible-playbook process tree.",
+        "sizes": {
+            str(n): measure(n, args.latency_ms, args.forks, collections, scenarios=scenarios(n)) for n in args.hosts
+        },
     }
+    if args.baseline_bin:
+        baseline_bin = args.baseline_bin.absolute()
+        version = subprocess.run(
+            [str(baseline_bin / "python"), "-c", "import importlib.metadata as m; print(m.version('ansible'))"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        report["baseline"] = {
+            "label": f"ansible.windows (PyPI ansible {version}): win_regedit per value, win_command slmgr.vbs",
+            "note": "The emulator answers the baseline's WinRS commands with a canned successful module result "
+            "(bench-only, not Windows behaviour): its wire cost and controller CPU are real, the PowerShell process "
+            "Windows starts for every task is NOT counted, and no state changes, so (a) and (b) cost the same.",
+            "sizes": {
+                str(n): measure(
+                    n, args.latency_ms, args.forks, collections, baseline_bin=baseline_bin, scenarios=scenarios(n)
+                )
+                for n in args.hosts
+                if n <= args.baseline_max_hosts
+            },
+        }
+    report["flatness"] = flatness(report["sizes"])
+    report["targets"] = targets(report)
+    if args.profile:
+        report["profile"] = profile_no_change(min(args.hosts), args.latency_ms, args.forks, collections, args.profile)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if args.svg:
         args.svg.parent.mkdir(parents=True, exist_ok=True)
         args.svg.write_text(svg_chart(report), encoding="utf-8")
-    print(table(report))
+    print(f"Per client host: {report['label']} \\| {report.get('baseline', {}).get('label', '(no baseline)')}")
+    print(side_by_side(report))
+    if "baseline" in report:
+        print(report["baseline"]["note"])
+    print("Flat from the smallest to the largest fleet (within 20 %):")
+    for key, check in report["flatness"].items():
+        print(f"  {key}: {check['growth']:+.1%} {'ok' if check['flat'] else 'NOT FLAT'}")
+    print("Targets:", json.dumps(report["targets"], indent=1))
     failed = [
         f"{size}/{name}" for size, sc in report["sizes"].items() for name, d in sc.items() if d["rc"] not in (0, 2)
+    ]
+    failed += [
+        f"baseline {size}/{name}"
+        for size, sc in report.get("baseline", {}).get("sizes", {}).items()
+        for name, d in sc.items()
+        if d["rc"] != 0
     ]
     if failed:
         print(f"playbook failed: {', '.join(failed)}", file=sys.stderr)
