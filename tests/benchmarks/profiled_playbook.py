@@ -38,7 +38,7 @@ def main() -> None:
     worker.WorkerProcess.run = profiled_run  # type: ignore[method-assign]
     profile.enable()
     try:
-        PlaybookCLI.cli_executor(["ansible-playbook", *sys.argv[2:]])
+        PlaybookCLI.cli_executor(["ansible-playbook", *sys.argv[2:]])  # type: ignore[no-untyped-call]
     finally:
         profile.disable()
         profile.dump_stats(os.path.join(out, "main.prof"))

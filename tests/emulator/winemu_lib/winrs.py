@@ -63,7 +63,8 @@ class WinrsShells:
             raise wsman_faults.invalid_selectors(self.fqdn, message, provider=soap.SHELL_PROVIDER)
         rsp = f'xmlns:rsp="{soap.NS_RSP}"'
         if label == "Command":
-            body = f"<rsp:CommandResponse {rsp}><rsp:CommandId>{soap.new_uuid()[5:]}</rsp:CommandId></rsp:CommandResponse>"
+            command_id = soap.new_uuid()[5:]
+            body = f"<rsp:CommandResponse {rsp}><rsp:CommandId>{command_id}</rsp:CommandId></rsp:CommandResponse>"
         elif label == "Receive":
             found = request.body.find(f".//{{{soap.NS_RSP}}}DesiredStream")
             command_id = soap.xml_text((found.get("CommandId") if found is not None else None) or "")
