@@ -15,6 +15,7 @@ Only action plugins import this module: it loads ansible-core's ActionBase.
 from __future__ import annotations
 
 import abc
+import contextlib
 import functools
 import importlib
 import typing as t
@@ -67,6 +68,31 @@ def argument_spec_for(module_name: str) -> dict[str, dict[str, t.Any]]:
     return options_to_spec(documentation.get("options"))
 
 
+# Imported by every forked worker that runs a winact.kms task over winrm or psrp.
+_WORKER_IMPORTS = ("requests", "winrm", "winrm.protocol", "spnego", "pypsrp.wsman")
+
+
+@functools.cache
+def warm_worker_caches() -> None:
+    """Load once, in Ansible's main process, what each forked worker would otherwise load for itself.
+
+    Ansible forks a worker per task and host. A worker whose templates use any Jinja test or filter (``is none``
+    in a role's arguments is enough) loads every builtin test and filter plugin, and the connection imports the
+    WinRM client libraries; loaded here, before the workers fork, they are inherited instead.
+    """
+    try:
+        from ansible.plugins.loader import filter_loader, test_loader
+
+        for loader in (filter_loader, test_loader):
+            for _plugin in loader.all():  # type: ignore[no-untyped-call]
+                pass
+    except Exception:  # noqa: BLE001 - only a cache: a worker loads what it needs as it always did
+        pass
+    for name in _WORKER_IMPORTS:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+
+
 class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
     """Base class of every winact.kms action plugin.
 
@@ -94,6 +120,7 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
         module = getattr(cls, "winact_module", None)
         if isinstance(module, str):
             argument_spec_for(module)
+            warm_worker_caches()
 
     @abc.abstractmethod
     def winact_request(self, params: dict[str, t.Any]) -> RequestT:
