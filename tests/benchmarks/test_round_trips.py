@@ -78,7 +78,7 @@ CASES = [
             "activation_interval": 60,
             "renewal_interval": 4320,
         },
-        5,  # the query, the pending-restart note, the two interval values, the activation type
+        4,  # the query, the pending-restart note, the two interval values (the activation type is not given)
     ),
     Case(
         "kms_host",
