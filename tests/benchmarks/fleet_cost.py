@@ -283,7 +283,7 @@ def profile_no_change(hosts: int, latency_ms: int, forks: int, collections: Path
             fleet.close()
         files = sorted(str(p) for p in stats_dir.glob("*.prof"))
         stats = pstats.Stats(*files)
-        by_category: dict[str, float] = {name: 0.0 for name, _ in PROFILE_CATEGORIES}
+        by_category: dict[str, float] = {name: 0.0 for name, _needles in PROFILE_CATEGORIES}
         by_category["other (stdlib, builtins)"] = 0.0
         total = 0.0
         raw = t.cast(dict[t.Any, t.Any], stats.stats)  # type: ignore[attr-defined]
@@ -333,10 +333,10 @@ def svg_chart(report: dict[str, t.Any]) -> str:
             rows.append((size, name, data))
             if name in baseline.get(size, {}):
                 rows.append((size, f"{name}, ansible.windows", baseline[size][name]))
-    width, bar, gap = 820, 14, 6
-    height = 60 + len(rows) * (2 * bar + gap)
-    max_req = max((d["requests_per_host"] for _, _, d in rows), default=1) or 1
-    max_cpu = max((d["controller_cpu_per_host_s"] for _, _, d in rows), default=1) or 1
+    width, bar_px, gap = 820, 14, 6
+    height = 60 + len(rows) * (2 * bar_px + gap)
+    max_req = max((d["requests_per_host"] for _size, _name, d in rows), default=1) or 1
+    max_cpu = max((d["controller_cpu_per_host_s"] for _size, _name, d in rows), default=1) or 1
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
         'font-size="11">',
@@ -348,13 +348,13 @@ def svg_chart(report: dict[str, t.Any]) -> str:
     y = 55
     for size, name, data in rows:
         req, cpu = data["requests_per_host"], data["controller_cpu_per_host_s"]
-        parts.append(f'<text x="10" y="{y + bar + 4}" font-size="9">{size} hosts, {name}</text>')
-        parts.append(f'<rect x="300" y="{y}" width="{400 * req / max_req:.1f}" height="{bar}" fill="#4878a8"/>')
+        parts.append(f'<text x="10" y="{y + bar_px + 4}" font-size="9">{size} hosts, {name}</text>')
+        parts.append(f'<rect x="300" y="{y}" width="{400 * req / max_req:.1f}" height="{bar_px}" fill="#4878a8"/>')
         parts.append(f'<text x="{305 + 400 * req / max_req:.1f}" y="{y + 11}">{req:g}</text>')
-        y += bar
-        parts.append(f'<rect x="300" y="{y}" width="{400 * cpu / max_cpu:.1f}" height="{bar}" fill="#d08040"/>')
+        y += bar_px
+        parts.append(f'<rect x="300" y="{y}" width="{400 * cpu / max_cpu:.1f}" height="{bar_px}" fill="#d08040"/>')
         parts.append(f'<text x="{305 + 400 * cpu / max_cpu:.1f}" y="{y + 11}">{cpu:.2f} s</text>')
-        y += bar + gap
+        y += bar_px + gap
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

@@ -8,11 +8,12 @@ import sys
 
 from ansible.plugins.loader import filter_loader, test_loader
 
-from ansible_collections.winact.kms.plugins.action import license_info  # noqa: F401 - loading it is the point
+from ansible_collections.winact.kms.plugins.action.license_info import ActionModule
 from ansible_collections.winact.kms.plugins.plugin_utils import _action
 
 
 def test_loading_an_action_class_loads_the_jinja_plugins_and_the_winrm_client() -> None:
+    assert issubclass(ActionModule, _action.WinactAction)  # defining it called warm_worker_caches
     _action.warm_worker_caches()
     for loader in (filter_loader, test_loader):
         assert loader._cached_non_collection_wrappers  # a worker templating `x is none` finds them loaded
