@@ -47,7 +47,7 @@ TEST_TARGETS := meta-check changelog-lint ruff mypy unit emulator integration re
 	ansible-test-units ansible-test-integration matrix-oldest
 
 .PHONY: help test venv krb5-deps collection-link ansible-test-units ansible-test-integration matrix-oldest docs docs-lint \
-	docsite-rst unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
+	docsite-rst bench-baseline-venv unit emulator integration sanity sanity-copy sanity-deps get-pip-standin lint ruff \
 	format mypy meta-check runtime-meta docs-check changelog-lint demo bench sweep load clean browser-deps $(TEST_TARGETS)
 
 help:
@@ -56,7 +56,7 @@ help:
 	@echo "make docs     build the docsite (antsibull-docs, Sphinx) into build/docsite/build/html"
 	@echo "make docsite-rst   regenerate docs/docsite/rst from the guides docs/docsite/extra-docs.yml lists"
 	@echo "make matrix-oldest the oldest supported versions (ansible-core 2.19.0, Python 3.11): ansible-test units + targets"
-	@echo "make bench    run tests/benchmarks (pytest-benchmark)"
+	@echo "make bench    run tests/benchmarks (pytest-benchmark), then the fleet cost benchmark (bench/results.json)"
 	@echo "make sweep    the full fault sweep: every fault kind at every request index"
 	@echo "make load     the site playbook against 200 emulated hosts with forks 50, three times"
 	@echo "make format   apply ruff's formatting and safe fixes"
@@ -125,8 +125,22 @@ browser-deps:
 		fi; \
 	fi
 
-bench: venv collection-link
+# Then the per-host cost of the kms_client role on emulated fleets of BENCH_HOSTS clients, side by side with
+# the ansible.windows way (PyPI ansible in its own venv) up to BENCH_BASELINE_MAX hosts (bench/results.*).
+BENCH_HOSTS ?= 10 100 500
+BENCH_BASELINE_MAX ?= 100
+BASELINE_VENV := $(CURDIR)/.venv-baseline
+bench: venv collection-link bench-baseline-venv
 	$(call run_pytest,tests/benchmarks,--benchmark-only)
+	$(TEST_ENV) $(PY) tests/benchmarks/fleet_cost.py --hosts $(BENCH_HOSTS) --baseline-bin $(BASELINE_VENV)/bin \
+		--baseline-max-hosts $(BENCH_BASELINE_MAX) --profile bench/profile.txt --out bench/results.json --svg bench/results.svg
+
+bench-baseline-venv: requirements/bench-baseline.txt
+	@if ! cmp -s requirements/bench-baseline.txt $(BASELINE_VENV)/.requirements 2>/dev/null; then \
+		rm -rf $(BASELINE_VENV) && $(PY) -m venv $(BASELINE_VENV) && \
+		$(BASELINE_VENV)/bin/pip install -q -r requirements/bench-baseline.txt && \
+		cp requirements/bench-baseline.txt $(BASELINE_VENV)/.requirements; \
+	fi
 
 # Fault sweep (every fault kind at every request index) and hostile hosts (docs/reliability.md); `make sweep`
 # runs the sweep alone.

@@ -187,7 +187,10 @@ changes:
   elements: str
   sample: [server, port]
 settings:
-  description: The client settings in force after the task (in check mode, the current ones).
+  description:
+    - The client settings in force after the task (in check mode, the current ones).
+    - A task without options reports them all. A task with options reports those it manages and those
+      SoftwareLicensingService reports in the same query; other registry values are not read.
   returned: always
   type: dict
   sample:

@@ -15,18 +15,19 @@ Only action plugins import this module: it loads ansible-core's ActionBase.
 from __future__ import annotations
 
 import abc
+import contextlib
 import functools
 import importlib
 import typing as t
 
-import yaml
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.yaml import yaml_load
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.winact.kms.plugins.plugin_utils import _settings as settings
 from ansible_collections.winact.kms.plugins.plugin_utils._errors import explain
 from ansible_collections.winact.kms.plugins.plugin_utils._explain import error_detail, error_for_wsman
-from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext, scrub
+from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext, hresult_hex, scrub
 from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError, wire_safe
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient, is_read_method
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
@@ -62,8 +63,34 @@ def options_to_spec(options: t.Mapping[str, t.Mapping[str, t.Any]] | None) -> di
 def argument_spec_for(module_name: str) -> dict[str, dict[str, t.Any]]:
     """The argument spec of ``winact.kms.<module_name>``, read from its doc stub."""
     stub = importlib.import_module(f"{COLLECTION_MODULES}.{module_name}")
-    documentation = yaml.safe_load(stub.DOCUMENTATION)
+    # ansible-core's safe loader is libyaml's when present: about 25 times faster than the pure-Python one.
+    documentation = yaml_load(stub.DOCUMENTATION)
     return options_to_spec(documentation.get("options"))
+
+
+# Imported by every forked worker that runs a winact.kms task over winrm or psrp.
+_WORKER_IMPORTS = ("requests", "winrm", "winrm.protocol", "spnego", "pypsrp.wsman")
+
+
+@functools.cache
+def warm_worker_caches() -> None:
+    """Load once, in Ansible's main process, what each forked worker would otherwise load for itself.
+
+    Ansible forks a worker per task and host. A worker whose templates use any Jinja test or filter (``is none``
+    in a role's arguments is enough) loads every builtin test and filter plugin, and the connection imports the
+    WinRM client libraries; loaded here, before the workers fork, they are inherited instead.
+    """
+    try:
+        from ansible.plugins.loader import filter_loader, test_loader
+
+        for loader in (filter_loader, test_loader):
+            for _plugin in loader.all():  # type: ignore[no-untyped-call]
+                pass
+    except Exception:  # noqa: BLE001 - only a cache: a worker loads what it needs as it always did
+        pass
+    for name in _WORKER_IMPORTS:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
 
 class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
@@ -86,6 +113,14 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
     winact_mutually_exclusive: t.ClassVar[list[list[str]] | None] = None
     winact_required_if: t.ClassVar[list[t.Any] | None] = None
     winact_required_by: t.ClassVar[dict[str, t.Any] | None] = None
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Parsed when the class is loaded (in Ansible's main process), so forked workers inherit the spec.
+        module = getattr(cls, "winact_module", None)
+        if isinstance(module, str):
+            argument_spec_for(module)
+            warm_worker_caches()
 
     @abc.abstractmethod
     def winact_request(self, params: dict[str, t.Any]) -> RequestT:
@@ -163,6 +198,10 @@ class WinactAction(ActionBase, t.Generic[RequestT], metaclass=abc.ABCMeta):
         except WSManAccessDenied as exc:
             return failure_result(self._winact_denied_message(), ctx, error=error_for_wsman(exc))
         except ModuleFailure as exc:
+            error = exc.detail.get("error")
+            if not ctx.applied and isinstance(error, dict) and error.get("hresult") == hresult_hex(E_ACCESSDENIED):
+                # No shell is opened to be refused first: the account's missing rights show on a WMI call.
+                return failure_result(f"{exc.msg} {self._winact_denied_message()}", ctx, **exc.detail)
             return failure_result(exc.msg, ctx, **exc.detail)
         except WSManError as exc:
             _note_in_flight(exc, ctx)

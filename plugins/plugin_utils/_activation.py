@@ -166,10 +166,11 @@ class Activation:
         product = self.read_product()
         if product is None:
             self.no_product()
-        service = lic.read_licensing_service(self.wmi, SERVICE_PROPERTIES)
         previous = status_fields(product, prefix="previous_")
         if product.get("LicenseStatus") == lic.LICENSED and not self.request.force:
             return self.outcome(product, previous, changed=False)
+        # Only an activation needs the service's properties (the preflight's and the Version of its calls).
+        service = lic.read_licensing_service(self.wmi, SERVICE_PROPERTIES)
         self.preflight.run_product(product, service)
         if self.preflight.failed():
             self.fail_preflight(product)

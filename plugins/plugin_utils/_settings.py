@@ -762,6 +762,12 @@ def _observed(setting: Setting, request: Request) -> bool:
     )
 
 
+def _read_from_registry(setting: Setting, request: Request) -> bool:
+    """A registry value costs a request each: read those the task manages, and those a restart owed is judged
+    by; a task that gives no option reads them all (that is how the current values are read)."""
+    return not request.desired or setting.option in request.desired or _observed(setting, request)
+
+
 def read(wmi: WmiClient, request: Request) -> Snapshot:
     """Read every setting of the request's view in as few round trips as the interfaces allow."""
     settings = view(request.scope)
@@ -813,6 +819,8 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
         elif wmi_property and setting.via(request.scope) is Via.WMI and not _on_product(setting, request):
             raw = service_row.get(wmi_property)
             snapshot.values[setting.option] = setting.codec.from_wmi(raw)
+            continue
+        if not _read_from_registry(setting, request):
             continue
         location = setting.registry_value
         key = (snapshot.product_key or "") if _on_product(setting, request) else location.key
@@ -883,7 +891,9 @@ def diff(changes: t.Sequence[Change]) -> dict[str, dict[str, t.Any]]:
 
 
 def shown(scope: Scope, values: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    return {s.option: s.codec.show(values.get(s.option)) for s in view(scope)}
+    """The values read: every one of the scope for a task without options, else those the task manages (and
+    those SoftwareLicensingService reports in the same query)."""
+    return {s.option: s.codec.show(values.get(s.option)) for s in view(scope) if s.option in values}
 
 
 def check_windows7(request: Request, snapshot: Snapshot) -> None:

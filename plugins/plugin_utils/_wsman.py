@@ -874,18 +874,106 @@ def _winrm_transport(connection: Any) -> Transport:
     except ImportError as exc:
         raise WSManError(f"the winrm connection needs pywinrm: {exc}") from exc
     errors = _LibraryErrors(http=wexc.WinRMTransportError, auth=wexc.AuthenticationError, other=wexc.WinRMError)
-    _connect(connection, "winrm", errors)
+    shell_skipped = _connect_without_shell(connection, errors)
     http = _path(connection, "winrm", "protocol", "transport")
     send = _path(http, "winrm", "send_message", prefix="protocol.transport")
     endpoint = _path(http, "winrm", "endpoint", prefix="protocol.transport")
     read_timeout = _as_seconds(_path(http, "winrm", "read_timeout_sec", prefix="protocol.transport"), "winrm")
     endpoint = _as_endpoint(endpoint, "winrm")
     budget = _Budget(read_timeout + DEADLINE_GRACE)
-    # The task's connection opened its WinRS shell already, so the session exists; build it if not.
-    if getattr(http, "session", None) is None:
-        _path(http, "winrm", "build_session", prefix="protocol.transport")()
-    install_bounded_reader(_path(http, "winrm", "session", prefix="protocol.transport"), endpoint, budget)
-    return _LibraryTransport(send, endpoint, read_timeout, errors, budget)
+    if getattr(http, "session", None) is not None:  # the connection opened its WinRS shell
+        install_bounded_reader(http.session, endpoint, budget)
+    else:
+        build = _path(http, "winrm", "build_session", prefix="protocol.transport")
+        send = _with_session(http, send, build, endpoint, budget)
+    transport = _LibraryTransport(send, endpoint, read_timeout, errors, budget)
+    if not shell_skipped:
+        return transport
+    # The pywinrm Protocol is ours now: the connection goes back to its unconnected state, so close() has no
+    # shell to delete and anything that later runs a command connects afresh, with its shell.
+    connection.protocol = None
+    if hasattr(connection, "_connected"):
+        connection._connected = False
+    return _FirstSendExplained(transport, lambda: _connect(connection, "winrm", errors))
+
+
+def _with_session(
+    http: Any, send: Callable[[bytes], Any], build: Callable[[], Any], endpoint: str, budget: _Budget
+) -> Callable[[bytes], Any]:
+    """``send``, building pywinrm's session first, with the bounded reader before its first byte is read.
+
+    Without the WinRS shell nothing has talked to the host yet. pywinrm's build_session may send a message to
+    set up encryption (NTLM, Kerberos); the reader is installed before that, and any failure of it comes out
+    of the first send, where it is mapped and explained like any other.
+    """
+    setup = getattr(http, "setup_encryption", None)
+    if callable(setup):
+
+        def bounded_setup(session: Any) -> None:
+            install_bounded_reader(session, endpoint, budget)
+            setup(session)
+
+        http.setup_encryption = bounded_setup
+
+    def first_send(message: bytes) -> Any:
+        if getattr(http, "session", None) is None:
+            build()
+        install_bounded_reader(http.session, endpoint, budget)
+        return send(message)
+
+    return first_send
+
+
+# Ansible's winrm plugin opens a WinRS shell in _winrm_connect only while ``shell_id`` is unset (ansible-core
+# 2.19-2.21); WMI-only actions never use it, so a placeholder id saves its Create and Delete on every task.
+_NO_SHELL = "winact.kms: no WinRS shell for WMI-only tasks"
+
+
+def _connect_without_shell(connection: Any, errors: _LibraryErrors) -> bool:
+    """Connect the winrm plugin with all its own options but without a WinRS shell; True if that worked.
+
+    The plugin still builds the pywinrm Protocol itself (transport, credentials, Kerberos ticket, message
+    encryption, certificate validation and CA, timeouts), so every security option is honoured. When the
+    plugin does not look as expected (no ``shell_id``, already connected), it connects the usual way.
+    """
+    if getattr(connection, "protocol", False) is not None or getattr(connection, "shell_id", False) is not None:
+        _connect(connection, "winrm", errors)
+        return False
+    connection.shell_id = _NO_SHELL
+    try:
+        _connect(connection, "winrm", errors)
+    finally:
+        skipped = bool(connection.shell_id == _NO_SHELL)
+        if skipped:
+            connection.shell_id = None
+    return skipped
+
+
+class _FirstSendExplained:
+    """A transport whose first failure to reach the host is explained as a failed connect would be.
+
+    Without the shell, nothing talks to the host while connecting; a wrong password, an untrusted certificate
+    or a refused account shows on the first request instead. Connecting the usual way then (only on that
+    failure) gives the same explanation as before; if it works, the request's own error stands.
+    """
+
+    def __init__(self, inner: _LibraryTransport, connect: Callable[[], None]) -> None:
+        self._inner = inner
+        self._connect = connect
+        self._answered = False
+        self.endpoint = inner.endpoint
+        self.read_timeout = inner.read_timeout
+
+    def send(self, message: bytes) -> bytes:
+        try:
+            response = self._inner.send(message)
+        except WSManUnreachable:
+            if not self._answered:
+                self._answered = True
+                self._connect()
+            raise
+        self._answered = True
+        return response
 
 
 def _psrp_transport(connection: Any) -> Transport:
@@ -894,8 +982,11 @@ def _psrp_transport(connection: Any) -> Transport:
     except ImportError as exc:
         raise WSManError(f"the psrp connection needs pypsrp: {exc}") from exc
     errors = _LibraryErrors(http=pexc.WinRMTransportError, auth=pexc.AuthenticationError, other=pexc.WinRMError)
-    _connect(connection, "psrp", errors)
-    http = _path(connection, "psrp", "runspace", "connection", "transport")
+    wsman = _wsman_without_pool(connection)
+    if wsman is None:
+        _connect(connection, "psrp", errors)
+        wsman = _path(connection, "psrp", "runspace", "connection")
+    http = _path(wsman, "psrp", "transport", prefix="runspace.connection")
     prefix = "runspace.connection.transport"
     send = _path(http, "psrp", "send", prefix=prefix)
     endpoint = _path(http, "psrp", "endpoint", prefix=prefix)
@@ -905,7 +996,32 @@ def _psrp_transport(connection: Any) -> Transport:
     if getattr(http, "session", None) is None:  # built on the first send, as pypsrp's own send does
         http.session = _path(http, "psrp", "_build_session", prefix=prefix)()
     install_bounded_reader(http.session, endpoint, budget)
-    return _LibraryTransport(send, endpoint, read_timeout, errors, budget)
+    transport = _LibraryTransport(send, endpoint, read_timeout, errors, budget)
+    if getattr(connection, "runspace", None) is not None:
+        return transport
+    return _FirstSendExplained(transport, lambda: _connect(connection, "psrp", errors))
+
+
+def _wsman_without_pool(connection: Any) -> Any:
+    """pypsrp's WSMan built from the psrp plugin's own options, without opening a runspace pool; None if unsure.
+
+    Ansible's psrp plugin opens a PowerShell runspace pool (Create, Receive, Delete) that WMI-only actions never
+    use. ``_build_kwargs`` and ``_psrp_conn_kwargs`` are what its ``_connect`` passes to ``WSMan`` (ansible-core
+    2.19-2.21): authentication, message encryption, certificate validation and CA, proxy and timeouts alike.
+    """
+    build = getattr(connection, "_build_kwargs", None)
+    if getattr(connection, "runspace", False) is not None or not callable(build):
+        return None
+    try:
+        from pypsrp.wsman import WSMan
+
+        build()
+        kwargs = getattr(connection, "_psrp_conn_kwargs", None)
+        if not isinstance(kwargs, dict):
+            return None
+        return WSMan(**kwargs)
+    except Exception:  # noqa: BLE001 - the usual connect below explains any bad option as it always did
+        return None
 
 
 E_ACCESSDENIED = 0x80070005

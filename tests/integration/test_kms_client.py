@@ -56,7 +56,7 @@ def test_point_clients_at_a_host(fleet: FleetRun) -> None:
     for host in hosts:
         result = applied.task(TASK, host).result
         assert result["changed"] is True and result["restarted"] is True
-        assert result["settings"] == {**FULL, "activation_type": "all"}
+        assert result["settings"] == FULL  # the activation type is not managed here, so not read
         values = spp_values(fleet, host)
         assert values["KeyManagementServiceName"] == "kms01.corp.example.com"
         assert values["KeyManagementServicePort"] == "1700"
@@ -195,11 +195,11 @@ def test_reads_take_few_round_trips(fleet: FleetRun) -> None:
     assert run.task(TASK, host).result["changed"] is False
     by_method = fleet.stats(host)["requests"]["by_method"]
     wmi = {name: count for name, count in by_method.items() if "Shell" not in name and "shell" not in name}
-    # One WQL query of SoftwareLicensingService, the two registry interval values, the activation type and the
-    # host's note of a restart still owed for them (docs/reliability.md); nothing else.
+    # One WQL query of SoftwareLicensingService, the two registry interval values and the host's note of a
+    # restart still owed for them (docs/reliability.md); the activation type, not given, is not read.
     assert wmi == {
         "enumerate:SoftwareLicensingService": 1,
-        "StdRegProv.GetDWORDValue": 3,
+        "StdRegProv.GetDWORDValue": 2,
         "StdRegProv.GetMultiStringValue": 1,
     }, by_method
 

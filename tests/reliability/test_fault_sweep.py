@@ -28,9 +28,9 @@ from ansible_collections.winact.kms.tests.reliability import harness as h
 
 KINDS = ("drop", "fault", "stall", "lost", "hang")
 CONFIGS = {"client": h.CLIENT_CONFIG, "kms_host": h.HOST_CONFIG}
-# Requests of the first run on a fresh host (measured by test_the_sweep_covers_every_request); the client
-# run includes kms_client reading the activation type (VLActivationType) with each read of its settings.
-FIRST_RUN_REQUESTS = {"client": 47, "kms_host": 30}
+# Requests of the first run on a fresh host (measured by test_the_sweep_covers_every_request); a settings
+# module reads only the registry values its task gives (kms_client here leaves out the activation type).
+FIRST_RUN_REQUESTS = {"client": 45, "kms_host": 30}
 THREADS = 12
 NOT_SETTINGS = ("restart ", "Win32_Service.")
 

@@ -96,3 +96,25 @@ def test_https_with_certificate_validation_off(start_fleet: t.Callable[..., Runn
     shell_id = client.open_shell()
     client.close_shell(shell_id)
     assert running.endpoint().stats_dict()["requests"]["by_action"] == {"Create": 1, "Delete": 1}
+
+
+def test_commands_are_refused_unless_the_fleet_benchmark_cans_them(fleet: RunningFleet) -> None:
+    client = protocol(fleet.url(), fleet.ADMIN)
+    shell_id = client.open_shell()
+    with pytest.raises(WSManFaultError):
+        client.run_command(shell_id, "cscript.exe", ["//NoLogo", "slmgr.vbs", "/dlv"])
+    # Bench-only (tests/benchmarks/fleet_cost.py): every command prints the canned text and exits 0.
+    fleet.endpoint().winrs.canned_stdout = b'{"changed": false}'
+    try:
+        command_id = client.run_command(shell_id, "powershell.exe", ["-NoProfile"], console_mode_stdin=False)
+        client.send_command_input(shell_id, command_id, b"module payload", end=True)
+        stdout, stderr, code = client.get_command_output(shell_id, command_id)
+        client.cleanup_command(shell_id, command_id)
+    finally:
+        fleet.endpoint().winrs.canned_stdout = None
+    client.close_shell(shell_id)
+    assert (stdout, stderr, code) == (b'{"changed": false}', b"", 0)
+    by_action = fleet.endpoint().stats_dict()["requests"]["by_action"]
+    assert {action: by_action.get(action) for action in ("Command", "Send", "Receive", "Signal")} == dict.fromkeys(
+        ("Command", "Send", "Receive", "Signal"), 1
+    ) | {"Command": 2}

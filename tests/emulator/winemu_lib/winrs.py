@@ -1,10 +1,14 @@
 """WinRS shells of one host: Create and Delete, what Ansible's winrm connection does around every task.
 
-No command ever runs: Command, Send, Receive and Signal are refused.
+No command ever runs: Command, Send, Receive and Signal are refused, except in the fleet benchmark's
+bench-only mode (:attr:`WinrsShells.canned_stdout`), where every command "runs" at once and prints one canned
+text, so that the ``ansible.windows`` baseline's wire and controller cost can be measured. That mode is not
+Windows behaviour: nothing is executed and the host's state does not change.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import time
 
@@ -29,6 +33,8 @@ class WinrsShells:
         self.fqdn = fqdn
         self.client_ip = client_ip  # every client of the emulator is on the loopback interface
         self.shells: dict[str, Shell] = {}
+        # Bench-only (tests/benchmarks/fleet_cost.py): when set, every command prints this on stdout and exits 0.
+        self.canned_stdout: bytes | None = None
 
     def handle(self, request: soap.WsmanRequest, ctx: cim.CallContext, *, address: str) -> bytes:
         """A request to the cmd shell resource URI; ``address`` is the endpoint URL a created shell reports."""
@@ -36,12 +42,44 @@ class WinrsShells:
             return self._create(request, ctx, address)
         if request.action == soap.ACTION_DELETE:
             return self._delete(request)
+        if request.action in soap.SHELL_ACTIONS and self.canned_stdout is not None:
+            return self._canned(request, soap.SHELL_ACTIONS[request.action], self.canned_stdout)
         if request.action in soap.SHELL_ACTIONS:
             label = soap.SHELL_ACTIONS[request.action]
             raise wsman_faults.action_not_supported(
                 self.fqdn, request.action, why=f"not supported by the emulator (WinRS {label} runs no commands)"
             )
         raise wsman_faults.action_not_supported(self.fqdn, request.action, why="not supported by the emulator")
+
+    def _canned(self, request: soap.WsmanRequest, label: str, stdout: bytes) -> bytes:
+        """Bench-only: Command starts nothing, Send takes the input, Receive returns ``stdout`` with exit code 0.
+
+        The envelopes have the shapes [MS-WSMV] 3.1.4.11-3.1.4.14 give for CommandResponse, SendResponse,
+        ReceiveResponse and SignalResponse; what the command prints is canned, not what Windows would print.
+        """
+        shell_id = (request.selector("ShellId") or "").upper()
+        if shell_id not in self.shells:
+            message = f"No shell with ShellId {shell_id!r}."
+            raise wsman_faults.invalid_selectors(self.fqdn, message, provider=soap.SHELL_PROVIDER)
+        rsp = f'xmlns:rsp="{soap.NS_RSP}"'
+        if label == "Command":
+            command_id = soap.new_uuid()[5:]
+            body = f"<rsp:CommandResponse {rsp}><rsp:CommandId>{command_id}</rsp:CommandId></rsp:CommandResponse>"
+        elif label == "Receive":
+            found = request.body.find(f".//{{{soap.NS_RSP}}}DesiredStream")
+            command_id = soap.xml_text((found.get("CommandId") if found is not None else None) or "")
+            out = base64.b64encode(stdout).decode("ascii")
+            done = soap.SHELL + "CommandState/Done"
+            body = (
+                f'<rsp:ReceiveResponse {rsp}><rsp:Stream Name="stdout" CommandId="{command_id}">{out}</rsp:Stream>'
+                f'<rsp:Stream Name="stdout" CommandId="{command_id}" End="true"></rsp:Stream>'
+                f'<rsp:Stream Name="stderr" CommandId="{command_id}" End="true"></rsp:Stream>'
+                f'<rsp:CommandState CommandId="{command_id}" State="{done}"><rsp:ExitCode>0</rsp:ExitCode>'
+                "</rsp:CommandState></rsp:ReceiveResponse>"
+            )
+        else:  # Send, Signal
+            body = f"<rsp:{label}Response {rsp}/>"
+        return soap.render_envelope(soap.SHELL + f"{label}Response", body, relates_to=request.message_id)
 
     def _create(self, request: soap.WsmanRequest, ctx: cim.CallContext, address: str) -> bytes:
         if not ctx.is_admin:

@@ -440,7 +440,8 @@ def test_apply_then_second_run_is_unchanged_without_writes() -> None:
     assert second["changed"] is False and second["changes"] == []
     assert second["diff"] == {"before": {}, "after": {}}
     assert fake.writes() == writes
-    assert fake.requests - requests == 5  # the service query, the pending-restart note and three registry reads
+    # The service query and the pending-restart note: the registry values the task does not give are not read.
+    assert fake.requests - requests == 2
 
 
 def test_server_without_port_clears_a_custom_port() -> None:
@@ -636,9 +637,7 @@ def test_a_fault_part_way_reports_what_was_applied_and_a_rerun_converges() -> No
 
 def test_connection_lost_after_a_write_becomes_a_failure_with_applied() -> None:
     fake = FakeHost()
-    fake.failures[7] = WSManUnreachable(
-        "connection reset by peer"
-    )  # query, note, 3 registry reads, first write; then the connection drops
+    fake.failures[4] = WSManUnreachable("connection reset by peer")  # query, note, first write; then it drops
     context = ctx()
     with pytest.raises(ModuleFailure, match="connection reset"):
         run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
@@ -648,7 +647,7 @@ def test_connection_lost_after_a_write_becomes_a_failure_with_applied() -> None:
 def test_a_port_fault_right_after_the_name_restores_the_previous_name() -> None:
     fake = FakeHost()
     fake.service["KeyManagementServiceMachine"] = "old-kms.example.com"
-    fake.failures[7] = WSManFault("Generic failure", hresult=0x80070057)  # query, note, 3 reads, name; then port
+    fake.failures[4] = WSManFault("Generic failure", hresult=0x80070057)  # query, note, name; then port
     context = ctx()
     with pytest.raises(ModuleFailure, match="restored to old-kms.example.com, as slmgr does") as info:
         run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
@@ -750,7 +749,7 @@ def test_a_client_interval_written_without_restart_is_owed() -> None:
 
 def test_a_port_fault_after_a_fresh_name_clears_it_again() -> None:
     fake = FakeHost()
-    fake.failures[7] = WSManFault("Generic failure", hresult=0x80070057)
+    fake.failures[4] = WSManFault("Generic failure", hresult=0x80070057)
     context = ctx()
     with pytest.raises(ModuleFailure, match=r"restored to none \(DNS auto-discovery\)"):
         run(fake, s.Scope.CLIENT, context, server="kms01", port=1700)
@@ -761,9 +760,20 @@ def test_a_port_fault_after_a_fresh_name_clears_it_again() -> None:
     ]
 
 
+def test_a_task_reads_only_the_registry_values_it_manages() -> None:
+    fake = FakeHost()
+    request = s.build_request(s.Scope.POLICY, {"alternate_url": "https://help.contoso.com/activation"})
+    snapshot = s.read(t.cast(t.Any, fake), request)
+    assert [c.params.get("sValueName") for c in fake.calls] == ["SppsvcRestartPending", "AlternateURL"]
+    assert set(snapshot.values) == {"alternate_url"}
+    assert set(s.shown(s.Scope.POLICY, snapshot.values)) == {"alternate_url"}
+    everything = s.read(t.cast(t.Any, fake), s.build_request(s.Scope.POLICY, {}))
+    assert set(everything.values) == {setting.option for setting in s.view(s.Scope.POLICY)}
+
+
 def test_connection_refused_before_any_write_stays_unreachable() -> None:
     fake = FakeHost()
-    fake.failures[6] = WSManUnreachable("connection refused", sent=False)
+    fake.failures[3] = WSManUnreachable("connection refused", sent=False)
     with pytest.raises(WSManUnreachable):
         run(fake, s.Scope.CLIENT, server="kms01")
 
@@ -771,8 +781,8 @@ def test_connection_refused_before_any_write_stays_unreachable() -> None:
 def test_a_first_write_whose_answer_is_lost_may_have_been_applied() -> None:
     # The request reached the host: it may have run. Never "unreachable, changed: false".
     fake = FakeHost()
-    fake.failures[6] = WSManUnreachable("connection reset by peer")
-    fake.failures[7] = WSManUnreachable("connection refused", sent=False)  # and the re-read cannot connect
+    fake.failures[3] = WSManUnreachable("connection reset by peer")
+    fake.failures[4] = WSManUnreachable("connection refused", sent=False)  # and the re-read cannot connect
     context = ctx()
     with pytest.raises(ModuleFailure, match="could not be re-read") as info:
         run(fake, s.Scope.CLIENT, context, server="kms01")
@@ -862,7 +872,7 @@ def test_action_runs_the_table_over_the_task_connection(monkeypatch: pytest.Monk
 
 def test_action_failure_reports_applied(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeHost()
-    fake.failures[7] = WSManUnreachable("connection reset by peer")
+    fake.failures[4] = WSManUnreachable("connection reset by peer")
     result, _seam = run_action(monkeypatch, "kms_client", {"server": "kms01", "port": 1700}, fake)
     assert result["failed"] is True and result["changed"] is True
     assert result["applied"] == ["server"]
