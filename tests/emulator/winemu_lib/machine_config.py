@@ -6,6 +6,7 @@ import dataclasses
 import typing as t
 
 from . import editions as ed
+from .office import OfficeInstall
 from .registry import HKLM, Registry, RegType
 from .services import SERVICES, SERVICES_KEY, W32TIME_KEY, start_value
 from .spp import (
@@ -32,6 +33,9 @@ class KmsHostConfig:
     publish_domains: tuple[tuple[str, int, int], ...] = ()
     low_priority: bool = False
     reachable: bool = True
+    # Office KMS host keys installed and activated (Office Volume License Pack), by version; their own count.
+    office_versions: tuple[str, ...] = ()
+    office_extra_count: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +65,8 @@ class MachineConfig:
     # AVMA: the Hyper-V host a guest runs on, (name, EditionID, build); None when not a Hyper-V guest.
     hyperv_host: tuple[str, str, int] | None = None
     sppsvc_state: str = "Stopped"
+    # Office volume products installed (Windows 8 and later); None: the default (see fleet.py).
+    office: tuple[OfficeInstall, ...] = ()
 
 
 def populate_registry(reg: Registry, edition: ed.Edition, config: MachineConfig) -> None:
