@@ -280,9 +280,7 @@ def serve(lic: Licensing, request: KmsRequest) -> KmsResponse:
         hresult = SL_E_VL_INVALID_TIMESTAMP
     elif office_request and office_host is None:
         hresult = SL_E_VL_KMS_ID_MISMATCH
-    elif office_host is not None and office_host.effective(now)[0] != 1:
-        hresult = SL_E_VL_KMS_NOT_ACTIVATED
-    elif not office_request and not lic.host_activated():
+    elif (office_host.effective(now)[0] != 1) if office_host is not None else not lic.host_activated():
         hresult = SL_E_VL_KMS_NOT_ACTIVATED
     elif not office_request and (group is None or request.edition is None or not group.covers(request.edition)):
         # The CSVLK coverage table of "KMS activation planning"; the host logs 0xC004F042 for a product it

@@ -591,7 +591,9 @@ class Licensing:
                 "current_count": self.host.current_count(now) if host else None,
                 "extra_count": self.host.extra_count,
                 "office_current_count": self.office_host.current_count(now) if host else None,
-                "office_versions": sorted(p.office_version or "" for p in self.products if p.is_office and p.channel == CHANNEL_CSVLK),
+                "office_versions": sorted(
+                    p.office_version or "" for p in self.products if p.is_office and p.channel == CHANNEL_CSVLK
+                ),
                 "cmids": list(self.host.clients),
                 "reachable": self.host.reachable,
                 "requests": dict(self.host.counters),
