@@ -43,7 +43,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("ws-management", frozenset({"_wsman", "_connect_failure"})),
     ("wmi", frozenset({"_wmi"})),
     ("explained failures", frozenset({"_explain"})),
-    ("interfaces", frozenset({"_registry", "_service", "_licensing", "_events", "_catalog", "_kms_count"})),
+    ("interfaces", frozenset({"_registry", "_service", "_licensing", "_events", "_catalog", "_kms_count", "_office"})),
     (
         "engines",
         frozenset(
