@@ -121,3 +121,29 @@ def test_windows_7_has_no_office_in_spp_and_says_so(fleet: FleetRun) -> None:
     failed = office(fleet, host, "key").task("Office product key", host)
     assert failed.failed and "Windows 8 / Server 2012 and later" in failed.result["msg"]
     assert fleet.writes(host) == writes
+
+
+def test_the_kms_client_role_manages_office_check_apply_idempotent(fleet: FleetRun) -> None:
+    host = "ws04"
+    office_vars = {"office_role_office": {"server": "kms01.corp.example.com", "port": 1688}}
+    writes = fleet.writes(host)
+    checked = fleet.playbook("office_role.yml", limit=host, check=True, diff=True, extra_vars=office_vars)
+    assert checked.rc == 0, checked.output[-3000:]
+    assert checked.task("winact.kms.kms_client : Install the GVLK of the installed Office product", host).changed
+    assert fleet.writes(host) == writes, "check mode must not write"
+
+    applied = fleet.playbook("office_role.yml", limit=host, extra_vars=office_vars)
+    assert applied.rc == 0, applied.output[-3000:]
+    [product] = office_state(fleet, host)
+    assert product["partial_product_key"] == "6F7TH" and product["license_status"] == 1
+
+    again = fleet.playbook("office_role.yml", limit=host, extra_vars=office_vars)
+    assert again.rc == 0 and not [r.task for r in again.results if r.changed], again.output[-3000:]
+
+
+def test_the_role_refuses_a_bad_office_variable_before_any_request(fleet: FleetRun) -> None:
+    host = "ws04"
+    fleet.winemu("reset-stats", host)
+    failed = fleet.playbook("office_role.yml", limit=host, extra_vars={"office_role_office": {"port": 70000}})
+    assert failed.rc != 0 and "kms_client_office" in failed.output
+    assert fleet.stats(host)["requests"]["total"] == 0
