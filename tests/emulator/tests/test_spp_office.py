@@ -3,6 +3,7 @@ activation against an Office KMS host key."""
 
 from __future__ import annotations
 
+import pathlib
 import typing as t
 
 import pytest
@@ -145,3 +146,9 @@ def test_office_activates_only_against_a_host_key_of_its_version_with_its_own_co
     with pytest.raises(cim.ProviderError) as info:
         activate_office("ws03")  # an Office 2019 client: no Office 2019 host key on kms01
     assert info.value.hresult == ID_MISMATCH
+
+
+def test_the_emulators_office_gvlk_table_is_the_projects_sourced_copy() -> None:
+    root = pathlib.Path(__file__).resolve().parents[3]
+    copy = root / "tests" / "emulator" / "winemu_lib" / "data" / "office_gvlk.yaml"
+    assert copy.read_text(encoding="utf-8") == (root / "tools" / "data" / "office_gvlk.yaml").read_text(encoding="utf-8")
