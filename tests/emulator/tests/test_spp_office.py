@@ -151,4 +151,6 @@ def test_office_activates_only_against_a_host_key_of_its_version_with_its_own_co
 def test_the_emulators_office_gvlk_table_is_the_projects_sourced_copy() -> None:
     root = pathlib.Path(__file__).resolve().parents[3]
     copy = root / "tests" / "emulator" / "winemu_lib" / "data" / "office_gvlk.yaml"
-    assert copy.read_text(encoding="utf-8") == (root / "tools" / "data" / "office_gvlk.yaml").read_text(encoding="utf-8")
+    assert copy.read_text(encoding="utf-8") == (root / "tools" / "data" / "office_gvlk.yaml").read_text(
+        encoding="utf-8"
+    )

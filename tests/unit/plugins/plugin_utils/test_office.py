@@ -48,7 +48,10 @@ def test_every_row_of_microsofts_table_is_picked_from_its_license_family(row: di
     ("license_family", "expected"),
     [
         ("Office16ProPlusVL_KMS_Client", ("Office 2016", "Office Professional Plus", "XQNVK-8JYDB-WJ9W3-YJ8YR-WFG99")),
-        ("Office21VisioPro2021VL_KMS_Client_AE", ("Office LTSC 2021", "Visio Professional", "KNH8D-FGHT4-T8RK3-CTDYJ-K2HT4")),
+        (
+            "Office21VisioPro2021VL_KMS_Client_AE",
+            ("Office LTSC 2021", "Visio Professional", "KNH8D-FGHT4-T8RK3-CTDYJ-K2HT4"),
+        ),
         ("Office24Publisher2024VL_KMS_Client_AE", ("Office LTSC 2024", "Publisher", None)),  # Microsoft lists none
         ("Office19ProPlus2019VL_MAK_AE", None),  # a MAK SKU has no GVLK
         ("Office21ProPlus2019VL_KMS_Client_AE", None),  # major version and year disagree
