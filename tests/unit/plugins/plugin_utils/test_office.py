@@ -113,3 +113,14 @@ def test_select_product_needs_an_activation_id_among_several() -> None:
 def test_select_product_without_office_explains_where_office_licenses() -> None:
     with pytest.raises(ModuleFailure, match="Windows 8 / Server 2012 and later"):
         office.select_product(FakeHost().wmi)
+
+
+def test_kms_client_application_office_scopes_the_settings_to_the_office_product() -> None:
+    from ansible_collections.winact.kms.plugins.plugin_utils import _settings as settings
+    from ansible_collections.winact.kms.plugins.plugin_utils._validate import ValidationError
+
+    request = settings.build_request(settings.Scope.CLIENT, {"application": "office", "server": "kms01"})
+    assert request.office and request.per_product and request.activation_id is None
+    assert not settings.build_request(settings.Scope.CLIENT, {"server": "kms01"}).per_product
+    with pytest.raises(ValidationError, match="application"):
+        settings.build_request(settings.Scope.CLIENT, {"application": "visio"})
