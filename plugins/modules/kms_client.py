@@ -180,6 +180,12 @@ EXAMPLES = r"""
     server: kms-office.corp.example.com
     activation_id: ef6cfc9f-8c5d-44ac-9aad-de6a2ea0ae03
 
+- name: Point the installed Office volume product at its own KMS host (ospp.vbs /sethst, /setprt)
+  winact.kms.kms_client:
+    application: office
+    server: kms-office.corp.example.com
+    port: 1688
+
 - name: Report what would change, with a diff
   winact.kms.kms_client:
     server: kms01.corp.example.com

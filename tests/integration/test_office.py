@@ -120,6 +120,8 @@ def test_windows_7_has_no_office_in_spp_and_says_so(fleet: FleetRun) -> None:
     writes = fleet.writes(host)
     failed = office(fleet, host, "key").task("Office product key", host)
     assert failed.failed and "Windows 8 / Server 2012 and later" in failed.result["msg"]
+    kms = office(fleet, host, "kms", office_server="kms01.corp.example.com").task("Office KMS host", host)
+    assert kms.failed and "no Office volume (KMS client) product" in kms.result["msg"]
     assert fleet.writes(host) == writes
 
 

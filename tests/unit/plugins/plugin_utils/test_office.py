@@ -124,3 +124,24 @@ def test_kms_client_application_office_scopes_the_settings_to_the_office_product
     assert not settings.build_request(settings.Scope.CLIENT, {"server": "kms01"}).per_product
     with pytest.raises(ValidationError, match="application"):
         settings.build_request(settings.Scope.CLIENT, {"application": "visio"})
+
+
+def test_product_key_plans_the_office_gvlk_and_keeps_a_mak_activated_office_by_default() -> None:
+    from ansible_collections.winact.kms.plugins.plugin_utils import _product_key as pk
+    from ansible_collections.winact.kms.plugins.plugin_utils._results import TaskContext
+
+    host = office_host((PROPLUS_2021, "Office21ProPlus2021VL_KMS_Client_AE"))
+    ctx = TaskContext(check_mode=True, diff_mode=True)
+    result = pk.execute(host.wmi, pk.build_request({"application": "office"}), ctx)
+    assert result["changed"] is True and result["partial_product_key"] == "6F7TH"
+    assert result["office"] == {"version": "Office LTSC 2021", "product": "Office Professional Plus"}
+    assert host.writes() == []
+
+    host.products[PROPLUS_2021].update(PartialProductKey="Q8R2T", LicenseStatus=1, ProductKeyChannel="Volume:MAK")
+    with pytest.raises(ModuleFailure, match="the Office product Office21ProPlus2021VL_KMS_Client_AE is activated"):
+        pk.execute(host.wmi, pk.build_request({"application": "office"}), TaskContext(check_mode=True, diff_mode=False))
+    converted = pk.execute(
+        host.wmi, pk.build_request({"application": "office"}, explicit_catalog=True), TaskContext(True, False)
+    )
+    assert converted["changed"] is True and converted["previous_partial_product_key"] == "Q8R2T"
+    assert host.writes() == []
