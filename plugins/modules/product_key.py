@@ -85,6 +85,7 @@ options:
         LTSC 2021 Professional Plus). With several volume products installed (Office and Visio, say) choose one
         with O(activation_id). The Windows key is never touched.
       - Office on Windows 7 / Server 2008 R2 licenses through its own service (osppsvc) and is not managed.
+      - O(clear_registry) and C(key=avma) concern Windows only and cannot be combined with V(office).
     type: str
     choices: [windows, office]
     default: windows

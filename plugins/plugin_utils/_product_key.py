@@ -93,6 +93,11 @@ def build_request(params: t.Mapping[str, t.Any], *, explicit_catalog: bool = Fal
     application = params.get("application") or "windows"
     if application not in office.APPLICATIONS:
         raise ValidationError("application", f"{application!r} is not one of {', '.join(office.APPLICATIONS)}")
+    if application == "office" and params.get("clear_registry"):
+        raise ValidationError(
+            "clear_registry",
+            "removes the Windows key from the registry (slmgr /cpky); it cannot be used with application=office",
+        )
     if application == "office" and avma:
         raise ValidationError("key", "avma is a Windows Server key; it cannot be used with application=office")
     return Request(

@@ -128,6 +128,7 @@ def _module_cases() -> list[Case]:
         ("product_key", {"restart_service": "maybe"}, "restart_service"),
         ("product_key", {"application": "visio"}, "application"),
         ("product_key", {"application": "office", "key": "avma"}, "key"),
+        ("product_key", {"application": "office", "clear_registry": True}, "clear_registry"),
         ("activate", {"retries": -1}, "retries"),
         ("activate", {"delay": -10}, "delay"),
         ("activate", {"timeout": -1}, "timeout"),
