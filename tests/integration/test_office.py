@@ -144,4 +144,3 @@ def test_the_kms_client_role_manages_office_check_apply_idempotent(fleet: FleetR
 
     again = fleet.playbook("office_role.yml", limit=host, extra_vars=office_vars)
     assert again.rc == 0 and not [r.task for r in again.results if r.changed], again.output[-3000:]
-
