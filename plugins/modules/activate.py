@@ -37,6 +37,17 @@ options:
       - Activate this product (its C(SoftwareLicensingProduct.ID), the Activation ID) instead of the Windows
         product C(slmgr.vbs) picks (a key installed, not an add-on).
     type: str
+  application:
+    description:
+      - V(windows) activates the Windows product (or the one O(activation_id) names).
+      - V(office) activates the installed Office, Project or Visio volume product (Office 2016 to Office LTSC
+        2024, on Windows 8 / Server 2012 and later), as C(ospp.vbs /act) does through the same Software
+        Protection service. It activates against a KMS host that has the Office KMS host key of its version,
+        found through its own KMS host setting (C(winact.kms.kms_client) with O(application=office)), else the
+        machine's. With several volume products installed choose one with O(activation_id).
+    type: str
+    choices: [windows, office]
+    default: windows
   force:
     description:
       - Call C(Activate) even when the product is already licensed (renews a KMS activation).
@@ -137,6 +148,10 @@ EXAMPLES = r"""
 - name: Activate without the DNS check (the client finds its KMS host through a DHCP-provided DNS suffix)
   winact.kms.activate:
     skip_preflight: [kms_discovery]
+
+- name: Activate the installed Office volume product against its KMS host
+  winact.kms.activate:
+    application: office
 
 - name: Report what is wrong without failing the play
   winact.kms.activate:

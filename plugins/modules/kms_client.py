@@ -89,6 +89,17 @@ options:
       - Scope O(server), O(port), O(lookup_domain) and O(activation_type) to one product (its Activation ID, as in
         C(slmgr /skms host ActID)) instead of the global settings. The other options stay global.
     type: str
+  application:
+    description:
+      - V(office) scopes O(server), O(port), O(lookup_domain) and O(activation_type) to the installed Office,
+        Project or Visio volume product (Office 2016 to Office LTSC 2024, Windows 8 / Server 2012 and later), the
+        way C(ospp.vbs /sethst), C(/setprt), C(/remhst) and C(/skms-domain) set them on the Office product, so
+        Office can use another KMS host than Windows. The other options stay global.
+      - With several Office volume products installed (Office and Visio, say) choose one with O(activation_id).
+      - V(windows) (the default) leaves the scope to O(activation_id), global without it.
+    type: str
+    choices: [windows, office]
+    default: windows
   restart_service:
     description:
       - When to restart the Software Protection service (sppsvc) after a change.
@@ -171,6 +182,12 @@ EXAMPLES = r"""
   winact.kms.kms_client:
     server: kms-office.corp.example.com
     activation_id: ef6cfc9f-8c5d-44ac-9aad-de6a2ea0ae03
+
+- name: Point the installed Office volume product at its own KMS host (ospp.vbs /sethst, /setprt)
+  winact.kms.kms_client:
+    application: office
+    server: kms-office.corp.example.com
+    port: 1688
 
 - name: Report what would change, with a diff
   winact.kms.kms_client:

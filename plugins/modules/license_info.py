@@ -299,7 +299,10 @@ office_products:
   description: >-
     The Office, Project and Visio products with a key installed (ApplicationID
     C(0ff1ce15-a989-479d-af46-f275c6370663), licensed through the same Software Protection service on Windows 8
-    and later), with the same fields as RV(products); empty when there is none.
+    and later), with the same fields as RV(products), plus C(office) (its version and product as Microsoft's
+    Office GVLK table names them; null for a SKU the table does not name) and C(gvlk_installed) (the installed
+    key is that table's GVLK); empty when there is none. C(kms_machine) and C(kms_port) show the KMS host the
+    product uses (its own, set with C(winact.kms.kms_client) and C(application=office), else the machine's).
   returned: always
   type: list
   elements: dict
@@ -324,6 +327,10 @@ office_products:
       trusted_time: '2026-12-06T21:46:50+00:00'
       evaluation_end_date: null
       activation_type_configured: All
+      office:
+        version: Office 2016
+        product: Office Professional Plus
+      gvlk_installed: true
       activation_type_used: KMS
       avma: null
       ad_activation: null

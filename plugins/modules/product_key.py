@@ -73,6 +73,22 @@ options:
       - With O(state=present) the installed key must land on this product; with O(state=absent) this product's
         key is uninstalled.
     type: str
+  application:
+    description:
+      - Which application's product key to manage.
+      - V(windows) is the Windows product (or the one O(activation_id) names).
+      - V(office) is the installed Office, Project or Visio volume product (Office 2016 to Office LTSC 2024), which
+        licenses through the same Software Protection service on Windows 8 / Server 2012 and later under the
+        Office ApplicationID C(0ff1ce15-a989-479d-af46-f275c6370663), as C(ospp.vbs /inpkey) and C(/unpkey) manage
+        it. With O(key) omitted (or C(gvlk)) the GVLK of Microsoft's Office table for the installed SKU is
+        installed; the SKU is told by its C(LicenseFamily) (e.g. C(Office21ProPlus2021VL_KMS_Client_AE) is Office
+        LTSC 2021 Professional Plus). With several volume products installed (Office and Visio, say) choose one
+        with O(activation_id). The Windows key is never touched.
+      - Office on Windows 7 / Server 2008 R2 licenses through its own service (osppsvc) and is not managed.
+      - O(clear_registry) and C(key=avma) concern Windows only and cannot be combined with V(office).
+    type: str
+    choices: [windows, office]
+    default: windows
   protected_key:
     description:
       - What to do when the key would replace a protected one (a CSVLK; or, with O(key) omitted, a MAK, Retail or
@@ -148,6 +164,10 @@ EXAMPLES = r"""
   winact.kms.product_key:
     protected_key: keep
 
+- name: Install the GVLK of the installed Office, Project or Visio volume product (Microsoft's Office table)
+  winact.kms.product_key:
+    application: office
+
 - name: Remove the installed product key
   winact.kms.product_key:
     state: absent
@@ -182,6 +202,22 @@ edition:
       description: EditionID (equals the product's C(LicenseFamily)).
       type: str
       sample: ServerDatacenter
+office:
+  description: The installed Office SKU, as Microsoft's Office GVLK table names it, when its GVLK was chosen from it.
+  returned: with O(application=office), when the key comes from the table
+  type: dict
+  sample:
+    version: Office LTSC 2021
+    product: Office Professional Plus
+  contains:
+    version:
+      description: Office version (the table's column).
+      type: str
+      sample: Office LTSC 2021
+    product:
+      description: Office, Project or Visio product (the table's row).
+      type: str
+      sample: Office Professional Plus
 kept:
   description: >-
     Why the installed key was kept (O(protected_key=keep)): its channel and last five characters. Null when

@@ -19,6 +19,7 @@ import typing as t
 from ansible_collections.winact.kms.plugins.plugin_utils import _events as events
 from ansible_collections.winact.kms.plugins.plugin_utils import _kms_count as kms_count
 from ansible_collections.winact.kms.plugins.plugin_utils import _licensing as lic
+from ansible_collections.winact.kms.plugins.plugin_utils import _office as office
 from ansible_collections.winact.kms.plugins.plugin_utils._errors import explain
 from ansible_collections.winact.kms.plugins.plugin_utils._explain import (
     error_for_code,
@@ -64,6 +65,7 @@ class Request:
     delay: int
     checks: tuple[str, ...]
     below_threshold: str = "fail"  # fail | warn | continue: what a final 0xC004F038 makes of the task
+    application: str = "windows"  # "office": the installed Office volume SKU (see _office)
 
 
 BELOW_THRESHOLD_CHOICES = ("fail", "warn", "continue")
@@ -95,7 +97,11 @@ def build_request(params: t.Mapping[str, t.Any]) -> Request:
     below = params.get("below_threshold") or "fail"
     if below not in BELOW_THRESHOLD_CHOICES:
         raise ValidationError("below_threshold", f"{below!r} is not one of {', '.join(BELOW_THRESHOLD_CHOICES)}")
+    application = params.get("application") or "windows"
+    if application not in office.APPLICATIONS:
+        raise ValidationError("application", f"{application!r} is not one of {', '.join(office.APPLICATIONS)}")
     return Request(
+        application=application,
         activation_id=activation_id,
         force=bool(params.get("force")),
         timeout=_count(params, "timeout", 120),
@@ -144,6 +150,8 @@ class Activation:
 
     # -- read -------------------------------------------------------------------------------------
     def read_product(self) -> dict[str, t.Any] | None:
+        if self.request.application == "office":
+            return office.select_product(self.wmi, self.request.activation_id)
         if self.request.activation_id:
             return lic.read_product(self.wmi, self.request.activation_id)
         return lic.primary_product(lic.read_products(self.wmi))

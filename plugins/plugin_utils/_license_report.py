@@ -9,6 +9,7 @@ import typing as t
 
 from ansible_collections.winact.kms.plugins.plugin_utils import _events as events
 from ansible_collections.winact.kms.plugins.plugin_utils import _licensing as lic
+from ansible_collections.winact.kms.plugins.plugin_utils import _office as office
 from ansible_collections.winact.kms.plugins.plugin_utils import _token_only as token_only
 from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleFailure, TaskContext
 from ansible_collections.winact.kms.plugins.plugin_utils._service import read_win32_service
@@ -60,7 +61,7 @@ def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.A
         "os": lic.describe_os(os_info, primary, None if primary else lic.read_license_family(wmi)),
         "products": [lic.describe_product(p, now) for p in products],
         "windows_product": lic.describe_product(primary, now) if primary else None,
-        "office_products": [lic.describe_product(p, now) for p in lic.read_office_products(wmi)],
+        "office_products": [office.describe(p, now) for p in lic.read_office_products(wmi)],
         "kms_client": lic.describe_kms_client(service, primary),
         "kms_host": kms_host,
         # What an image pipeline decides on (slmgr /dlv): the CMID clones must not share, the rearms left.

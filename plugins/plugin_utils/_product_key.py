@@ -20,6 +20,7 @@ import typing as t
 
 from ansible_collections.winact.kms.plugins.plugin_utils import _catalog as catalog
 from ansible_collections.winact.kms.plugins.plugin_utils import _licensing as lic
+from ansible_collections.winact.kms.plugins.plugin_utils import _office as office
 from ansible_collections.winact.kms.plugins.plugin_utils._explain import explained_failure, invoke_explained
 from ansible_collections.winact.kms.plugins.plugin_utils._registry import (
     ACCESS_DENIED,
@@ -66,6 +67,11 @@ class Request:
     explicit_catalog: bool = False  # `key: gvlk` given: an explicit request for the GVLK (MAK -> KMS conversion)
     protected_key: str = "fail"
     avma: bool = False
+    application: str = "windows"  # "office": the installed Office volume SKU and its GVLK (Windows 8 and later)
+
+    @property
+    def office(self) -> bool:
+        return self.application == "office"
 
 
 def build_request(params: t.Mapping[str, t.Any], *, explicit_catalog: bool = False, avma: bool = False) -> Request:
@@ -84,6 +90,16 @@ def build_request(params: t.Mapping[str, t.Any], *, explicit_catalog: bool = Fal
     activation_id = params.get("activation_id")
     if activation_id is not None:
         activation_id = valid_activation_id("activation_id", activation_id)
+    application = params.get("application") or "windows"
+    if application not in office.APPLICATIONS:
+        raise ValidationError("application", f"{application!r} is not one of {', '.join(office.APPLICATIONS)}")
+    if application == "office" and params.get("clear_registry"):
+        raise ValidationError(
+            "clear_registry",
+            "removes the Windows key from the registry (slmgr /cpky); it cannot be used with application=office",
+        )
+    if application == "office" and avma:
+        raise ValidationError("key", "avma is a Windows Server key; it cannot be used with application=office")
     return Request(
         state=state,
         key=key,
@@ -93,6 +109,7 @@ def build_request(params: t.Mapping[str, t.Any], *, explicit_catalog: bool = Fal
         explicit_catalog=state == "present" and (explicit_catalog or is_catalog_word(raw_key) or avma),
         protected_key=params.get("protected_key") or "fail",
         avma=avma,
+        application=application,
     )
 
 
@@ -159,6 +176,8 @@ def protection(product: t.Mapping[str, t.Any] | None, request: Request) -> str |
     channel = product.get("ProductKeyChannel") or "unknown channel"
     ending = partial(product.get("PartialProductKey"))
     what = f"product {request.activation_id}" if request.activation_id else "the Windows product"
+    if request.office and not request.activation_id:
+        what = f"the Office product {product.get('LicenseFamily')}"
     if lic.is_kms_host_product(product):
         return (
             f"{what} holds a KMS host key (CSVLK) ending in {ending}; replacing it with "
@@ -179,6 +198,7 @@ class Current:
     product: dict[str, t.Any] | None
     entry: catalog.CatalogEntry | None  # the edition's catalog row, when the GVLK comes from the catalog
     avma_key: str | None = None  # Microsoft's AVMA key for the edition, for `key: avma`
+    office_sku: office.OfficeSku | None = None  # the installed Office SKU's row, when its GVLK comes from the table
 
     @property
     def partial(self) -> str | None:
@@ -268,6 +288,9 @@ class ProductKey:
         product = self.target_product()
         entry = None
         avma_key = None
+        if self.request.office:
+            sku = office.sku_of(product or {}) if self.request.state == "present" and not self.request.key else None
+            return Current(product=product, entry=None, office_sku=sku)
         if self.request.state == "present" and self.request.key is None:
             entry = self.catalog_entry(product)
             if self.request.avma:
@@ -278,6 +301,8 @@ class ProductKey:
         return Current(product=product, entry=entry, avma_key=avma_key)
 
     def target_product(self) -> dict[str, t.Any] | None:
+        if self.request.office:
+            return office.select_product(self.wmi, self.request.activation_id)
         if self.request.activation_id:
             product = lic.read_product(self.wmi, self.request.activation_id)
             if product is None:
@@ -313,6 +338,7 @@ class ProductKey:
         key = None
         if self.request.state == "present":
             key = self.request.key or current.avma_key or (current.entry.gvlk if current.entry else None)
+            key = key or (current.office_sku.gvlk if current.office_sku else None)
         install = key is not None and current.partial != partial(key)
         kept = protection(current.product, self.request) if install else None
         if kept is not None:
@@ -330,7 +356,8 @@ class ProductKey:
         clear = self.request.clear_registry and (install or self.registry_holds_key())
         kms_host_after: bool | None = current.kms_host
         if install:
-            kms_host_after = False if catalog.is_gvlk(key or "") or catalog.is_avma_key(key or "") else None
+            published = catalog.is_gvlk(key or "") or catalog.is_avma_key(key or "") or office.is_office_gvlk(key or "")
+            kms_host_after = False if published else None
         elif uninstall:
             kms_host_after = False
         if kept is not None:
@@ -348,6 +375,8 @@ class ProductKey:
                 "product_family": current.entry.product_family,
                 "edition_id": current.entry.edition_id,
             }
+        if current.office_sku is not None:
+            result["office"] = current.office_sku.as_result()
         if self.request.state == "present":
             result["key_source"] = "explicit" if self.request.key else ("avma" if self.request.avma else "catalog")
         after = partial(plan.desired)
@@ -376,7 +405,7 @@ class ProductKey:
         elif plan.clear:
             cleared = False  # the installed key never reached the registry
         product = current.product
-        if plan.install or self.request.activation_id:
+        if plan.install or self.request.activation_id or self.request.office:
             product = self.target_product()
         elif plan.uninstall:
             product = None
@@ -448,6 +477,8 @@ class ProductKey:
         if found == expected:
             return
         where = f"product {self.request.activation_id}" if self.request.activation_id else "the Windows product"
+        if self.request.office and not self.request.activation_id:
+            where = "the Office product"
         raise ModuleFailure(
             f"InstallProductKey succeeded, but {where} reports the key ending in {found or '(none)'}, "
             f"not {expected}: the key belongs to another product",

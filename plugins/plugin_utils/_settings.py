@@ -23,6 +23,7 @@ import dataclasses
 import enum
 import typing as t
 
+from ansible_collections.winact.kms.plugins.plugin_utils import _office as office
 from ansible_collections.winact.kms.plugins.plugin_utils import _token_only as token_only
 from ansible_collections.winact.kms.plugins.plugin_utils import _validate as v
 from ansible_collections.winact.kms.plugins.plugin_utils._explain import code_failure, error_for_wsman, explain_text
@@ -31,6 +32,7 @@ from ansible_collections.winact.kms.plugins.plugin_utils._results import ModuleF
 from ansible_collections.winact.kms.plugins.plugin_utils._service import restart_explained
 from ansible_collections.winact.kms.plugins.plugin_utils._spp import (
     DEFAULT_KMS_PORT,
+    OFFICE_APP_ID,
     PRODUCT_CLASS,
     SERVICE_CLASS,
     SPP_KEY,
@@ -650,6 +652,11 @@ class Request:
     desired: dict[str, t.Any]  # option -> normalised value, only for options given
     activation_id: str | None = None  # per-product scope for the settings whose WMI binding allows it
     restart: str = "auto"
+    office: bool = False  # per-product scope on the installed Office volume SKU (ospp.vbs /sethst, /setprt)
+
+    @property
+    def per_product(self) -> bool:
+        return self.activation_id is not None or self.office
 
 
 def _given(params: t.Mapping[str, t.Any], option: str) -> bool:
@@ -708,7 +715,16 @@ def _client_request(params: t.Mapping[str, t.Any]) -> Request:
     for option in ("host_caching", "activation_interval", "renewal_interval", "activation_type"):
         if _given(params, option):
             desired[option] = SETTINGS[option].codec.normalise(option, params[option])
-    return Request(Scope.CLIENT, desired, activation_id=activation_id, restart=_restart_choice(params))
+    application = params.get("application") or "windows"
+    if application not in office.APPLICATIONS:
+        raise v.ValidationError("application", f"{application!r} is not one of {', '.join(office.APPLICATIONS)}")
+    return Request(
+        Scope.CLIENT,
+        desired,
+        activation_id=activation_id,
+        restart=_restart_choice(params),
+        office=application == "office",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -734,7 +750,7 @@ class Snapshot:
 
 
 def _on_product(setting: Setting, request: Request) -> bool:
-    return request.activation_id is not None and setting.wmi is not None and setting.wmi.per_product
+    return request.per_product and setting.wmi is not None and setting.wmi.per_product
 
 
 def _remembered(setting: Setting, request: Request) -> bool:
@@ -791,7 +807,12 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
         snapshot.service_version = service_row.get("Version")
         snapshot.is_kms_host = bool(service_row.get("IsKeyManagementServiceMachine"))
 
-    if product_settings and request.activation_id:
+    if product_settings and request.office:
+        # ospp.vbs sets an Office KMS host per SKU (SetKeyManagementServiceMachine on the Office product).
+        product = office.select_product(wmi, request.activation_id)
+        snapshot.product_id = str(product.get("ID"))
+        snapshot.product_key = f"{SPP_KEY}\\{OFFICE_APP_ID}\\{snapshot.product_id}"
+    elif product_settings and request.activation_id:
         # The product's own KeyManagementService* properties report the effective registration (per-SKU,
         # else the global one), so they cannot tell "not set for this product"; the per-SKU registry
         # values that SoftwareLicensingProduct.Set*/Clear* write can (Registry Settings for Volume Activation).
@@ -1179,7 +1200,7 @@ def execute(wmi: WmiClient, request: Request, ctx: TaskContext) -> dict[str, t.A
     }
     if owed:
         result["restart_owed"] = owed
-    if request.activation_id:
+    if request.per_product:
         result["activation_id"] = snapshot.product_id or request.activation_id
     if ctx.diff_mode:
         result["diff"] = diff(changes)

@@ -75,6 +75,7 @@ def _module_cases() -> list[Case]:
         ("kms_client", {"state": "absent", "server": "kms01"}, "server"),
         ("kms_client", {"activation_id": "not-a-guid", "server": "kms01"}, "activation_id"),
         ("kms_client", {"restart_service": "sometimes"}, "restart_service"),
+        ("kms_client", {"application": "outlook", "server": "kms01"}, "application"),
         ("kms_client", {"bogus": 1}, "bogus"),
         ("kms_client", {"server": OVERSIZE}, "server"),
         ("kms_host", {"dns_publishing": "perhaps"}, "dns_publishing"),
@@ -125,6 +126,9 @@ def _module_cases() -> list[Case]:
         ("product_key", {"activation_id": "{not-a-guid}"}, "activation_id"),
         ("product_key", {"clear_registry": "yes please"}, "clear_registry"),
         ("product_key", {"restart_service": "maybe"}, "restart_service"),
+        ("product_key", {"application": "visio"}, "application"),
+        ("product_key", {"application": "office", "key": "avma"}, "key"),
+        ("product_key", {"application": "office", "clear_registry": True}, "clear_registry"),
         ("activate", {"retries": -1}, "retries"),
         ("activate", {"delay": -10}, "delay"),
         ("activate", {"timeout": -1}, "timeout"),
@@ -132,6 +136,7 @@ def _module_cases() -> list[Case]:
         ("activate", {"skip_preflight": ["clock", "moon"]}, "skip_preflight"),
         ("activate", {"activation_id": "1234"}, "activation_id"),
         ("activate", {"force": "sure"}, "force"),
+        ("activate", {"application": "word"}, "application"),
         ("time_source", {"servers": []}, "servers"),
         ("time_source", {"servers": ["ntp1.example.com", "NTP1.example.com"]}, "servers"),
         ("time_source", {"servers": ["ntp1.example.com,0x99"]}, "servers"),
@@ -193,6 +198,11 @@ def _role_cases() -> list[Case]:
                 cases.append((f"role:{role}", {name: "not-a-choice"}, name))
             elif option.get("type") in wrong:
                 cases.append((f"role:{role}", {name: wrong[option["type"]]}, name))
+    # Checked by the role's own validation (a nested mapping): a port out of range, an unknown key.
+    cases += [
+        ("role:kms_client", {"kms_client_office": {"port": 70000}}, "kms_client_office"),
+        ("role:kms_client", {"kms_client_office": {"sever": "kms01"}}, "kms_client_office"),
+    ]
     return cases
 
 

@@ -18,12 +18,6 @@ import yaml
 
 WINDOWS_APP_ID = "55c92734-d682-4d71-983e-d6ec3f16059f"  # slmgr.vbs WindowsAppId
 
-# Assumption: Office 2016+ registers with SPP under this application ID and the Office 16 ProPlus
-# KMS-client SKU below; from Microsoft's Office volume-activation documentation ("GVLKs for Office").
-OFFICE_APP_ID = "0ff1ce15-a989-479d-af46-f275c6370663"
-OFFICE_KMS_CLIENT_ID = "d450596f-894d-49e0-966a-fd39ed4c4c64"
-OFFICE_GVLK = "XQNVK-8JYDB-WJ9W3-YJ8YR-WFG99"
-
 # Deterministic IDs for the SKUs gvlk.yaml does not name (Retail, MAK, CSVLK).
 _SKU_NAMESPACE = uuid.UUID("6f1d9f0e-3c1b-5b5e-9a55-77696e656d75")
 

@@ -18,7 +18,7 @@ import uuid
 import yaml
 
 from . import editions as ed
-from . import kms, winrm_service
+from . import kms, office, winrm_service
 from .adba import ActivationObject, TokenLicense
 from .authorization import REMOTE_MANAGEMENT_USERS
 from .cim import ProviderError
@@ -96,14 +96,26 @@ _HOST_KEYS = frozenset(
         "port",
         "faults",
         "winrm",
+        "office",
     }
 )
 _DEFAULTABLE = _HOST_KEYS - {"name", "count"}
 _KEY_FIELDS = frozenset({"key", "channel", "editions", "csvlk_group", "blocked"})
 _LICENSE_FIELDS = frozenset({"key", "status"})
 _KMS_HOST_FIELDS = frozenset(
-    {"csvlk_group", "extra_count", "listening_port", "dns_publishing", "publish_domains", "low_priority", "reachable"}
+    {
+        "csvlk_group",
+        "extra_count",
+        "listening_port",
+        "dns_publishing",
+        "publish_domains",
+        "low_priority",
+        "reachable",
+        "office_versions",
+        "office_extra_count",
+    }
 )
+_OFFICE_FIELDS = frozenset({"version", "product", "key", "status"})
 _KMS_CLIENT_FIELDS = frozenset({"server", "port", "lookup_domain", "host_caching"})
 _SPPSVC_FIELDS = frozenset({"start_mode", "state"})
 _AO_FIELDS = frozenset({"name", "csvlk", "domain"})
@@ -182,7 +194,7 @@ def _parse_keys(raw: object) -> dict[str, KeyEntry]:
         key = ed.normalize_key(entry_where.string("key", data.get("key")))
         if key is None:
             raise entry_where.error("key", f"{data.get('key')!r} is not a 5x5 product key")
-        if ed.find_gvlk(key) is not None or key == ed.OFFICE_GVLK:
+        if ed.find_gvlk(key) is not None or office.sku_for_gvlk(key) is not None:
             raise entry_where.error("key", "is a public GVLK; list only fabricated MAK, Retail or CSVLK keys")
         if key in keyring:
             raise entry_where.error("key", "is listed twice")
@@ -473,6 +485,7 @@ def _build_host(
         sppsvc_state=state,
         hyperv_host=hyperv_host,
         token_licenses=token_licenses,
+        office=_office(where, data.get("office", "default"), edition),
     )
     return HostSpec(
         name=name,
@@ -537,6 +550,10 @@ def _kms_host(where: _Where, raw: object, edition: ed.Edition, keyring: dict[str
         publish_domains=tuple(domains),
         low_priority=where.boolean("kms_host.low_priority", data.get("low_priority", False)),
         reachable=where.boolean("kms_host.reachable", data.get("reachable", True)),
+        office_versions=_office_versions(where, data.get("office_versions"), edition),
+        office_extra_count=where.integer(
+            "kms_host.office_extra_count", data.get("office_extra_count", 0), 0, kms.COUNT_CEILING
+        ),
     )
 
 
@@ -580,6 +597,60 @@ def _license(
         if channel == OFFICE:
             raise where.error("license.key", "the Office GVLK is not a Windows key")
     return key, STATUS_NAMES[status_name]
+
+
+def _office_versions(where: _Where, raw: object, edition: ed.Edition) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise where.error("kms_host.office_versions", f"must be a list of {', '.join(office.versions())}")
+    unknown = [item for item in raw if item not in office.versions()]
+    if unknown:
+        raise where.error("kms_host.office_versions", f"{unknown[0]!r} is not one of {', '.join(office.versions())}")
+    if raw and edition.build < office.MIN_BUILD:
+        raise where.error("kms_host.office_versions", "Office KMS host keys are modelled on Windows 8 and later only")
+    return tuple(dict.fromkeys(raw))
+
+
+def _office(where: _Where, raw: object, edition: ed.Edition) -> tuple[office.OfficeInstall, ...]:
+    """The Office volume products installed: a mapping or a list of them, ``none``, or the default."""
+    if raw == "default":
+        if edition.build < office.MIN_BUILD:
+            return ()  # Office on Windows 7 licenses through osppsvc, which is not modelled
+        # Assumption: a machine carries Office 2016 Professional Plus with its GVLK unless the fleet says otherwise,
+        # so clients must filter SoftwareLicensingProduct by ApplicationID as slmgr.vbs does.
+        raw = {"version": office.DEFAULT_PRODUCT[0], "product": office.DEFAULT_PRODUCT[1]}
+    if raw in ("none", None):
+        return ()
+    if edition.build < office.MIN_BUILD:
+        raise where.error("office", "Office volume products are modelled on Windows 8 and later only (sppsvc)")
+    items = raw if isinstance(raw, list) else [raw]
+    installs: list[office.OfficeInstall] = []
+    for index, item in enumerate(items):
+        name = f"office[{index}]" if isinstance(raw, list) else "office"
+        data = where.mapping(name, item, _OFFICE_FIELDS)
+        version = data.get("version")
+        product = data.get("product")
+        sku = office.find_sku(str(version), str(product))
+        if sku is None:
+            raise where.error(
+                name,
+                f"no Office volume product {product!r} in version {version!r} (Microsoft's GVLK table); versions: "
+                f"{', '.join(office.versions())}; products: {', '.join(office.products())}",
+            )
+        if any(existing.sku is sku for existing in installs):
+            raise where.error(name, f"{version} {product} is listed twice")
+        key_word = data.get("key", "gvlk")
+        if key_word not in ("gvlk", "none"):
+            raise where.error(f"{name}.key", f"must be gvlk or none, not {key_word!r}")
+        key = sku.gvlk if key_word == "gvlk" else None
+        status_name = data.get("status", "oob_grace" if key else "unlicensed")
+        if status_name not in STATUS_NAMES:
+            raise where.error(f"{name}.status", f"must be one of {', '.join(STATUS_NAMES)}, not {status_name!r}")
+        if key is None and status_name != "unlicensed":
+            raise where.error(f"{name}.status", "an Office product without a key is unlicensed")
+        installs.append(office.OfficeInstall(sku=sku, key=key, status=STATUS_NAMES[status_name]))
+    return tuple(installs)
 
 
 def _kms_client(where: _Where, raw: object) -> KmsClientConfig | None:

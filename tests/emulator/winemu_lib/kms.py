@@ -92,6 +92,7 @@ class KmsRequest:
     activation_id: str
     edition: ed.Edition | None  # None: not a Windows product (Office)
     n_policy: int
+    office_version: str | None = None  # an Office SKU's version: served by the host's Office KMS host key
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,6 +201,7 @@ def activate(lic: Licensing, product: Product) -> None:
             activation_id=product.id,
             edition=product.edition if product.is_windows else None,
             n_policy=product.n_policy,
+            office_version=product.office_version,
         )
         host, result = machine.network.send_kms_request(machine, candidate.name, candidate.port, request)
         hresult = result if isinstance(result, int) else result.hresult
@@ -262,16 +264,25 @@ def serve(lic: Licensing, request: KmsRequest) -> KmsResponse:
     eff = lic.effective
     if eff is None:
         raise RuntimeError("a KMS host answered before sppsvc started")
-    state = lic.host
+    office_request = request.office_version is not None
+    state = lic.office_host if office_request else lic.host
     state.counters["Total"] += 1
     count = state.current_count(now)
     host_product = lic.host_product()
     group = ed.CSVLK_GROUPS.get(host_product.csvlk_group or "") if host_product is not None else None
+    # An Office client needs the host's Office KMS host key of its own version: "install the Office Volume License
+    # Pack for each version ... and activate a KMS host key for each version of Office" ("Configure a KMS host
+    # computer for Office").
+    # Assumption: the other Microsoft sentence, that one KMS host key activates all volume licensed versions, is
+    # not followed; a host key activates its own version only.
+    office_host = lic.office_host_product(request.office_version) if request.office_version else None
     if abs(request.client_time - now) > MAX_CLOCK_SKEW:
         hresult = SL_E_VL_INVALID_TIMESTAMP
-    elif not lic.host_activated():
+    elif office_request and office_host is None:
+        hresult = SL_E_VL_KMS_ID_MISMATCH
+    elif (office_host.effective(now)[0] != 1) if office_host is not None else not lic.host_activated():
         hresult = SL_E_VL_KMS_NOT_ACTIVATED
-    elif group is None or request.edition is None or not group.covers(request.edition):
+    elif not office_request and (group is None or request.edition is None or not group.covers(request.edition)):
         # The CSVLK coverage table of "KMS activation planning"; the host logs 0xC004F042 for a product it
         # cannot activate (error 0xC004F015 article).
         hresult = SL_E_VL_KMS_ID_MISMATCH

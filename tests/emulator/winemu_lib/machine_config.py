@@ -7,6 +7,7 @@ import typing as t
 
 from . import editions as ed
 from .adba import TokenLicense
+from .office import OfficeInstall
 from .registry import HKLM, Registry, RegType
 from .services import SERVICES, SERVICES_KEY, W32TIME_KEY, start_value
 from .spp import (
@@ -33,6 +34,9 @@ class KmsHostConfig:
     publish_domains: tuple[tuple[str, int, int], ...] = ()
     low_priority: bool = False
     reachable: bool = True
+    # Office KMS host keys installed and activated (Office Volume License Pack), by version; their own count.
+    office_versions: tuple[str, ...] = ()
+    office_extra_count: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +67,8 @@ class MachineConfig:
     hyperv_host: tuple[str, str, int] | None = None
     sppsvc_state: str = "Stopped"
     token_licenses: tuple[TokenLicense, ...] = ()
+    # Office volume products installed (Windows 8 and later); None: the default (see fleet.py).
+    office: tuple[OfficeInstall, ...] = ()
 
 
 def populate_registry(reg: Registry, edition: ed.Edition, config: MachineConfig) -> None:

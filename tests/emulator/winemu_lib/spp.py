@@ -14,7 +14,7 @@ import typing as t
 import uuid
 
 from . import editions as ed
-from . import kms
+from . import kms, office
 from .adba import AO_NAME_MAX, ActivationObject, TokenLicense
 from .cim import InstanceNotFound, MethodNotFound, ProviderError
 from .events import hresult_hex
@@ -43,6 +43,7 @@ from .spp_products import (
     OOT_GRACE,
     OOT_GRACE_PERIOD,
     SL_E_INVALID_PRODUCT_KEY,
+    SL_E_MISMATCHED_PRODUCT_SKU,
     SL_E_PKEY_NOT_INSTALLED,
     UNLICENSED,
     KeyRing,
@@ -51,6 +52,7 @@ from .spp_products import (
     classify_key,
     digest,
     digits,
+    synthesize_key,
 )
 
 if t.TYPE_CHECKING:
@@ -137,8 +139,22 @@ class Licensing:
         self.kms_activation_disabled = False
         self.discovered = ("", 0, "")
         self.oob_until = machine.now() + OOB_GRACE_PERIOD
-        self.products: list[Product] = build_products(self.edition, self.oob_until)
+        config = machine.config
+        host_config = config.kms_host
+        office_hosts = host_config.office_versions if host_config is not None else ()
+        # Office KMS host keys count their own clients: each KMS host key has its own count (Microsoft gives the
+        # Office thresholds separately, "Activate Office by using KMS").
+        # Assumption: one count for every Office version this host serves.
+        self.office_host = KmsHostState(
+            extra_count=host_config.office_extra_count if host_config is not None else 0, reachable=kms_reachable
+        )
+        self.products: list[Product] = build_products(self.edition, config.office, office_hosts)
         self._by_id = {product.id.lower(): product for product in self.products}
+        for install in config.office:
+            self._load(self.product(install.sku.sku_id), install.key, install.status)
+        for version in office_hosts:
+            # Assumption: the fleet's Office KMS host key (not a published key) is fabricated and activated.
+            self._load(self.product(office.HOST_ACTIVATION_IDS[version]), synthesize_key("office", version), LICENSED)
 
     # --- client machine ID ------------------------------------------------------------------------------
 
@@ -184,7 +200,13 @@ class Licensing:
         """Which SKU a key installs on, or the SPP error."""
         channel, group = classify_key(self.edition, self.keyring, key)
         if channel == OFFICE:
-            return self.product(ed.OFFICE_KMS_CLIENT_ID)
+            sku = office.sku_for_gvlk(key)
+            found = self._by_id.get(sku.sku_id) if sku is not None else None
+            if found is None:
+                # Assumption: the GVLK of an Office product that is not installed has no SKU here (its license is
+                # installed with the product), like a GVLK of another Windows edition.
+                raise ProviderError(SL_E_MISMATCHED_PRODUCT_SKU, "No installed Office product takes this key")
+            return found
         return next(p for p in self.windows_products() if p.channel == channel and p.csvlk_group == group)
 
     # --- initial state from the fleet file ---------------------------------------------------------------
@@ -193,7 +215,11 @@ class Licensing:
         """Install the fleet file's key with its status, without counting writes."""
         if key is None:
             return
-        product = self._target_for_key(key)
+        self._load(self._target_for_key(key), key, status)
+
+    def _load(self, product: Product, key: str | None, status: int) -> None:
+        if key is None:
+            return
         now = self.machine.now()
         product.key = key
         product.status = status
@@ -225,6 +251,21 @@ class Licensing:
 
     def host_product(self) -> Product | None:
         return next((p for p in self.windows_products() if p.channel == CHANNEL_CSVLK and p.key), None)
+
+    def office_host_product(self, version: str) -> Product | None:
+        """The activated Office KMS host SKU of this version, when the host serves it."""
+        return next(
+            (
+                p
+                for p in self.products
+                if p.is_office and p.channel == CHANNEL_CSVLK and p.office_version == version and p.key
+            ),
+            None,
+        )
+
+    def host_state(self, product: Product) -> KmsHostState:
+        """The count a KMS host SKU reports: Windows' own, or the Office one."""
+        return self.office_host if product.is_office else self.host
 
     def host_activated(self) -> bool:
         product = self.host_product()
@@ -649,6 +690,10 @@ class Licensing:
                 "csvlk_group": host_product.csvlk_group if host_product is not None else None,
                 "current_count": self.host.current_count(now) if host else None,
                 "extra_count": self.host.extra_count,
+                "office_current_count": self.office_host.current_count(now) if host else None,
+                "office_versions": sorted(
+                    p.office_version or "" for p in self.products if p.is_office and p.channel == CHANNEL_CSVLK
+                ),
                 "cmids": list(self.host.clients),
                 "reachable": self.host.reachable,
                 "requests": dict(self.host.counters),

@@ -10,6 +10,7 @@ import hashlib
 import typing as t
 
 from . import editions as ed
+from . import office as off
 from .cim import ProviderError
 
 if t.TYPE_CHECKING:
@@ -113,6 +114,11 @@ class Product:
     ad_object: ActivationObject | None = None
     remaining_sku_rearm: int = 1001
     remaining_app_rearm: int = 1001
+    office_version: str | None = None  # an Office SKU's version ("Office LTSC 2021"); None for Windows
+
+    @property
+    def is_office(self) -> bool:
+        return self.app_id == off.OFFICE_APP_ID
 
     @property
     def is_windows(self) -> bool:
@@ -152,7 +158,7 @@ OFFICE = "Office"
 
 def classify_key(edition: ed.Edition, keyring: KeyRing, key: str) -> tuple[str, str | None]:
     """(channel, CSVLK group) of the SKU a normalized key installs on; ProviderError when none."""
-    if key == ed.OFFICE_GVLK:
+    if off.sku_for_gvlk(key) is not None:
         return OFFICE, None
     fits = ed.avma_fits(key, edition.edition_id, edition.build)
     if fits is not None:
@@ -182,9 +188,14 @@ def classify_key(edition: ed.Edition, keyring: KeyRing, key: str) -> tuple[str, 
     return entry.channel, None
 
 
-def build_products(edition: ed.Edition, oob_until: datetime.datetime) -> list[Product]:
+def build_products(
+    edition: ed.Edition,
+    office_installs: t.Sequence[off.OfficeInstall] = (),
+    office_hosts: t.Sequence[str] = (),
+) -> list[Product]:
     """The SKUs of an installation: KMS client, MAK and Retail, one KMS host SKU per hostable CSVLK group,
-    and an Office product."""
+    the KMS client SKU of each Office volume product installed and the Office KMS host SKUs (keys are loaded
+    afterwards)."""
     family, eid = edition.product_family, edition.edition_id
     name = f"Windows(R), {eid} edition"
 
@@ -213,19 +224,34 @@ def build_products(edition: ed.Edition, oob_until: datetime.datetime) -> list[Pr
     for group in edition.hostable_groups():
         sku_id = ed.sku_uuid(family, eid, "VOLUME_KMS", group.name)
         products.append(windows(sku_id, f"VOLUME_KMS_{group.tag}", CHANNEL_CSVLK, group.name))
-    # Assumption: every machine also carries an Office product with a partial key (another
-    # ApplicationID), so clients must filter SoftwareLicensingProduct by ApplicationID as slmgr.vbs does.
-    office = Product(
-        id=ed.OFFICE_KMS_CLIENT_ID,
-        app_id=ed.OFFICE_APP_ID,
-        name="Office 16, Office16ProPlusVL_KMS_Client edition",
-        description="Office 16, VOLUME_KMSCLIENT channel",
-        channel=CHANNEL_GVLK,
-        license_family="Office16ProPlusVL_KMS_Client",
-        edition=None,
-        key=ed.OFFICE_GVLK,
-        status=OOB_GRACE,
-        until=oob_until,
-    )
-    products.append(office)
+    # Assumption: an installed Office volume product shows its KMS client SKU only (its MAK and retail SKUs
+    # are not modelled).
+    for install in office_installs:
+        sku = install.sku
+        products.append(
+            Product(
+                id=sku.sku_id,
+                app_id=off.OFFICE_APP_ID,
+                name=sku.name,
+                description=sku.description,
+                channel=CHANNEL_GVLK,
+                license_family=sku.license_family,
+                edition=None,
+                office_version=sku.version,
+            )
+        )
+    for version in office_hosts:
+        host_name, host_description = off.host_name(version)
+        products.append(
+            Product(
+                id=off.HOST_ACTIVATION_IDS[version],
+                app_id=off.OFFICE_APP_ID,
+                name=host_name,
+                description=host_description,
+                channel=CHANNEL_CSVLK,
+                license_family=host_name.split(", ", 1)[1].removesuffix(" edition"),
+                edition=None,
+                office_version=version,
+            )
+        )
     return products

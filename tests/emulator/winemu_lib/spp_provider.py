@@ -149,8 +149,8 @@ class SppProvider:
             "VLRenewalInterval": running.renewal_interval,
         }
 
-    def _counter_props(self, host: bool) -> dict[str, CimValue]:
-        counters = self.spp.host.counters
+    def _counter_props(self, host: bool, counters: t.Mapping[str, int] | None = None) -> dict[str, CimValue]:
+        counters = self.spp.host.counters if counters is None else counters
         return {f"KeyManagementService{name}Requests": (counters[name] if host else 0) for name in kms.COUNTER_NAMES}
 
     def product_instances(self) -> list[dict[str, CimValue]]:
@@ -162,7 +162,8 @@ class SppProvider:
         status, reason, minutes = product.effective(now)
         name, port = spp.registered_kms(product)
         host = product.channel == CHANNEL_CSVLK and product.key is not None
-        count = spp.host.current_count(now) if host else 0
+        host_state = spp.host_state(product)
+        count = host_state.current_count(now) if host else 0
         kms_client = product.channel == CHANNEL_GVLK
         reg = spp.registry
         ad = product.ad_object if product.activation_type_used == 1 else None
@@ -205,7 +206,7 @@ class SppProvider:
             "IsKeyManagementServiceMachine": 1 if host else 0,
             "KeyManagementServiceCurrentCount": count if host and count else UINT32_MINUS_ONE,
             "RequiredClientCount": product.n_policy if kms_client else (25 if host else 0),
-            **self._counter_props(host),
+            **self._counter_props(host, host_state.counters),
             # Assumption: GenuineStatus 0 (genuine) with a key, 1 without.
             "GenuineStatus": 0 if product.key else 1,
             "ExtendedGrace": 0,

@@ -291,6 +291,7 @@ def test_the_engine_gets_the_request_the_base_built_and_the_task_context(monkeyp
         "activation_id": None,
         "restart_service": "auto",
         "protected_key": "fail",
+        "application": "windows",
     }
     assert (ctx.check_mode, ctx.diff_mode, ctx.task_vars) == (True, True, {"inventory_hostname": "srv01"})
 

@@ -27,7 +27,7 @@ from ansible_collections.winact.kms.tests.unit.plugins.spp_fake import SPP, Fake
 
 PRODUCT = "ef6cfc9f-8c5d-44ac-9aad-de6a2ea0ae03"
 MODULES = {s.Scope.CLIENT: "kms_client", s.Scope.HOST: "kms_host", s.Scope.POLICY: "activation_policy"}
-NOT_SETTINGS = {"restart_service", "state", "activation_id"}
+NOT_SETTINGS = {"restart_service", "state", "activation_id", "application"}
 
 
 # The first pending-restart note on a host: the write finds no key, creates it, writes again.
