@@ -45,7 +45,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("explained failures", frozenset({"_explain"})),
     (
         "interfaces",
-        frozenset({"_registry", "_service", "_licensing", "_events", "_catalog", "_kms_count", "_token_only", "_office"}),
+        frozenset(
+            {"_registry", "_service", "_licensing", "_events", "_catalog", "_kms_count", "_token_only", "_office"}
+        ),
     ),
     (
         "engines",
