@@ -60,7 +60,8 @@ def names(running: RunningFleet, host: str, query: str) -> set[str]:
     ],
 )
 def test_windows7_refuses_properties_added_later(mixed: RunningFleet, cls: str, prop: str) -> None:
-    refused(mixed, "win7", f"SELECT ID, {prop} FROM {cls}" if "Product" in cls else f"SELECT Version, {prop} FROM {cls}")
+    key = "ID" if cls == "SoftwareLicensingProduct" else "Version"
+    refused(mixed, "win7", f"SELECT {key}, {prop} FROM {cls}")
     assert names(mixed, "win11", f"SELECT {prop} FROM {cls}") == {prop}
 
 
