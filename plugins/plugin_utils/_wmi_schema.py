@@ -537,3 +537,8 @@ def properties_for_build(class_name: str, properties: tuple[str, ...], windows7:
         drop = {name.lower() for name in WINDOWS7_ONLY.get(cls, frozenset())}
         fitted = tuple(name for name in properties if name.lower() not in drop)
     return fitted or (CLASS_KEYS[cls],)
+
+
+def has_property(class_name: str, name: str, windows7: bool | None) -> bool:
+    """Whether the class has the property on that build (assumed so while the build is unknown)."""
+    return windows7 is None or properties_for_build(class_name, (name,), windows7) == (name,)

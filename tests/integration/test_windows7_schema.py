@@ -27,6 +27,8 @@ def test_windows7_key_kms_client_activation_and_report(fleet: FleetRun) -> None:
 
     client = fleet.playbook("kms_client.yml", limit=HOST, extra_vars={"kms_server": KMS})
     assert client.rc == 0, client.output
+    again = fleet.playbook("kms_client.yml", limit=HOST, extra_vars={"kms_server": KMS})
+    assert again.task("Configure KMS client", HOST).result["changed"] is False
 
     activated = fleet.playbook("activate.yml", limit=HOST)
     assert activated.rc == 0, activated.output
@@ -39,6 +41,8 @@ def test_windows7_key_kms_client_activation_and_report(fleet: FleetRun) -> None:
     # Properties Windows 7 does not have are reported as null, not guessed.
     assert product["ad_activation"] is None
     assert result["kms_client"]["token_activation_only"] is False
+    assert result["kms_client"]["lookup_domain"] is None and result["kms_client"]["discovered_ip"] is None
+    assert result["kms_client"]["registered_name"] == KMS and result["kms_client"]["registered_port"] == 1688
 
 
 def test_windows7_activation_type_token_then_all(fleet: FleetRun) -> None:
@@ -51,3 +55,17 @@ def test_windows7_activation_type_token_then_all(fleet: FleetRun) -> None:
     cleared = fleet.playbook("kms_client.yml", limit=HOST, extra_vars={"kms_activation_type": "all"})
     assert cleared.rc == 0, cleared.output
     assert cleared.task(task, HOST).result["settings"]["activation_type"] == "all"
+
+
+def test_windows7_port_is_read_from_the_product(fleet: FleetRun) -> None:
+    """Windows 7's SoftwareLicensingService has no KeyManagementServicePort; the product reports it."""
+    task = "Configure KMS client"
+    port = fleet.playbook("kms_client.yml", limit=HOST, diff=True, extra_vars={"kms_port": 1689})
+    assert port.rc == 0, port.output
+    assert port.task(task, HOST).result["changed"] is True
+    again = fleet.playbook("kms_client.yml", limit=HOST, extra_vars={"kms_port": 1689})
+    assert again.task(task, HOST).result["changed"] is False
+    info = fleet.playbook("license_info.yml", limit=HOST).task("Read license info", HOST).result
+    assert info["kms_client"]["registered_port"] == 1689
+    reset = fleet.playbook("kms_client.yml", limit=HOST, extra_vars={"kms_port": 1688})
+    assert reset.rc == 0, reset.output

@@ -523,6 +523,8 @@ def for_build(cls: ClassDef, build: int) -> ClassDef:
         properties = {name: cim_type for name, cim_type in cls.properties.items() if name in keep}
         cached = _BY_BUILD[(cls.name, windows7)] = dataclasses.replace(cls, properties=properties)
     return cached
+
+
 NAMESPACES = frozenset(ns for cls in ALL_CLASSES for ns in cls.namespaces)
 
 
