@@ -843,7 +843,7 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
             and setting.via(request.scope) is Via.WMI
             and not _on_product(setting, request)
             # Windows 7's service lacks some (KeyManagementServicePort): their registry value is read instead.
-            and has_property(SERVICE_CLASS, wmi_property, wmi.windows7)
+            and has_property(SERVICE_CLASS, wmi_property, token_only.is_windows7(snapshot.service_version))
         ):
             raw = service_row.get(wmi_property)
             snapshot.values[setting.option] = setting.codec.from_wmi(raw)
