@@ -285,6 +285,12 @@ def _filetime(value: t.Any) -> str | None:
     return value.astimezone(datetime.UTC).isoformat() if value.tzinfo else value.isoformat()
 
 
+def _registered_port(service: dict[str, t.Any], product: dict[str, t.Any]) -> t.Any:
+    """Windows 7's service has no KeyManagementServicePort (None here); its slmgr /dli reads the product's."""
+    port = service.get("KeyManagementServicePort")
+    return product.get("KeyManagementServicePort") if port is None else port
+
+
 def describe_kms_client(service: dict[str, t.Any], product: dict[str, t.Any] | None) -> dict[str, t.Any]:
     source = product or {}
 
@@ -296,7 +302,7 @@ def describe_kms_client(service: dict[str, t.Any], product: dict[str, t.Any] | N
     return {
         "client_machine_id": service.get("ClientMachineID"),
         "registered_name": service.get("KeyManagementServiceMachine") or None,
-        "registered_port": _port(service.get("KeyManagementServicePort")),
+        "registered_port": _port(_registered_port(service, source)),
         "lookup_domain": service.get("KeyManagementServiceLookupDomain") or None,
         "host_caching": service.get("KeyManagementServiceHostCaching"),
         "discovered_name": pick("DiscoveredKeyManagementServiceMachineName") or None,

@@ -39,6 +39,7 @@ from ansible_collections.winact.kms.plugins.plugin_utils._spp import (
     SPP_SERVICE,
 )
 from ansible_collections.winact.kms.plugins.plugin_utils._wmi import WmiClient, wql_select, wql_string
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi_schema import has_property
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     WSManError,
     WSManProtocolError,
@@ -837,7 +838,13 @@ def read(wmi: WmiClient, request: Request) -> Snapshot:
         wmi_property = setting.wmi.property if setting.wmi else None
         if wmi_property and _observed(setting, request):
             snapshot.effective[setting.option] = setting.codec.from_wmi(service_row.get(wmi_property))
-        elif wmi_property and setting.via(request.scope) is Via.WMI and not _on_product(setting, request):
+        elif (
+            wmi_property
+            and setting.via(request.scope) is Via.WMI
+            and not _on_product(setting, request)
+            # Windows 7's service lacks some (KeyManagementServicePort): their registry value is read instead.
+            and has_property(SERVICE_CLASS, wmi_property, token_only.is_windows7(snapshot.service_version))
+        ):
             raw = service_row.get(wmi_property)
             snapshot.values[setting.option] = setting.codec.from_wmi(raw)
             continue

@@ -19,7 +19,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.winact.kms.plugins.plugin_utils._wmi_schema import METHOD_TYPES, PROPERTY_TYPES
+from ansible_collections.winact.kms.plugins.plugin_utils._wmi_schema import (
+    INVALID_QUERY,
+    METHOD_TYPES,
+    PROPERTY_TYPES,
+    WINDOWS8_BUILD,
+    properties_for_build,
+)
 from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     ACTION_ENUMERATE,
     ACTION_GET,
@@ -29,7 +35,9 @@ from ansible_collections.winact.kms.plugins.plugin_utils._wsman import (
     NS_WSMAN,
     Element,
     Transport,
+    WSManClassNotFound,
     WSManError,
+    WSManFault,
     WSManProtocolError,
     WSManTimeout,
     WSManUnreachable,
@@ -71,6 +79,9 @@ class WmiClient:
             operation_timeout = max(1.0, min(MAX_OPERATION_TIMEOUT, margin))
         check_operation_timeout(operation_timeout, transport.read_timeout)
         self.operation_timeout = operation_timeout
+        # Whether the host is Windows 7 / Server 2008 R2, whose SPP classes lack later properties (and have one
+        # later builds lack). Learned for free from the build a query returns, else from one refused select.
+        self.windows7: bool | None = None
 
     # -- public operations -------------------------------------------------------------------------
 
@@ -112,15 +123,56 @@ class WmiClient:
         return complete(parse_properties(instance, types), types, types)
 
     def query(self, wql: str, *, namespace: str = "root/cimv2") -> list[dict[str, Any]]:
-        """Run a WQL query: Enumerate, then Pull until EndOfSequence; Release the context if we give up."""
+        """Run a WQL query: Enumerate, then Pull until EndOfSequence; Release the context if we give up.
+
+        A select names only the properties the host's build has; the others come back as None.
+        """
+        shape = _QueryShape.of(wql)
         try:
-            return self._query(wql, namespace)
+            try:
+                rows = self._query(shape.fitted(wql, self.windows7), shape, namespace)
+            except WSManFault as exc:
+                retry = self._refitted(shape, wql, exc)
+                if retry is None:
+                    raise
+                rows = self._query(retry[0], shape, namespace)
+                self.windows7 = retry[1]
         except WSManProtocolError as exc:
             raise self._named(exc) from None
+        self._learn_build(shape, rows)
+        return rows
 
-    def _query(self, wql: str, namespace: str) -> list[dict[str, Any]]:
+    def _refitted(self, shape: _QueryShape, wql: str, exc: WSManFault) -> tuple[str, bool] | None:
+        """The query fitted to the other SPP schema, when the host refused it as invalid and its build is unknown.
+
+        Windows 7 lacks the later properties, later builds lack Windows 7's token-only flag: a select that names
+        a later property is retried as Windows 7, one naming only the flag as a later build.
+        """
+        if self.windows7 is not None or not _is_invalid_query(exc):
+            return None
+        for windows7 in (True, False):
+            fitted = shape.fitted(wql, windows7)
+            if fitted != wql:
+                return fitted, windows7
+        return None
+
+    def _learn_build(self, shape: _QueryShape, rows: list[dict[str, Any]]) -> None:
+        """Note the host's build from Win32_OperatingSystem.BuildNumber or SoftwareLicensingService.Version."""
+        if self.windows7 is not None or not rows or not shape.class_name:
+            return
+        cls = shape.class_name.lower()
+        if cls == "win32_operatingsystem":
+            build = str(rows[0].get("BuildNumber") or "")
+        elif cls == "softwarelicensingservice":  # the sppsvc file version, 6.1.7601.17514 on Windows 7 SP1
+            parts = str(rows[0].get("Version") or "").split(".")
+            build = parts[2] if len(parts) > 2 else ""
+        else:
+            return
+        if build.isdigit():
+            self.windows7 = int(build) < WINDOWS8_BUILD
+
+    def _query(self, wql: str, shape: _QueryShape, namespace: str) -> list[dict[str, Any]]:
         uri = f"{namespace_uri(namespace)}/*"
-        shape = _QueryShape.of(wql)
         page = self._read_page(self._send(uri, ACTION_ENUMERATE, _enumerate_body(wql)), "EnumerateResponse")
         rows: list[dict[str, Any]] = []
         pages = 1
@@ -207,6 +259,16 @@ class _QueryShape:
             return cls(match.group("cls"), None)
         return cls(match.group("cls"), props)
 
+    def fitted(self, wql: str, windows7: bool | None) -> str:
+        """``wql`` selecting only the properties its class has on that build (unchanged when unknown)."""
+        match = _WQL_SELECT.match(wql)
+        if windows7 is None or self.properties is None or not self.class_name or match is None:
+            return wql
+        fitted = properties_for_build(self.class_name, self.properties, windows7)
+        if fitted == self.properties:
+            return wql
+        return f"{wql[: match.start('props')]}{', '.join(fitted)}{wql[match.end('props') :]}"
+
     def row(self, item: Element) -> dict[str, Any]:
         """Type one item: a class element (``SELECT *``) or a ``w:XmlFragment`` (``SELECT a, b``)."""
         types = property_types(local_name(item.tag))
@@ -220,6 +282,15 @@ class _QueryShape:
 
 
 READ_METHOD_PREFIXES = ("Get", "Enum", "CheckAccess")
+
+
+def _is_invalid_query(exc: WSManFault) -> bool:
+    """WMI refused the WQL (WBEM_E_INVALID_QUERY); WinRM reports it as the CannotProcessFilter fault."""
+    if isinstance(exc, WSManClassNotFound):
+        return False
+    subcode = (exc.subcode or "").rsplit(":", 1)[-1]
+    status = (exc.extended_status or {}).get("StatusCode") or ""
+    return subcode == "CannotProcessFilter" or exc.hresult == INVALID_QUERY or status.strip() == str(INVALID_QUERY)
 
 
 def is_read_method(method: str) -> bool:

@@ -441,3 +441,104 @@ METHOD_TYPES: dict[tuple[str, str], dict[str, str]] = {
     **_methods("Win32_OperatingSystem", {"Reboot": _NO_OUT, "Shutdown": _NO_OUT, "Win32Shutdown": _NO_OUT}),
     **_methods("MSFT_NetFirewallRule", {"Enable": _NO_OUT, "Disable": _NO_OUT}),
 }
+
+
+# --------------------------------------------------------------------------------------------------
+# The SPP classes differ by build, and WMI refuses a query naming a property the class lacks
+# (WBEM_E_INVALID_QUERY, 0x80041017: "WMI Error Constants"). ``_wmi`` selects only what the host's build has.
+
+WINDOWS8_BUILD = 9200  # Windows 8 / Server 2012; below it, Windows 7 / Server 2008 R2 (6.1.7600-7601)
+INVALID_QUERY = 0x80041017  # WBEM_E_INVALID_QUERY
+
+# Windows 7 / Server 2008 R2: exactly the properties the Windows 7-era "SoftwareLicensingService class" and
+# "SoftwareLicensingProduct class" pages list (their MOF syntax "includes all of the inherited properties";
+# MicrosoftDocs/win32 desktop-src/SppWmi). The Windows 7 slmgr.vbs selects nothing outside them: the KMS port it
+# reads from products only, and it has no /skms-domain, /act-type, /rearm-app or AD/AVMA output.
+_COUNTERS = (*(f"KeyManagementService{counter}Requests" for counter in _SERVICE_COUNTERS),)
+_KMS_COMMON = (
+    "KeyManagementServiceMachine",
+    "IsKeyManagementServiceMachine",
+    "VLActivationInterval",
+    "VLRenewalInterval",
+    "KeyManagementServiceCurrentCount",
+    "RequiredClientCount",
+    "KeyManagementServiceProductKeyID",
+    "DiscoveredKeyManagementServiceMachineName",
+    "DiscoveredKeyManagementServiceMachinePort",
+    "KeyManagementServiceNotificationRequests",
+    "TokenActivationILID",
+    "TokenActivationILVID",
+    "TokenActivationGrantNumber",
+    "TokenActivationCertificateThumbprint",
+    "TokenActivationAdditionalInfo",
+    *_COUNTERS,
+)
+WINDOWS7_PROPERTIES: dict[str, frozenset[str]] = {
+    "SoftwareLicensingService": frozenset(
+        {
+            *_KMS_COMMON,
+            "Version",
+            "PolicyCacheRefreshRequired",
+            "ClientMachineID",
+            "RemainingWindowsReArmCount",
+            "KeyManagementServiceListeningPort",
+            "KeyManagementServiceDnsPublishing",
+            "KeyManagementServiceLowPriority",
+            "KeyManagementServiceHostCaching",
+            "KeyManagementServiceActivationDisabled",
+        }
+    ),
+    "SoftwareLicensingProduct": frozenset(
+        {
+            *_KMS_COMMON,
+            "ID",
+            "Name",
+            "Description",
+            "ApplicationID",
+            "ProcessorURL",
+            "MachineURL",
+            "ProductKeyURL",
+            "UseLicenseURL",
+            "LicenseStatus",
+            "LicenseStatusReason",
+            "GracePeriodRemaining",
+            "EvaluationEndDate",
+            "OfflineInstallationId",
+            "PartialProductKey",
+            "ProductKeyID",
+            "LicenseFamily",
+            "LicenseDependsOn",
+            "LicenseIsAddon",
+            "KeyManagementServicePort",
+            "GenuineStatus",
+            "ExtendedGrace",
+            "TrustedTime",
+        }
+    ),
+}
+# Only in the Windows 7-era page; absent from the Windows Server 2019 and 23H2 schemas (slmgr /stao and /ctao
+# "removed in Windows Server 2012 R2 and Windows 8.1"). Treated as absent from build 9200 on.
+WINDOWS7_ONLY: dict[str, frozenset[str]] = {
+    "SoftwareLicensingService": frozenset({"KeyManagementServiceActivationDisabled"}),
+}
+# Selected in place of a select list the build has none of, so the query still counts the instances.
+CLASS_KEYS: dict[str, str] = {"SoftwareLicensingService": "Version", "SoftwareLicensingProduct": "ID"}
+
+
+def properties_for_build(class_name: str, properties: tuple[str, ...], windows7: bool) -> tuple[str, ...]:
+    """The subset of ``properties`` the class has on Windows 7 (``windows7``) or on Windows 8 and later."""
+    cls = next((name for name in CLASS_KEYS if name.lower() == class_name.lower()), None)
+    if cls is None:
+        return properties
+    if windows7:
+        keep = {name.lower() for name in WINDOWS7_PROPERTIES[cls]}
+        fitted = tuple(name for name in properties if name.lower() in keep)
+    else:
+        drop = {name.lower() for name in WINDOWS7_ONLY.get(cls, frozenset())}
+        fitted = tuple(name for name in properties if name.lower() not in drop)
+    return fitted or (CLASS_KEYS[cls],)
+
+
+def has_property(class_name: str, name: str, windows7: bool | None) -> bool:
+    """Whether the class has the property on that build (assumed so while the build is unknown)."""
+    return windows7 is None or properties_for_build(class_name, (name,), windows7) == (name,)

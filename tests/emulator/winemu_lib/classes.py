@@ -7,6 +7,7 @@ Microsoft generated from live Windows Server class schemas (github.com/microsoft
 
 from __future__ import annotations
 
+import dataclasses
 import typing as t
 
 from .cim import ClassDef, ClassNotFound, MethodDef
@@ -126,8 +127,7 @@ SOFTWARE_LICENSING_SERVICE = ClassDef(
         "AzureMetadataResponse": "uint32",
         "EmitWindowsMeter": "uint32",
         # Windows 7 / Server 2008 R2 only ("WMI Properties and Methods for Volume Activation"; absent from the
-        # Windows Server 2019 and 23H2 schemas): slmgr /stao and /ctao. Windows 8 and later report null here.
-        # Assumption: one schema serves every build; a real Windows 8+ schema has no such property at all.
+        # Windows Server 2019 and 23H2 schemas): slmgr /stao and /ctao. for_build() drops it from 9200 on.
         "KeyManagementServiceActivationDisabled": "boolean",
     },
     keys=("Version",),
@@ -419,6 +419,112 @@ ALL_CLASSES: tuple[ClassDef, ...] = (
 )
 
 _BY_NAME: dict[str, ClassDef] = {cls.name.lower(): cls for cls in ALL_CLASSES}
+
+# --- Per-build schemas of the SPP classes --------------------------------------------------------------
+# WMI refuses a query naming a property its class lacks, so a build must serve exactly its own schema.
+# Windows 7 / Server 2008 R2 (builds below 9200): the Windows 7-era "SoftwareLicensingService class" and
+# "SoftwareLicensingProduct class" pages (MicrosoftDocs/win32 desktop-src/SppWmi, whose MOF syntax lists "all of
+# the inherited properties") name exactly these. The Windows 7 slmgr.vbs selects nothing outside them (it reads
+# the KMS port only from products, and has no /skms-domain, /act-type, /rearm-app or AD/AVMA output).
+# Assumption: Windows 8 / Server 2012 (9200) and later serve the current schema (the microsoft/wmi Go bindings
+# for server2019 and server23h2); no public source lists 8.0/8.1's exact additions, so they get the whole set.
+WINDOWS8_BUILD = 9200
+_WINDOWS7_PROPERTIES: dict[str, frozenset[str]] = {
+    "SoftwareLicensingService": frozenset(
+        {
+            "Version",
+            "KeyManagementServiceMachine",
+            "IsKeyManagementServiceMachine",
+            "VLActivationInterval",
+            "VLRenewalInterval",
+            "KeyManagementServiceCurrentCount",
+            "RequiredClientCount",
+            "KeyManagementServiceProductKeyID",
+            "DiscoveredKeyManagementServiceMachineName",
+            "DiscoveredKeyManagementServiceMachinePort",
+            "PolicyCacheRefreshRequired",
+            "ClientMachineID",
+            "RemainingWindowsReArmCount",
+            "KeyManagementServiceListeningPort",
+            "KeyManagementServiceDnsPublishing",
+            "KeyManagementServiceLowPriority",
+            "KeyManagementServiceHostCaching",
+            *_KMS_REQUEST_COUNTERS,
+            "TokenActivationILID",
+            "TokenActivationILVID",
+            "TokenActivationGrantNumber",
+            "TokenActivationCertificateThumbprint",
+            "TokenActivationAdditionalInfo",
+            "KeyManagementServiceActivationDisabled",
+        }
+    ),
+    "SoftwareLicensingProduct": frozenset(
+        {
+            "ID",
+            "Name",
+            "Description",
+            "ApplicationID",
+            "ProcessorURL",
+            "MachineURL",
+            "ProductKeyURL",
+            "UseLicenseURL",
+            "LicenseStatus",
+            "LicenseStatusReason",
+            "GracePeriodRemaining",
+            "EvaluationEndDate",
+            "OfflineInstallationId",
+            "PartialProductKey",
+            "ProductKeyID",
+            "LicenseFamily",
+            "LicenseDependsOn",
+            "LicenseIsAddon",
+            "VLActivationInterval",
+            "VLRenewalInterval",
+            "KeyManagementServiceProductKeyID",
+            "KeyManagementServiceMachine",
+            "KeyManagementServicePort",
+            "DiscoveredKeyManagementServiceMachineName",
+            "DiscoveredKeyManagementServiceMachinePort",
+            "IsKeyManagementServiceMachine",
+            "KeyManagementServiceCurrentCount",
+            "RequiredClientCount",
+            *_KMS_REQUEST_COUNTERS,
+            "GenuineStatus",
+            "ExtendedGrace",
+            "TokenActivationILID",
+            "TokenActivationILVID",
+            "TokenActivationGrantNumber",
+            "TokenActivationCertificateThumbprint",
+            "TokenActivationAdditionalInfo",
+            "TrustedTime",
+        }
+    ),
+}
+# Absent from the server2019 and server23h2 schemas: removed with slmgr /stao and /ctao in Windows 8.1 / 2012 R2.
+# Assumption: also absent from Windows 8 / Server 2012 (the property's replacement, /act-type, came with 8.0).
+_WINDOWS7_ONLY: dict[str, frozenset[str]] = {
+    "SoftwareLicensingService": frozenset({"KeyManagementServiceActivationDisabled"}),
+}
+_BY_BUILD: dict[tuple[str, bool], ClassDef] = {}
+
+
+def for_build(cls: ClassDef, build: int) -> ClassDef:
+    """``cls`` with the properties of this Windows build (the SPP classes differ; others are served whole)."""
+    windows7 = build < WINDOWS8_BUILD
+    if windows7:
+        keep = _WINDOWS7_PROPERTIES.get(cls.name)
+    else:
+        dropped = _WINDOWS7_ONLY.get(cls.name, frozenset())
+        keep = frozenset(cls.properties) - dropped if dropped else None
+    if keep is None:
+        return cls
+    cached = _BY_BUILD.get((cls.name, windows7))
+    if cached is None:
+        properties = {name: cim_type for name, cim_type in cls.properties.items() if name in keep}
+        cached = _BY_BUILD[(cls.name, windows7)] = dataclasses.replace(cls, properties=properties)
+    return cached
+
+
 NAMESPACES = frozenset(ns for cls in ALL_CLASSES for ns in cls.namespaces)
 
 

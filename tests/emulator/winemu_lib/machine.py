@@ -255,7 +255,8 @@ class Machine:
     # --- cim.Provider ----------------------------------------------------------------------------------------
 
     def class_def(self, namespace: str, class_name: str) -> ClassDef:
-        return classes.lookup(namespace, class_name)
+        """The class as this build serves it: queries and Gets see only the build's own properties."""
+        return classes.for_build(classes.lookup(namespace, class_name), self.edition.build)
 
     def instances(self, namespace: str, class_name: str, ctx: CallContext) -> list[dict[str, CimValue]]:
         cls = classes.lookup(namespace, class_name)

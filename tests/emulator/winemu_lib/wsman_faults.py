@@ -120,10 +120,12 @@ def invalid_enumeration_context(machine: str, context: str) -> SoapFault:
     )
 
 
-def cannot_process_filter(machine: str, namespace: str, query: str, message: str) -> SoapFault:
+def cannot_process_filter(
+    machine: str, namespace: str, query: str, message: str, *, status_code: int | None = None
+) -> SoapFault:
     """The WMI-provider filter fault recorded from Windows Server 2008 R2 (WinRb/WinRM test data,
-    ``soap_fault_v2.xml``)."""
-    status = extended_status(namespace, operation="ExecQuery", parameter_info=query)
+    ``soap_fault_v2.xml``); ``status_code`` is the WMI error of ``__ExtendedStatus`` (nil in that recording)."""
+    status = extended_status(namespace, operation="ExecQuery", parameter_info=query, status_code=status_code)
     inner = provider_fault(CODE_CANNOT_PROCESS_FILTER, machine, message, extended_status=status)
     return SoapFault(
         action=FAULT_ENUMERATION,

@@ -324,8 +324,16 @@ class WsmanOperations:
             try:
                 bound = wql.bind(query, class_def)
             except wql.WqlError as exc:
+                # WMI refuses a query naming a property the class lacks: WBEM_E_INVALID_QUERY ("WMI Error
+                # Constants", wbemErrInvalidQuery 0x80041017 in "WbemErrorEnum enumeration").
+                # Assumption: WinRM carries that code in __ExtendedStatus.StatusCode (the recorded class-not-found
+                # fault leaves it nil; no recording of an unknown-property fault is public).
                 raise wsman_faults.cannot_process_filter(
-                    self.fqdn, target.namespace, query_text, f"Invalid query: {exc}. "
+                    self.fqdn,
+                    target.namespace,
+                    query_text,
+                    f"Invalid query: {exc}. ",
+                    status_code=soap.WBEM_E_INVALID_QUERY,
                 ) from None
             return class_def, bound, {}, query_text
         if filter_element is not None and dialect == soap.SELECTOR_DIALECT:
