@@ -226,8 +226,8 @@ docs: venv collection-link docsite-rst
 lint: venv collection-link
 	@paths="$$(for d in roles playbooks; do [ -n "$$(find $$d -name '*.yml' -print -quit 2>/dev/null)" ] && echo $$d; done || true)"; \
 	if [ -z "$$paths" ]; then echo "== ansible-lint: no roles or playbooks yet"; exit 0; fi; \
-	echo "== ansible-lint --profile production --offline $$paths"; \
-	$(TEST_ENV) $(VENV)/bin/ansible-lint --profile production --offline $$([ -t 1 ] || echo --nocolor) $$paths
+	echo "== ansible-lint --profile production --strict --offline $$paths"; \
+	$(TEST_ENV) $(VENV)/bin/ansible-lint --profile production --strict --offline $$([ -t 1 ] || echo --nocolor) $$paths
 
 # ansible-test needs the tree at .../ansible_collections/winact/kms: sanity runs on a copy of the checkout
 # (what is on disk, committed or not) without the venv, build output, VCS data and caches.
