@@ -908,10 +908,10 @@ def _with_session(
     """
     setup = getattr(http, "setup_encryption", None)
     if callable(setup):
-
-        def bounded_setup(session: Any) -> None:
-            install_bounded_reader(session, endpoint, budget)
-            setup(session)
+        # pywinrm 0.5 passes the session it built; 0.4 passes nothing and has already set http.session.
+        def bounded_setup(*session: Any) -> None:
+            install_bounded_reader(session[0] if session else http.session, endpoint, budget)
+            setup(*session)
 
         http.setup_encryption = bounded_setup
 

@@ -50,6 +50,21 @@ class ShellHttp:
         return self.answer(message)
 
 
+class ShellHttp04(ShellHttp):
+    """pywinrm 0.4: ``setup_encryption()`` takes no session; it uses ``self.session``, set just before."""
+
+    def build_session(self) -> requests.Session:
+        if self.session is None:
+            self.session = requests.Session()
+            if self.encrypt:
+                self.setup_encryption()  # type: ignore[call-arg]
+        return self.session
+
+    def setup_encryption(self) -> None:  # type: ignore[override]
+        assert self.session is not None
+        self.hooks_at_setup = list(self.session.hooks["response"])
+
+
 class ShellWinrmConnection:
     """Ansible's winrm plugin as far as shells go: ``_connect`` opens one unless ``shell_id`` is set."""
 
@@ -97,8 +112,9 @@ def test_winrm_opens_no_shell_and_leaves_the_connection_unconnected() -> None:
     assert connection.shells_closed == 0
 
 
-def test_the_bounded_reader_is_on_the_session_before_the_encryption_handshake() -> None:
-    http = ShellHttp(lambda message: b"<answer/>", encrypt=True)
+@pytest.mark.parametrize("http_class", [ShellHttp, ShellHttp04], ids=["pywinrm-0.5", "pywinrm-0.4"])
+def test_the_bounded_reader_is_on_the_session_before_the_encryption_handshake(http_class: type[ShellHttp]) -> None:
+    http = http_class(lambda message: b"<answer/>", encrypt=True)
     transport = connection_transport(ShellWinrmConnection(http))
     assert http.session is None  # nothing talks to the host before the first request
     transport.send(b"<request/>")
