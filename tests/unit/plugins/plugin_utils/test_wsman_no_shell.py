@@ -57,7 +57,7 @@ class ShellHttp04(ShellHttp):
         if self.session is None:
             self.session = requests.Session()
             if self.encrypt:
-                self.setup_encryption()  # type: ignore[call-arg]
+                self.setup_encryption()
         return self.session
 
     def setup_encryption(self) -> None:  # type: ignore[override]
